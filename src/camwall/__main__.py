@@ -1,0 +1,7 @@
+"""``python -m camwall``."""
+
+import sys
+
+from camwall.cli import main
+
+sys.exit(main())
