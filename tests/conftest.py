@@ -19,6 +19,13 @@ _LONG_LIVED = ("resource_tracker", "forkserver")
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# Every module in tests/fixtures/ is a fixture plugin shared by all tests.
+pytest_plugins = sorted(
+    f"fixtures.{p.stem}"
+    for p in (Path(__file__).parent / "fixtures").glob("*.py")
+    if p.stem != "__init__"
+)
+
 
 def camwall_segments() -> set[str]:
     """Names of camwall shared-memory segments currently in /dev/shm."""

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ringprocs
 from camwall.frames import FrameRing, reclaim_stale
+from support import ringprocs
 
 CTX = mp.get_context("spawn")
 STRESS_SECONDS = 4.0
