@@ -1,0 +1,81 @@
+"""What the supervisor needs to run one camera: its source, output size and retry policy."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from camwall.sources.base import SourceSettings
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """Exponential backoff with jitter between reconnection attempts."""
+
+    initial_s: float = 0.5
+    factor: float = 2.0
+    max_s: float = 15.0
+    #: Each delay is multiplied by a random factor in [1 - jitter, 1 + jitter] so that many
+    #: cameras behind one failed switch do not reconnect in lockstep.
+    jitter: float = 0.2
+    #: Delay between attempts for errors retrying cannot fix (401, 404, bad URL).
+    failed_s: float = 30.0
+    #: A connection that streamed at least this long resets the attempt counter.
+    healthy_s: float = 10.0
+
+    def delay(
+        self, attempt: int, *, failed: bool = False, rng: random.Random | None = None
+    ) -> float:
+        """Seconds to wait before connection attempt number ``attempt + 1`` (attempt ≥ 1)."""
+        base = (
+            self.failed_s
+            if failed
+            else min(self.max_s, self.initial_s * self.factor ** max(0, attempt - 1))
+        )
+        spread = (rng or random).uniform(-self.jitter, self.jitter) if self.jitter else 0.0
+        return max(0.0, base * (1.0 + spread))
+
+
+#: Default slot capacity: a 4K BGRA frame. Pages of shared memory are only allocated when
+#: written, so a 1440p camera uses 14.7 MB per slot, not 33 MB.
+DEFAULT_MAX_FRAME = (3840, 2160)
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSpec:
+    """One camera for the capture supervisor."""
+
+    name: str
+    source: SourceSettings
+    #: Publish frames scaled down to fit in (width, height) — e.g. a grid tile. None: full size.
+    max_size: tuple[int, int] | None = None
+    slots: int = 3
+    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    #: Seconds between stats events.
+    stats_interval_s: float = 1.0
+    #: Frame size the ring is first created for; larger frames re-create it.
+    initial_frame: tuple[int, int] = DEFAULT_MAX_FRAME
+    #: Logging level inside the worker (records at or above it reach the owner's logging).
+    log_level: int = 20
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.strip():
+            raise ValueError("a camera needs a non-empty name")
+        if self.max_size is not None and (self.max_size[0] < 16 or self.max_size[1] < 16):
+            raise ValueError(f"max_size {self.max_size} is too small (at least 16×16)")
+
+
+def fit_size(width: int, height: int, max_size: tuple[int, int] | None) -> tuple[int, int]:
+    """The size a ``width``×``height`` frame is published at: scaled down to fit, never up.
+
+    Only scales when the frame is at least ~1.5× larger than the box; small differences are
+    cheaper to scale at paint time than to convert twice.
+    """
+    if max_size is None:
+        return width, height
+    mw, mh = max_size
+    scale = min(mw / width, mh / height)
+    if scale > 1 / 1.5:
+        return width, height
+    # Even sizes keep chroma-subsampled converters and encoders happy.
+    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)

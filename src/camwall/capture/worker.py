@@ -1,0 +1,457 @@
+"""The capture loop of one camera: connect, stream into the ring, back off, reconnect.
+
+The same :class:`CaptureWorker` runs in a child process (the default: a decoder crash kills
+the worker, not the app, and decoding runs in parallel) or in a thread (library use, tests).
+It talks to its supervisor through two pipes: events out (``camwall.capture.events`` plus the
+private requests below) and control messages in.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing.synchronize
+import os
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from camwall.capture.events import (
+    CameraState,
+    CaptureEvent,
+    InfoEvent,
+    LogEvent,
+    StateEvent,
+    StatsEvent,
+)
+from camwall.capture.spec import CameraSpec, fit_size
+from camwall.errors import (
+    CaptureError,
+    InvalidSourceError,
+    RingError,
+    SourceAuthError,
+    SourceError,
+    StreamNotFoundError,
+    UnsupportedStreamError,
+)
+from camwall.frames import FrameRing, PixelFormat
+from camwall.redact import redact
+from camwall.sources import Source, SourceFrame, open_source
+
+log = logging.getLogger(__name__)
+
+#: Errors that reconnecting cannot fix; the camera is FAILED and retried slowly.
+PERMANENT_ERRORS: tuple[type[SourceError], ...] = (
+    SourceAuthError,
+    StreamNotFoundError,
+    InvalidSourceError,
+    UnsupportedStreamError,
+)
+RING_REPLY_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RingRequest:
+    """Worker → supervisor: frames of this size no longer fit; please re-create the ring."""
+
+    camera: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class RingReply:
+    """Supervisor → worker: publish into ``ring_name`` from now on (None: request refused)."""
+
+    ring_name: str | None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnect:
+    """Supervisor → worker: drop the connection and connect again now."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetMaxSize:
+    """Supervisor → worker: publish frames scaled to fit this size (None: full size)."""
+
+    max_size: tuple[int, int] | None
+
+
+class _ReconnectRequested(Exception):
+    """Raised inside the streaming loop to leave it for an immediate reconnect."""
+
+
+class _StopRequested(Exception):
+    """Raised inside the streaming loop when the worker is asked to stop."""
+
+
+class _EventLogHandler(logging.Handler):
+    """Sends log records of the worker to the supervisor as masked LogEvents."""
+
+    def __init__(self, worker: CaptureWorker) -> None:
+        super().__init__()
+        self._worker = worker
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = redact(record.getMessage())
+            if record.exc_info and record.exc_info[1] is not None:
+                message += (
+                    f" ({type(record.exc_info[1]).__name__}: {redact(str(record.exc_info[1]))})"
+                )
+            self._worker.send(
+                LogEvent(self._worker.spec.name, record.levelno, record.name, message)
+            )
+        except (OSError, ValueError):
+            # The pipe to the supervisor is gone: nobody is left to tell.
+            pass
+
+
+class _Stats:
+    """Per-interval counters behind StatsEvent."""
+
+    def __init__(self) -> None:
+        self.reset(time.monotonic())
+        self.dropped_total = 0
+
+    def reset(self, now: float) -> None:
+        self.start = now
+        self.decoded = 0
+        self.published = 0
+        self.decode_ns = 0
+        self.convert_ns = 0
+        self.bytes0 = -1
+
+
+class CaptureWorker:
+    """Runs one camera until stopped; see the module docstring."""
+
+    def __init__(
+        self, spec: CameraSpec, ring_name: str, events: Connection, control: Connection
+    ) -> None:
+        """Prepare; nothing is opened until :meth:`run`."""
+        self.spec = spec
+        self._ring_name = ring_name
+        self._events = events
+        self._control = control
+        self._send_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._source: Source | None = None
+        self._source_lock = threading.Lock()
+        self._max_size = spec.max_size
+        self._state: CameraState | None = None
+        self._attempt = 0
+        self._last_error: str | None = None
+
+    # -- called from other threads ---------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the loop to end; interrupts a blocking open/read. Thread-safe, returns at once."""
+        self._stop.set()
+        with self._source_lock:
+            if self._source is not None:
+                self._source.interrupt()
+
+    def close_pipes(self) -> None:
+        """Close both pipes; the supervisor sees end-of-file and knows the worker is done."""
+        with self._send_lock:
+            self._events.close()
+        self._control.close()
+
+    def send(self, message: CaptureEvent | RingRequest) -> None:
+        """Send one message to the supervisor (thread-safe)."""
+        with self._send_lock:
+            self._events.send(message)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Connect, stream, back off and reconnect until :meth:`stop`; always ends STOPPED."""
+        try:
+            ring = FrameRing.attach(self._ring_name)
+        except RingError as exc:
+            self._set_state(CameraState.FAILED, f"cannot attach frame ring: {exc}", error=exc)
+            return
+        try:
+            while not self._stop.is_set():
+                ring = self._connect_and_stream(ring)
+        finally:
+            ring.close()
+            self._set_state(CameraState.STOPPED, "stopped")
+
+    def _connect_and_stream(self, ring: FrameRing) -> FrameRing:
+        """One connection attempt and, if it works, one streaming session. Returns the ring."""
+        self._attempt += 1
+        self._set_state(CameraState.CONNECTING, f"connecting to {self.spec.source.display_url}")
+        started = time.monotonic()
+        failure: BaseException | None = None
+        try:
+            source = open_source(self.spec.source)
+            with self._source_lock:
+                self._source = source
+                if self._stop.is_set():
+                    source.interrupt()
+            try:
+                info = source.open()
+                self.send(
+                    InfoEvent(
+                        self.spec.name,
+                        info.url,
+                        info.codec,
+                        info.width,
+                        info.height,
+                        info.fps,
+                        info.bitrate,
+                    )
+                )
+                ring = self._stream(source, ring)
+            finally:
+                with self._source_lock:
+                    self._source = None
+                source.close()
+        except _ReconnectRequested:
+            self._attempt = 0
+            self._set_state(CameraState.LOST, "reconnect requested")
+            return ring
+        except _StopRequested:
+            return ring
+        except SourceError as exc:
+            failure = exc
+        except CaptureError as exc:
+            failure = exc
+        if self._stop.is_set():
+            return ring
+        if time.monotonic() - started >= self.spec.backoff.healthy_s:
+            self._attempt = 1
+        assert failure is not None
+        self._back_off(failure)
+        return ring
+
+    def _back_off(self, failure: BaseException) -> None:
+        permanent = isinstance(failure, PERMANENT_ERRORS)
+        reason = redact(str(failure)) or type(failure).__name__
+        self._last_error = reason
+        delay = self.spec.backoff.delay(self._attempt, failed=permanent)
+        if permanent:
+            self._set_state(CameraState.FAILED, reason, retry_in_s=delay, error=failure)
+        else:
+            self._set_state(CameraState.LOST, reason, error=failure)
+            self._set_state(CameraState.BACKOFF, reason, retry_in_s=delay, error=failure)
+        log.log(
+            logging.WARNING if self._attempt <= 1 else logging.INFO,
+            "%s: %s; retrying in %.1f s",
+            self.spec.name,
+            reason,
+            delay,
+        )
+        self._stop.wait(delay)
+
+    def _stream(self, source: Source, ring: FrameRing) -> FrameRing:
+        """Read frames and publish them until the source fails or we are stopped."""
+        stats = _Stats()
+        streaming = False
+        interval = self.spec.stats_interval_s
+        while True:
+            if self._stop.is_set():
+                raise _StopRequested
+            self._poll_control()
+            t0 = time.thread_time_ns()
+            frame = source.read()
+            decode_ns = frame.decode_ns or (time.thread_time_ns() - t0)
+            stats.decoded += 1
+            stats.decode_ns += decode_ns
+            if not streaming:
+                streaming = True
+                self._attempt = 0
+                self._set_state(
+                    CameraState.STREAMING, f"{frame.width}×{frame.height} from {source.display_url}"
+                )
+            width, height = fit_size(frame.width, frame.height, self._max_size)
+            if width * height * 4 > ring.capacity:
+                ring = self._replace_ring(ring, width, height)
+            t1 = time.thread_time_ns()
+            self._publish(ring, frame, width, height)
+            stats.convert_ns += time.thread_time_ns() - t1
+            stats.published += 1
+            now = time.monotonic()
+            if now - stats.start >= interval:
+                self._send_stats(source, stats, now, width, height)
+
+    @staticmethod
+    def _publish(ring: FrameRing, frame: SourceFrame, width: int, height: int) -> None:
+        # In its own function so the slot view dies here: a view kept alive across
+        # iterations would pin the mapping (and stop ring.close()).
+        with ring.write(
+            width, height, PixelFormat.BGRA, pts=frame.pts, capture_ns=frame.capture_ns
+        ) as dst:
+            frame.convert_into(dst)
+
+    def _send_stats(
+        self, source: Source, stats: _Stats, now: float, width: int, height: int
+    ) -> None:
+        elapsed = max(1e-6, now - stats.start)
+        skipped = int(source.stats.extra.get("skipped", 0))
+        total_bytes = source.stats.bytes
+        bitrate = 0.0 if stats.bytes0 < 0 else (total_bytes - stats.bytes0) * 8 / 1000 / elapsed
+        frames = max(1, stats.decoded)
+        self.send(
+            StatsEvent(
+                camera=self.spec.name,
+                fps_in=stats.decoded / elapsed,
+                fps_published=stats.published / elapsed,
+                dropped=skipped + stats.dropped_total,
+                decode_ms=stats.decode_ns / frames / 1e6,
+                convert_ms=stats.convert_ns / max(1, stats.published) / 1e6,
+                bitrate_kbps=bitrate,
+                corrupt=source.stats.corrupt_packets,
+                width=width,
+                height=height,
+                last_error=self._last_error,
+            )
+        )
+        stats.reset(now)
+        stats.bytes0 = total_bytes
+
+    def _poll_control(self) -> None:
+        while self._control.poll():
+            message = self._control.recv()
+            if isinstance(message, Reconnect):
+                raise _ReconnectRequested
+            if isinstance(message, SetMaxSize):
+                self._max_size = message.max_size
+            else:
+                log.warning("%s: unexpected control message %r ignored", self.spec.name, message)
+
+    def _replace_ring(self, ring: FrameRing, width: int, height: int) -> FrameRing:
+        """Ask the supervisor (the rings' owner) for a ring that fits; wait for its answer."""
+        log.info(
+            "%s: %d×%d frames exceed the ring; asking for a larger one",
+            self.spec.name,
+            width,
+            height,
+        )
+        self.send(RingRequest(self.spec.name, width, height))
+        deadline = time.monotonic() + RING_REPLY_TIMEOUT_S
+        while time.monotonic() < deadline and not self._stop.is_set():
+            if not self._control.poll(0.05):
+                continue
+            message = self._control.recv()
+            if isinstance(message, RingReply):
+                if message.ring_name is None:
+                    raise CaptureError(f"cannot publish {width}×{height} frames: {message.reason}")
+                new = FrameRing.attach(message.ring_name)
+                ring.close()
+                return new
+            if isinstance(message, SetMaxSize):
+                self._max_size = message.max_size
+        if self._stop.is_set():
+            raise _StopRequested
+        raise CaptureError(
+            f"no larger frame ring for {width}×{height} frames within {RING_REPLY_TIMEOUT_S:.0f} s"
+        )
+
+    def _set_state(
+        self,
+        state: CameraState,
+        reason: str,
+        *,
+        retry_in_s: float | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        self._state = state
+        try:
+            self.send(
+                StateEvent(
+                    self.spec.name,
+                    state,
+                    redact(reason),
+                    retry_in_s=retry_in_s,
+                    attempt=self._attempt,
+                    error=None if error is None else type(error).__name__,
+                )
+            )
+        except (OSError, ValueError):
+            # The supervisor is gone (it closed the pipe); carry on stopping quietly.
+            self._stop.set()
+
+
+# -- process entry point ---------------------------------------------------------------------
+
+
+def _install_worker_logging(worker: CaptureWorker) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(_EventLogHandler(worker))
+    root.setLevel(worker.spec.log_level)
+
+
+def process_main(
+    spec: CameraSpec,
+    ring_name: str,
+    events: Connection,
+    control: Connection,
+    stop_event: multiprocessing.synchronize.Event,
+) -> None:
+    """Entry point of a worker process (spawned by the supervisor)."""
+    worker = CaptureWorker(spec, ring_name, events, control)
+    _install_worker_logging(worker)
+
+    def watch_stop() -> None:
+        # A process cannot be interrupted from outside, so this thread turns the
+        # supervisor's stop event into an interrupt of the blocking source call.
+        stop_event.wait()
+        worker.stop()
+
+    watcher = threading.Thread(target=watch_stop, name=f"camwall-stop-{spec.name}", daemon=True)
+    watcher.start()
+    code = 0
+    try:
+        worker.run()
+    except BaseException:  # the process boundary: report anything, then exit non-zero
+        log.exception("%s: capture worker crashed", spec.name)
+        code = 1
+    finally:
+        stop_event.set()
+        watcher.join(1.0)
+        worker.close_pipes()
+    logging.shutdown()
+    # Skip interpreter teardown: nothing is left to flush, and FFmpeg threads can hang it.
+    os._exit(code)
+
+
+def thread_main(worker: CaptureWorker) -> None:
+    """Entry point of a worker thread."""
+    try:
+        worker.run()
+    finally:
+        worker.close_pipes()
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """A readable description of a worker process's exit code."""
+    if exitcode is None:
+        return "still running"
+    if exitcode < 0:
+        import signal
+
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exited with code {exitcode}"
+
+
+__all__ = [
+    "PERMANENT_ERRORS",
+    "CaptureWorker",
+    "Reconnect",
+    "RingReply",
+    "RingRequest",
+    "SetMaxSize",
+    "describe_exit",
+    "process_main",
+    "thread_main",
+]

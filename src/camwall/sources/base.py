@@ -1,0 +1,157 @@
+"""What every video source offers the capture worker: open, read frames, convert, close.
+
+A source runs inside one capture worker (a process or a thread) and is used from that
+worker's thread only, except :meth:`Source.interrupt`, which any thread may call to make a
+blocking ``open``/``read`` give up quickly (used by ``stop``).
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from camwall.redact import mask_url
+
+Transport = Literal["tcp", "udp"]
+Pixels = npt.NDArray[np.uint8]
+PacketSink = Callable[[Any], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSettings:
+    """How to open one source; picklable, passed to worker processes.
+
+    ``url`` may carry credentials: never log it, show :attr:`display_url` instead.
+    """
+
+    url: str
+    transport: Transport = "tcp"
+    #: Seconds to wait for a connection / the stream's first data before giving up.
+    open_timeout_s: float = 2.0
+    #: Seconds a blocking read may wait for data before the stream counts as lost.
+    read_timeout_s: float = 2.0
+    #: Seconds without a *decoded* frame (connected but silent, or only corrupt data) → lost.
+    stall_timeout_s: float = 3.0
+    #: FFmpeg decoder threads (0: let FFmpeg choose).
+    decoder_threads: int = 0
+    #: Hardware decoder name (e.g. "vaapi"); None: software. A seam, not implemented yet.
+    hwaccel: str | None = None
+    #: Files: play at the stream's own rate (like a camera) instead of as fast as possible.
+    realtime: bool = True
+    #: Files: start again at the end instead of reporting the end as a lost stream.
+    loop: bool = False
+
+    @property
+    def display_url(self) -> str:
+        """The URL with credentials masked, for logs, events and errors."""
+        return mask_url(self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInfo:
+    """What a source delivers, known once it is open."""
+
+    url: str  # masked
+    codec: str
+    width: int
+    height: int
+    fps: float | None = None
+    bitrate: int | None = None  # bits per second, when the container says
+    pix_fmt: str | None = None
+    transport: str | None = None
+
+
+@dataclass(slots=True)
+class SourceStats:
+    """Counters a source keeps while it runs (read by the worker for its stats events)."""
+
+    packets: int = 0
+    bytes: int = 0
+    frames: int = 0
+    corrupt_packets: int = 0
+    decode_errors: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class SourceFrame(abc.ABC):
+    """One decoded frame, valid until the source's next ``read``.
+
+    It has not been converted yet: the worker calls :meth:`convert_into` with a view of a
+    ring slot, so the one conversion the frame needs writes straight into shared memory.
+    """
+
+    width: int
+    height: int
+    #: Presentation timestamp in stream time-base units, when known.
+    pts: int | None
+    #: ``time.monotonic_ns()`` when the frame was decoded (comparable across processes).
+    capture_ns: int
+    #: Nanoseconds of CPU-side decode work for this frame, when measured.
+    decode_ns: int
+
+    @abc.abstractmethod
+    def convert_into(self, dst: Pixels) -> None:
+        """Write this frame as BGRA into ``dst`` (H'×W'×4 uint8), scaling if its size differs."""
+
+
+class Source(abc.ABC):
+    """A camera, stream, file or generator of frames."""
+
+    def __init__(self, settings: SourceSettings) -> None:
+        """Keep the settings; nothing is opened until :meth:`open`."""
+        self.settings = settings
+        self.info: StreamInfo | None = None
+        self.stats = SourceStats()
+        self._interrupted = threading.Event()
+        self._packet_sink: PacketSink | None = None
+
+    @property
+    def display_url(self) -> str:
+        """The source's URL with credentials masked."""
+        return self.settings.display_url
+
+    @abc.abstractmethod
+    def open(self) -> StreamInfo:
+        """Connect and probe; raise a :class:`camwall.errors.SourceError` subclass on failure."""
+
+    @abc.abstractmethod
+    def read(self) -> SourceFrame:
+        """Block until the next frame; raise ``StreamLostError`` (or another SourceError)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release everything the source holds. Idempotent."""
+
+    def interrupt(self) -> None:
+        """Make a blocking open/read return soon with an error (thread-safe)."""
+        self._interrupted.set()
+
+    @property
+    def interrupted(self) -> bool:
+        """True once :meth:`interrupt` was called."""
+        return self._interrupted.is_set()
+
+    def set_packet_sink(self, sink: PacketSink | None) -> None:
+        """Receive every compressed packet demuxed from now on (for recording).
+
+        Sources without compressed packets (synthetic, webcam) ignore this.
+        """
+        self._packet_sink = sink
+
+    @property
+    def packet_stream(self) -> Any:
+        """The demuxer's input video stream (for remuxing), or None if the source has none."""
+        return None
+
+    def __enter__(self) -> Source:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
