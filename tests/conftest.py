@@ -27,12 +27,32 @@ pytest_plugins = sorted(
 )
 
 
-def camwall_segments() -> set[str]:
-    """Names of camwall shared-memory segments currently in /dev/shm."""
+def _segment_pid(name: str) -> int | None:
+    parts = name.rsplit("-", 2)
     try:
-        return {p.name for p in SHM.iterdir() if "camwall" in p.name}
+        return int(parts[1]) if len(parts) == 3 else None
+    except ValueError:
+        return None
+
+
+def camwall_segments() -> set[str]:
+    """camwall segments in /dev/shm that belong to this test run.
+
+    Segments of other live processes (a demo, another engineer's test run) are not ours to
+    judge or delete; a segment whose owner is this process, one of its descendants, or dead
+    (a crashed child of ours, most likely) is.
+    """
+    try:
+        names = [p.name for p in SHM.iterdir() if "camwall" in p.name]
     except FileNotFoundError:
         return set()
+    ours = {os.getpid()} | {c.pid for c in psutil.Process().children(recursive=True)}
+    mine = set()
+    for name in names:
+        pid = _segment_pid(name)
+        if pid is None or pid in ours or not psutil.pid_exists(pid):
+            mine.add(name)
+    return mine
 
 
 def _children() -> dict[tuple[int, float], str]:

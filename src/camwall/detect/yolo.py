@@ -1,0 +1,212 @@
+"""YOLO pre- and post-processing without any runtime: letterbox, output layouts, NMS.
+
+Pre-processing follows Ultralytics: scale the frame to fit the network input keeping its
+aspect ratio, pad with grey 114 (centred), BGR→RGB, divide by 255, NCHW float32. With a fixed
+input size the padding fills the input exactly; with dynamic input dimensions the longer side
+becomes ``size`` and each side is padded only up to the next multiple of the model stride.
+
+Two output layouts exist in the wild:
+
+* YOLOv8 / YOLO11: ``1 × (4 + C) × N`` — rows cx, cy, w, h, then one score per class.
+* YOLOv5: ``1 × N × (5 + C)`` — per box cx, cy, w, h, objectness, then class scores; the
+  score of class c is objectness × class score.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from typing import Any, cast
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from camwall.detect.detections import Detections, Image
+from camwall.detect.labels import label_for
+from camwall.errors import ModelLayoutError
+
+log = logging.getLogger(__name__)
+
+PAD_VALUE = 114
+Tensor = npt.NDArray[np.float32]
+
+
+class Layout(enum.Enum):
+    """Which YOLO output layout a model has."""
+
+    V8 = "yolov8"  # 1 × (4+C) × N, also YOLO11
+    V5 = "yolov5"  # 1 × N × (5+C)
+
+
+@dataclass(frozen=True, slots=True)
+class Letterbox:
+    """How a source frame was placed into the network input, and the way back."""
+
+    src_w: int
+    src_h: int
+    dst_w: int
+    dst_h: int
+    new_w: int
+    new_h: int
+    left: int
+    top: int
+
+    @property
+    def sx(self) -> float:
+        """Horizontal scale source → input."""
+        return self.new_w / self.src_w
+
+    @property
+    def sy(self) -> float:
+        """Vertical scale source → input."""
+        return self.new_h / self.src_h
+
+    def to_source(self, boxes: Tensor) -> Tensor:
+        """Map N×4 xyxy boxes in input pixels back to source pixels, clipped to the frame."""
+        out = boxes - np.array([self.left, self.top, self.left, self.top], np.float32)
+        out /= np.array([self.sx, self.sy, self.sx, self.sy], np.float32)
+        np.clip(
+            out, 0, np.array([self.src_w, self.src_h, self.src_w, self.src_h], np.float32), out=out
+        )
+        return out
+
+
+def plan_letterbox(
+    src_w: int,
+    src_h: int,
+    input_h: int | None,
+    input_w: int | None,
+    *,
+    size: int = 640,
+    stride: int = 32,
+) -> Letterbox:
+    """Where a src_w×src_h frame goes in an input of fixed (int) or dynamic (None) dimensions."""
+    if src_w <= 0 or src_h <= 0:
+        raise ValueError(f"frame size must be positive, not {src_w}×{src_h}")
+    limit_h = input_h if input_h is not None else size
+    limit_w = input_w if input_w is not None else size
+    r = min(limit_h / src_h, limit_w / src_w)
+    new_w = max(1, min(limit_w, round(src_w * r)))
+    new_h = max(1, min(limit_h, round(src_h * r)))
+    dst_w = input_w if input_w is not None else -(-new_w // stride) * stride
+    dst_h = input_h if input_h is not None else -(-new_h // stride) * stride
+    # Ultralytics rounds the two half-paddings this way; matching it keeps boxes identical.
+    dw, dh = (dst_w - new_w) / 2, (dst_h - new_h) / 2
+    left, top = round(dw - 0.1), round(dh - 0.1)
+    return Letterbox(src_w, src_h, dst_w, dst_h, new_w, new_h, max(0, left), max(0, top))
+
+
+def letterbox(image: Image, lb: Letterbox, dtype: type[np.floating] = np.float32) -> Tensor:
+    """The 1×3×H×W RGB input tensor (0..1) for an H×W×3 BGR or H×W×4 BGRA ``image``."""
+    if (lb.new_w, lb.new_h) == (image.shape[1], image.shape[0]):
+        resized = image
+    else:
+        resized = cast(
+            Image, cv2.resize(image, (lb.new_w, lb.new_h), interpolation=cv2.INTER_LINEAR)
+        )
+    canvas = np.full((3, lb.dst_h, lb.dst_w), PAD_VALUE, np.uint8)
+    inner = canvas[:, lb.top : lb.top + lb.new_h, lb.left : lb.left + lb.new_w]
+    for c in range(3):  # planes R, G, B from B, G, R(, A)
+        inner[c] = resized[:, :, 2 - c]
+    tensor = np.empty((1, 3, lb.dst_h, lb.dst_w), dtype)
+    np.multiply(canvas, np.float32(1.0 / 255.0), out=tensor[0], casting="unsafe")
+    return tensor
+
+
+def choose_layout(shape: tuple[int, ...], num_classes: int | None) -> tuple[Layout, int]:
+    """The layout and class count of an output of ``shape``; ModelLayoutError if none fits.
+
+    With a known class count the layout is the one whose channel axis is 4+C (v8) or 5+C
+    (v5). A shape can satisfy both (1 × (4+C) × (5+C): 5+C boxes in v8, or 4+C boxes in v5);
+    real exports have thousands of boxes, so such a model is a toy either way and we read it
+    as YOLOv8, the current Ultralytics layout. With an unknown class count (or one that fits
+    neither axis) the channel axis is taken to be the shorter one, since every real export has
+    far more candidate boxes than channels.
+    """
+    if len(shape) != 3 or shape[0] != 1:
+        raise ModelLayoutError(
+            f"model output has shape {shape}; expected 1×(4+C)×N (YOLOv8/11) or 1×N×(5+C) (YOLOv5)"
+        )
+    a, b = int(shape[1]), int(shape[2])
+    if num_classes is not None:
+        v8, v5 = a == 4 + num_classes, b == 5 + num_classes
+        if v8:
+            return Layout.V8, num_classes
+        if v5:
+            return Layout.V5, num_classes
+    if a < b and a >= 5:
+        return Layout.V8, a - 4
+    if b < a and b >= 6:
+        return Layout.V5, b - 5
+    raise ModelLayoutError(
+        f"model output has shape {shape}, which matches neither 1×(4+C)×N (YOLOv8/11) nor "
+        f"1×N×(5+C) (YOLOv5)" + (f" for {num_classes} classes" if num_classes is not None else "")
+    )
+
+
+def decode(
+    output: Tensor,
+    layout: Layout,
+    *,
+    score_threshold: float,
+    iou_threshold: float,
+    max_detections: int = 300,
+    max_candidates: int = 30000,
+) -> tuple[Tensor, npt.NDArray[np.float32], npt.NDArray[np.int32]]:
+    """Boxes (xyxy, input pixels), scores and class ids after thresholding and class-aware NMS."""
+    out = output[0]
+    if layout is Layout.V8:
+        cls = out[4:]
+        class_ids = cls.argmax(axis=0)
+        scores = cls[class_ids, np.arange(cls.shape[1])]
+        keep = np.flatnonzero(scores >= score_threshold)
+        cxcywh = out[:4, keep].T
+        scores, class_ids = scores[keep], class_ids[keep]
+    else:
+        obj = out[:, 4]
+        # score = obj × cls ≤ obj for scores in 0..1, so low objectness can go first.
+        cand = np.flatnonzero(obj >= score_threshold)
+        cls = out[cand, 5:] * obj[cand, None]
+        class_ids = cls.argmax(axis=1)
+        scores = cls[np.arange(len(cand)), class_ids]
+        keep = np.flatnonzero(scores >= score_threshold)
+        cxcywh = out[cand[keep], :4]
+        scores, class_ids = scores[keep], class_ids[keep]
+    if len(scores) > max_candidates:
+        top = np.argpartition(-scores, max_candidates)[:max_candidates]
+        cxcywh, scores, class_ids = cxcywh[top], scores[top], class_ids[top]
+    if not len(scores):
+        return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32)
+    xywh = np.empty_like(cxcywh, dtype=np.float64)
+    xywh[:, :2] = cxcywh[:, :2] - cxcywh[:, 2:] / 2
+    xywh[:, 2:] = cxcywh[:, 2:]
+    kept = cv2.dnn.NMSBoxesBatched(
+        cast(Any, xywh),
+        cast(Any, scores.astype(np.float32)),
+        cast(Any, class_ids.astype(np.int32)),
+        float(score_threshold),
+        float(iou_threshold),
+        top_k=max_detections,
+    )
+    idx = np.asarray(kept, np.intp).reshape(-1)
+    boxes = np.empty((len(idx), 4), np.float32)
+    boxes[:, :2] = xywh[idx, :2]
+    boxes[:, 2:] = xywh[idx, :2] + xywh[idx, 2:]
+    return boxes, scores[idx].astype(np.float32), class_ids[idx].astype(np.int32)
+
+
+def to_detections(
+    boxes: Tensor,
+    scores: npt.NDArray[np.float32],
+    class_ids: npt.NDArray[np.int32],
+    lb: Letterbox,
+    labels: tuple[str, ...],
+) -> Detections:
+    """Detections in source pixels; boxes that shrink to nothing at the frame edge are dropped."""
+    src = lb.to_source(boxes)
+    ok = (src[:, 2] - src[:, 0] >= 1) & (src[:, 3] - src[:, 1] >= 1)
+    src, scores, class_ids = src[ok], scores[ok], class_ids[ok]
+    names = tuple(label_for(labels, int(c)) for c in class_ids.tolist())
+    return Detections(src, scores, class_ids, names)
