@@ -20,6 +20,7 @@ meaning matches a built-in, the class also derives from it, so callers may catch
     │   ├── SourceAuthError (PermissionError)       the camera rejected the credentials (401/403)
     │   ├── StreamNotFoundError (FileNotFoundError) the path does not exist on the server (404), or no such file
     │   ├── UnsupportedStreamError                  not a stream camwall can decode (no video, bad data)
+    │   ├── SourceServerError (ConnectionError)     the camera answered with a server error (5xx); retry later
     │   └── StreamLostError (ConnectionError)       a stream that was playing stopped delivering frames
     ├── CaptureError                          a capture worker or its supervisor
     │   └── WorkerDiedError                         a worker process exited unexpectedly
@@ -29,6 +30,7 @@ meaning matches a built-in, the class also derives from it, so callers may catch
     ├── ControlError                          camera control (ONVIF focus, zoom, PTZ)
     │   ├── ControlAuthError (PermissionError)      the device rejected the credentials
     │   ├── ControlTimeoutError (TimeoutError)      the device did not answer in time
+    │   ├── ControlConnectionError (ConnectionError)  the device cannot be reached (refused, unreachable, dropped)
     │   └── ControlUnsupportedError                 the camera lacks this capability
     └── RecordError                           recording and snapshots
         └── StorageError (OSError)                  the target directory is unwritable or the disk is full
@@ -124,6 +126,10 @@ class UnsupportedStreamError(SourceError):
     """The source has no decodable video (wrong port, audio only, garbage data)."""
 
 
+class SourceServerError(SourceError, ConnectionError):
+    """The camera or server answered with an internal error (HTTP/RTSP 5xx); retrying may help."""
+
+
 class StreamLostError(SourceError, ConnectionError):
     """A stream that was delivering frames stopped (closed, stalled, or only corrupt data)."""
 
@@ -158,6 +164,10 @@ class ControlAuthError(ControlError, PermissionError):
 
 class ControlTimeoutError(ControlError, TimeoutError):
     """The camera did not answer a control request in time."""
+
+
+class ControlConnectionError(ControlError, ConnectionError):
+    """The camera cannot be reached for control: connection refused, unreachable or dropped."""
 
 
 class ControlUnsupportedError(ControlError):
