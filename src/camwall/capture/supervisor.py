@@ -256,7 +256,10 @@ class CaptureSupervisor:
                 if not self._commands:
                     return
                 command = self._commands.popleft()
-            command()
+            try:
+                command()
+            except Exception:  # a bug in one command must not end supervision of every camera
+                log.exception("capture supervisor: a command failed")
 
     def _all(self) -> list[_Camera]:
         return [*self._cameras.values(), *self._retiring]
@@ -328,7 +331,9 @@ class CaptureSupervisor:
             )
             try:
                 process.start()
-            except OSError as exc:
+            except (OSError, RuntimeError, TypeError, ValueError) as exc:
+                # RuntimeError: spawn refused (e.g. a script without a __main__ guard);
+                # TypeError/ValueError: something in the spec could not be pickled.
                 events_child.close()
                 control_child.close()
                 self._worker_gone(cam, f"cannot start a capture process: {exc}")

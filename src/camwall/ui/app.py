@@ -1,0 +1,116 @@
+"""Running the wall as an application: QApplication, the window, Ctrl-C, timed exit, screenshot."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Literal
+
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import QApplication
+
+from camwall.capture import CameraState
+from camwall.ui.main_window import CameraWall, WallCamera
+
+log = logging.getLogger(__name__)
+
+
+class _Screenshot:
+    """Saves the window once every visible tile shows video (or after a timeout), then closes it."""
+
+    def __init__(self, window: CameraWall, path: Path, timeout_s: float, settle_s: float) -> None:
+        self.window = window
+        self.path = path
+        self.ok = False
+        self._deadline = time.monotonic() + timeout_s
+        self._settle_s = settle_s
+        self._ready_since: float | None = None
+        self._timer = QTimer(window)
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._check)
+        self._timer.start()
+
+    def _ready(self) -> bool:
+        tiles = [self.window.tile(n) for n in self.window.grid.visible_names()]
+        return bool(tiles) and all(
+            t.state is CameraState.STREAMING and t.shown_seq > 0 for t in tiles
+        )
+
+    def _check(self) -> None:
+        now = time.monotonic()
+        if self._ready():
+            self._ready_since = self._ready_since or now
+        else:
+            self._ready_since = None
+        settled = self._ready_since is not None and now - self._ready_since >= self._settle_s
+        if not settled and now < self._deadline:
+            return
+        self._timer.stop()
+        if not settled:
+            log.error("screenshot: the cameras did not all show video in time; saving anyway")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.ok = bool(self.window.grab().save(str(self.path))) and settled
+        if self.ok:
+            log.info("screenshot saved to %s", self.path)
+        else:
+            log.error("screenshot: could not save %s", self.path)
+        self.window.close()
+
+
+def run_wall(
+    cameras: Sequence[WallCamera] = (),
+    *,
+    mode: Literal["process", "thread"] = "process",
+    seconds: float = 0.0,
+    grid: str | int = "auto",
+    stats: bool = False,
+    screenshot: Path | None = None,
+    size: tuple[int, int] = (1280, 860),
+) -> int:
+    """Open the wall with ``cameras`` and run until it is closed; returns an exit code.
+
+    ``seconds`` > 0 closes the window after that long; ``screenshot`` saves the window to a
+    PNG once every camera shows video, then closes it (exit code 1 if that failed).
+    """
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("camwall")
+    window = CameraWall(mode=mode)
+    window.set_grid_mode(grid)
+    window.set_stats_visible(stats)
+    window.add_cameras(cameras)
+    window.resize(*size)
+    window.show()
+    if seconds > 0:
+
+        def close_window() -> None:
+            """Close (not quit): the window stops its workers first."""
+            window.close()
+
+        QTimer.singleShot(int(seconds * 1000), close_window)
+    shot = _Screenshot(window, screenshot, timeout_s=60.0, settle_s=1.5) if screenshot else None
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        """Ctrl-C closes the wall the same way the window's close button does."""
+        log.info("interrupted: closing the wall")
+        window.close()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    # Qt's event loop does not return to Python on its own; an idle timer lets the SIGINT
+    # handler run within a fraction of a second.
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        app.exec()
+    finally:
+        wake.stop()
+        signal.signal(signal.SIGINT, previous)
+        window.shutdown_now()
+    if shot is not None and not shot.ok:
+        return 1
+    return 0

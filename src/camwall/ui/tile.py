@@ -1,0 +1,117 @@
+"""A camera tile of the wall: a VideoView with the camera's name, state badge and menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QContextMenuEvent, QMouseEvent, QResizeEvent
+from qtpy.QtWidgets import QMenu, QWidget
+
+from camwall.capture.events import CameraState
+from camwall.ui.frame_clock import FrameClock
+from camwall.ui.qt_compat import Signal
+from camwall.ui.video_view import VideoView
+
+
+class CameraTile(VideoView):
+    """One camera in the wall. Its requests go out as signals; the window acts on them."""
+
+    #: Double-click: the camera should fill the wall (or return to the grid).
+    activated = Signal(str)
+    #: Left click: the camera became the selected one.
+    selected = Signal(str)
+    #: Context menu: save a snapshot; the second argument is "png" or "jpeg".
+    snapshot_requested = Signal(str, str)
+    #: Context menu: drop the connection and connect again now.
+    reconnect_requested = Signal(str)
+    #: Context menu: stop the camera / start it again.
+    stop_requested = Signal(str)
+    start_requested = Signal(str)
+    #: Context menu: stop the camera and take it off the wall.
+    remove_requested = Signal(str)
+    #: The tile changed size (the wall may ask the camera for frames of the new size).
+    resized = Signal()
+
+    def __init__(
+        self, camera: str, parent: QWidget | None = None, *, clock: FrameClock | None = None
+    ) -> None:
+        """A tile for camera ``camera`` with no ring yet (the window feeds it events)."""
+        super().__init__(None, parent, clock=clock)
+        self._camera = camera
+        self.setObjectName(f"tile:{camera}")
+        self.set_title(camera)
+        self.set_badge_visible(True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setToolTip(f"{camera}: double-click to fill the wall; right-click for more")
+
+    @property
+    def camera(self) -> str:
+        """The camera's name."""
+        return self._camera
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        """Tell the wall; it debounces and adjusts the camera's frame size."""
+        super().resizeEvent(event)
+        self.resized.emit()
+
+    def mousePressEvent(self, event: QMouseEvent | None) -> None:
+        """A left click selects the camera."""
+        if event is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.selected.emit(self._camera)
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent | None) -> None:
+        """A double click toggles between the grid and this camera alone."""
+        if event is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.activated.emit(self._camera)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def context_menu(self, running: bool = True) -> QMenu:
+        """The tile's menu: snapshot (PNG/JPEG), reconnect, stop/start, stats, remove."""
+        menu = QMenu(self)
+        name = self._camera
+        has_frame = self.ring is not None and self.ring.latest_seq > 0
+        png = _action(menu, "Save snapshot (PNG)", "snapshotPngAction")
+        png.setEnabled(has_frame)
+        png.triggered.connect(lambda: self.snapshot_requested.emit(name, "png"))
+        jpeg = _action(menu, "Save snapshot (JPEG)", "snapshotJpegAction")
+        jpeg.setEnabled(has_frame)
+        jpeg.triggered.connect(lambda: self.snapshot_requested.emit(name, "jpeg"))
+        menu.addSeparator()
+        reconnect = _action(menu, "Reconnect", "reconnectAction")
+        reconnect.setEnabled(running)
+        reconnect.triggered.connect(lambda: self.reconnect_requested.emit(name))
+        if running:
+            stop = _action(menu, "Stop", "stopAction")
+            stop.triggered.connect(lambda: self.stop_requested.emit(name))
+        else:
+            start = _action(menu, "Start", "startAction")
+            start.triggered.connect(lambda: self.start_requested.emit(name))
+        stats = _action(menu, "Show stats", "statsAction")
+        stats.setCheckable(True)
+        stats.setChecked(self.stats_visible)
+        stats.toggled.connect(self.set_stats_visible)
+        menu.addSeparator()
+        remove = _action(menu, "Remove from wall", "removeAction")
+        remove.triggered.connect(lambda: self.remove_requested.emit(name))
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent | None) -> None:
+        """Show :meth:`context_menu` (the window says whether the camera runs)."""
+        if event is None:
+            return
+        menu = self.context_menu(running=self.state is not CameraState.STOPPED)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+
+def _action(menu: QMenu, text: str, object_name: str) -> Any:
+    """Add an action named ``object_name`` (tests and styles find it by that name)."""
+    action = menu.addAction(text)
+    if action is None:  # only in the stubs: addAction always returns the new action
+        raise RuntimeError(f"QMenu.addAction({text!r}) returned no action")
+    action.setObjectName(object_name)
+    return action

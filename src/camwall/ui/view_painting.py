@@ -1,0 +1,180 @@
+"""Drawing helpers for the video view: fitting, letterboxing, state pictures and labels."""
+
+from __future__ import annotations
+
+import enum
+
+from qtpy.QtCore import QRect, QRectF, Qt
+from qtpy.QtGui import QColor, QFont, QFontMetrics, QPainter
+
+#: Bars around a picture whose aspect ratio differs from the view's.
+LETTERBOX = QColor(0, 0, 0)
+
+
+class Placeholder(enum.Enum):
+    """The pictures a view draws when it has no frame to show."""
+
+    NO_CAMERA = "no camera"
+    CONNECTING = "connecting"
+    WAITING = "waiting"  # connected, no frame yet
+    NO_SIGNAL = "no signal"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+#: Background of each placeholder picture (tests check grabbed pixels against these).
+BACKGROUNDS: dict[Placeholder, QColor] = {
+    Placeholder.NO_CAMERA: QColor(27, 27, 27),
+    Placeholder.CONNECTING: QColor(24, 33, 46),
+    Placeholder.WAITING: QColor(24, 33, 46),
+    Placeholder.NO_SIGNAL: QColor(46, 38, 20),
+    Placeholder.FAILED: QColor(62, 18, 22),
+    Placeholder.STOPPED: QColor(32, 32, 32),
+}
+TEXT = QColor(230, 230, 230)
+DIM_TEXT = QColor(170, 170, 170)
+LABEL_BACKGROUND = QColor(0, 0, 0, 150)
+HIGHLIGHT = QColor(64, 156, 255)
+
+
+def fit_rect(src_w: float, src_h: float, bounds: QRect, snap: float = 0.04) -> QRect:
+    """The largest rect of ``src_w``:``src_h`` aspect centred in ``bounds``, on whole pixels.
+
+    A picture that would be enlarged by less than ``snap`` (4 %) is shown at its own size
+    instead: a 1:1 copy is several times cheaper than a smooth scale, and the worker
+    publishes frames at about the tile's size.
+    """
+    if src_w <= 0 or src_h <= 0 or bounds.width() <= 0 or bounds.height() <= 0:
+        return QRect(bounds.x(), bounds.y(), 0, 0)
+    scale = min(bounds.width() / src_w, bounds.height() / src_h)
+    if 1.0 <= scale < 1.0 + snap and src_w == int(src_w) and src_h == int(src_h):
+        scale = 1.0
+    w = max(1, min(bounds.width(), round(src_w * scale)))
+    h = max(1, min(bounds.height(), round(src_h * scale)))
+    x = bounds.x() + (bounds.width() - w) // 2
+    y = bounds.y() + (bounds.height() - h) // 2
+    return QRect(x, y, w, h)
+
+
+def fill_letterbox(painter: QPainter, bounds: QRect, picture: QRect) -> None:
+    """Paint the parts of ``bounds`` that ``picture`` leaves uncovered."""
+    if picture.top() > bounds.top():
+        painter.fillRect(
+            QRect(bounds.left(), bounds.top(), bounds.width(), picture.top() - bounds.top()),
+            LETTERBOX,
+        )
+    if picture.bottom() < bounds.bottom():
+        painter.fillRect(
+            QRect(
+                bounds.left(),
+                picture.bottom() + 1,
+                bounds.width(),
+                bounds.bottom() - picture.bottom(),
+            ),
+            LETTERBOX,
+        )
+    if picture.left() > bounds.left():
+        painter.fillRect(
+            QRect(bounds.left(), picture.top(), picture.left() - bounds.left(), picture.height()),
+            LETTERBOX,
+        )
+    if picture.right() < bounds.right():
+        painter.fillRect(
+            QRect(
+                picture.right() + 1,
+                picture.top(),
+                bounds.right() - picture.right(),
+                picture.height(),
+            ),
+            LETTERBOX,
+        )
+
+
+def _font(pixels: int, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPixelSize(max(8, pixels))
+    font.setBold(bold)
+    return font
+
+
+def paint_placeholder(
+    painter: QPainter, bounds: QRect, kind: Placeholder, lines: list[str]
+) -> None:
+    """Fill ``bounds`` with ``kind``'s picture: a plain background and centred text lines."""
+    painter.fillRect(bounds, BACKGROUNDS[kind])
+    if not lines or bounds.height() < 24:
+        return
+    head = _font(min(48, max(12, bounds.height() // 9)), bold=True)
+    body = _font(min(20, max(10, bounds.height() // 22)))
+    head_h = QFontMetrics(head).height()
+    body_h = QFontMetrics(body).height()
+    total = head_h + body_h * (len(lines) - 1)
+    y = bounds.y() + (bounds.height() - total) // 2
+    margin = 8
+    width = max(1, bounds.width() - 2 * margin)
+    painter.setPen(TEXT)
+    painter.setFont(head)
+    flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
+    painter.drawText(QRect(bounds.x() + margin, y, width, head_h), flags, lines[0])
+    y += head_h
+    painter.setFont(body)
+    painter.setPen(DIM_TEXT)
+    metrics = QFontMetrics(body)
+    for line in lines[1:]:
+        text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+        painter.drawText(QRect(bounds.x() + margin, y, width, body_h), flags, text)
+        y += body_h
+
+
+def paint_label(
+    painter: QPainter,
+    bounds: QRect,
+    text: str,
+    *,
+    left: bool,
+    top: bool,
+    pixels: int,
+    dot: QColor | None = None,
+) -> None:
+    """A text box (one or more lines) with a dark backdrop in a corner of ``bounds``."""
+    font = _font(pixels, bold=dot is not None)
+    metrics = QFontMetrics(font)
+    pad = max(3, pixels // 3)
+    line_h = metrics.height()
+    dot_w = line_h // 2 + pad if dot is not None else 0
+    max_text = max(1, bounds.width() - 4 * pad - dot_w)
+    lines = [
+        metrics.elidedText(line, Qt.TextElideMode.ElideRight, max_text) for line in text.split("\n")
+    ]
+    w = max(metrics.horizontalAdvance(line) for line in lines) + 2 * pad + dot_w
+    h = line_h * len(lines) + pad
+    x = bounds.left() + pad if left else bounds.right() - w - pad
+    y = bounds.top() + pad if top else bounds.bottom() - h - pad
+    painter.fillRect(QRect(x, y, w, h), LABEL_BACKGROUND)
+    if dot is not None:
+        d = line_h // 2
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(dot)
+        painter.drawEllipse(QRectF(x + pad, y + (h - d) / 2, d, d))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    painter.setPen(TEXT)
+    painter.setFont(font)
+    flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    line_y = y + pad // 2
+    for line in lines:
+        painter.drawText(QRect(x + pad + dot_w, line_y, w - 2 * pad - dot_w, line_h), flags, line)
+        line_y += line_h
+
+
+def paint_highlight(painter: QPainter, bounds: QRect) -> None:
+    """A frame around a selected view."""
+    pen_w = 3
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    r = bounds
+    painter.fillRect(QRect(r.left(), r.top(), r.width(), pen_w), HIGHLIGHT)
+    painter.fillRect(QRect(r.left(), r.bottom() - pen_w + 1, r.width(), pen_w), HIGHLIGHT)
+    painter.fillRect(QRect(r.left(), r.top(), pen_w, r.height()), HIGHLIGHT)
+    painter.fillRect(QRect(r.right() - pen_w + 1, r.top(), pen_w, r.height()), HIGHLIGHT)
