@@ -38,7 +38,8 @@ class SourceSettings:
     read_timeout_s: float = 2.0
     #: Seconds without a *decoded* frame (connected but silent, or only corrupt data) → lost.
     stall_timeout_s: float = 3.0
-    #: FFmpeg decoder threads (0: let FFmpeg choose).
+    #: FFmpeg decoder threads. 0 or 1: one thread (measured lowest latency and CPU per camera,
+    #: see camwall.sources.pyav); N > 1: N frame threads, each extra one adds a frame of latency.
     decoder_threads: int = 0
     #: Hardware decoder name (e.g. "vaapi"); None: software. A seam, not implemented yet.
     hwaccel: str | None = None
@@ -51,6 +52,10 @@ class SourceSettings:
     def display_url(self) -> str:
         """The URL with credentials masked, for logs, events and errors."""
         return mask_url(self.url)
+
+    def __repr__(self) -> str:
+        # The dataclass repr would print the password; reprs end up in logs and tracebacks.
+        return f"SourceSettings(url={self.display_url!r}, transport={self.transport!r})"
 
 
 @dataclass(frozen=True, slots=True)
