@@ -1,54 +1,68 @@
-"""A headless demo: synthetic 1440p frames through frame rings, with live stats."""
+"""``camwall demo``: the wall with four built-in 2560×1440 demo cameras.
+
+No network and no camera needed: each synthetic camera draws colour bars, a moving box, its
+name, a frame counter and the time, at 25 fps, in its own capture process — the same path
+a real camera takes from the capture worker through a frame ring into a tile. When the
+Debian GStreamer RTSP server packages are present, the fourth camera is instead a real
+2560×1440 H.264 stream served over RTSP on 127.0.0.1 (x264-encoded SMPTE bars), so the demo
+also walks the network path: RTSP, FFmpeg decoding, I420→BGRA conversion into the ring.
+"""
 
 from __future__ import annotations
 
 import logging
-import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
-from camwall.frames import FrameRing
+if TYPE_CHECKING:
+    from camwall.testing.rtsp import RtspServer
 
 log = logging.getLogger(__name__)
 
+#: (name, URL) of the demo cameras.
+DEMO_CAMERAS: tuple[tuple[str, str], ...] = tuple(
+    (name, f"synthetic://{name}?width=2560&height=1440&fps=25")
+    for name in ("lobby", "garage", "yard", "gate")
+)
+RTSP_MOUNT = "gate:width=2560,height=1440,fps=25,pattern=smpte,bitrate=6000"
 
-def run_stats_demo(seconds: float = 0.0, cameras: int = 4) -> int:
-    """Publish moving 2560×1440 BGRA frames into one ring per camera and print read stats."""
-    width, height, fps = 2560, 1440, 25
-    rings = [FrameRing.create(FrameRing.capacity_for(width, height)) for _ in range(cameras)]
-    readers = [FrameRing.attach(r.name) for r in rings]
-    base = np.zeros((height, width, 4), np.uint8)
-    base[..., 0] = np.linspace(0, 255, width, dtype=np.uint8)[None, :]
-    base[..., 1] = np.linspace(0, 255, height, dtype=np.uint8)[:, None]
-    start = time.monotonic()
-    n = 0
+
+def start_rtsp_camera() -> RtspServer | None:
+    """Serve the RTSP demo camera on 127.0.0.1, or None (with the reason logged) if we can't."""
+    from camwall.testing.rtsp import RtspServer, gst_missing
+
+    reason = gst_missing()
+    if reason:
+        log.info("demo: all cameras are synthetic (%s)", reason)
+        return None
+    server = RtspServer((RTSP_MOUNT,), None)
     try:
-        while not seconds or time.monotonic() - start < seconds:
-            t0 = time.monotonic()
-            for i, ring in enumerate(rings):
-                with ring.write(width, height) as dst:
-                    np.copyto(dst, base)
-                    x = (n * 16 + i * 300) % (width - 200)
-                    dst[600:800, x : x + 200] = (0, 0, 255, 255)
-            lat = []
-            for reader in readers:
-                frame = reader.read_latest()
-                if frame is not None:
-                    lat.append((time.monotonic_ns() - frame.capture_ns) / 1e6)
-            n += 1
-            if n % fps == 0:
-                print(  # noqa: T201 - the demo reports to the terminal until the wall exists
-                    f"{n} frames × {cameras} cameras, publish→read latency "
-                    f"max {max(lat):.1f} ms, frame seq {readers[0].latest_seq}",
-                    flush=True,
-                )
-            time.sleep(max(0.0, 1 / fps - (time.monotonic() - t0)))
-    except KeyboardInterrupt:
-        pass
+        server.start()
+    except (RuntimeError, OSError) as exc:
+        log.warning("demo: could not start the RTSP demo camera, using a synthetic one: %s", exc)
+        server.stop()
+        return None
+    return server
+
+
+def run_demo(
+    seconds: float = 0.0,
+    *,
+    mode: Literal["process", "thread"] = "process",
+    stats: bool = False,
+    screenshot: Path | None = None,
+    rtsp: bool = True,
+) -> int:
+    """Open the wall with the demo cameras; returns the exit code (Qt is imported here)."""
+    from camwall.ui.app import run_wall
+    from camwall.ui.wall_cameras import WallCamera
+
+    server = start_rtsp_camera() if rtsp else None
+    cameras = [WallCamera(name, url) for name, url in DEMO_CAMERAS]
+    if server is not None:
+        cameras[-1] = WallCamera("gate (rtsp)", server.url("gate"))
+    try:
+        return run_wall(cameras, mode=mode, seconds=seconds, stats=stats, screenshot=screenshot)
     finally:
-        for reader in readers:
-            reader.close()
-        for ring in rings:
-            ring.unlink()
-            ring.close()
-    return 0
+        if server is not None:
+            server.stop()

@@ -1,0 +1,1 @@
+"""Real servers for tests and demos (an RTSP server); nothing here is needed at run time."""
