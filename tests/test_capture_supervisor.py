@@ -303,3 +303,57 @@ def test_backoff_policy() -> None:
     rng = random.Random(1)
     delays = [jittery.delay(1, rng=rng) for _ in range(200)]
     assert min(delays) >= 0.8 and max(delays) <= 1.2 and len(set(delays)) > 100
+
+
+def test_workers_do_not_outlive_a_killed_owner() -> None:
+    """SIGKILL the app that owns the supervisor: its workers stop; the next start reclaims the ring."""
+    import subprocess
+    import sys
+    import textwrap
+
+    import psutil
+
+    from camwall.frames import reclaim_stale
+
+    script = textwrap.dedent(
+        """
+        import time
+        from camwall.capture import CameraSpec, CameraState, CaptureSupervisor, StateEvent
+        from camwall.sources import SourceSettings
+
+        def on_event(event):
+            if isinstance(event, StateEvent) and event.state is CameraState.STREAMING:
+                print("STREAMING", flush=True)
+
+        if __name__ == "__main__":
+            sup = CaptureSupervisor(on_event, mode="process")
+            sup.start(CameraSpec("cam1", SourceSettings("synthetic://cam1?width=160&height=90"),
+                                 initial_frame=(320, 180)))
+            time.sleep(120)
+        """
+    )
+    app = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert app.stdout is not None
+        assert app.stdout.readline().strip() == "STREAMING"
+        workers = [
+            p
+            for p in psutil.Process(app.pid).children()
+            if "resource_tracker" not in " ".join(p.cmdline())
+        ]
+        assert len(workers) == 1
+        segments = [
+            p.name for p in Path("/dev/shm").iterdir() if p.name.startswith(f"camwall-{app.pid}-")
+        ]
+        assert len(segments) == 1
+        app.kill()
+        app.wait(10)
+        _, alive = psutil.wait_procs(workers, timeout=5)
+        assert not alive, "the capture worker outlived its supervisor"
+        assert reclaim_stale("camwall") == segments
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(10)
+        if app.stdout is not None:
+            app.stdout.close()

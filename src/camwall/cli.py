@@ -6,27 +6,107 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from camwall import __version__
+from camwall.commands import EXIT_CODES_HELP, register, run_command
+from camwall.redact import install_redacting_filter
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from camwall.demo import run_stats_demo
+    from camwall.demo import run_demo
 
-    return run_stats_demo(seconds=args.seconds)
+    return run_demo(
+        seconds=args.seconds,
+        mode=args.mode,
+        stats=args.stats,
+        screenshot=args.screenshot,
+        rtsp=not args.no_rtsp,
+    )
+
+
+def _cmd_wall(args: argparse.Namespace) -> int:
+    from camwall.config import Camera, Config, default_config_path, load
+    from camwall.errors import ConfigError
+
+    cameras: tuple[Camera, ...] = ()
+    grid: str | int = "auto"
+    config: Config | None = None
+    if args.config is not None or default_config_path().exists():
+        try:
+            config = load(args.config)
+        except ConfigError as exc:
+            print(f"camwall: {exc}", file=sys.stderr)
+            return 2
+        cameras, grid = config.cameras, config.wall.grid
+
+    from camwall.ui.app import run_wall
+    from camwall.ui.wall_cameras import WallCamera
+
+    return run_wall(
+        [WallCamera.from_config(c) for c in cameras],
+        mode=args.mode,
+        seconds=args.seconds,
+        stats=args.stats,
+        grid=grid,
+        config=config,  # the detector and which cameras detect
+    )
+
+
+def _add_wall_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seconds", type=float, default=0.0, help="close the wall after this long (0: never)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("process", "thread"),
+        default="process",
+        help="run each camera's capture in its own process (default) or in a thread",
+    )
+    parser.add_argument("--stats", action="store_true", help="show the stats overlay on tiles")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``camwall`` command."""
-    parser = argparse.ArgumentParser(prog="camwall", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="camwall",
+        description="A camera wall for high-resolution network cameras. "
+        "Without a command, opens the wall.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"camwall {__version__}")
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        help="DEBUG, INFO, WARNING or ERROR (default: the config's log_level, else INFO)",
+    )
+    _add_wall_options(parser)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config file with the cameras to show (default: the user config file, if any)",
+    )
+    parser.set_defaults(func=_cmd_wall)
     sub = parser.add_subparsers(dest="command")
-    demo = sub.add_parser("demo", help="run the built-in demo cameras")
+    demo = sub.add_parser("demo", help="open the wall with four built-in synthetic cameras")
+    _add_wall_options(demo)
     demo.add_argument(
-        "--seconds", type=float, default=0.0, help="stop after this long (0: until Ctrl-C)"
+        "--screenshot",
+        type=Path,
+        default=None,
+        metavar="PNG",
+        help="save the window to PNG once every camera shows video, then quit",
+    )
+    demo.add_argument(
+        "--no-rtsp",
+        action="store_true",
+        help="keep every demo camera synthetic (by default one is served over RTSP when "
+        "GStreamer's RTSP server is installed)",
     )
     demo.set_defaults(func=_cmd_demo)
+    register(sub)  # check, run (--headless), bench: camwall.commands
     return parser
 
 
@@ -34,13 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``camwall`` command; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if not hasattr(args, "func"):
-        parser.print_help()
-        return 2
-    return int(args.func(args))
+    level = logging.getLevelName((args.log_level or "INFO").upper())
+    if not isinstance(level, int):
+        parser.error(f"--log-level {args.log_level!r}: use DEBUG, INFO, WARNING or ERROR")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_redacting_filter()
+    return run_command(args.func, args)
 
 
 if __name__ == "__main__":

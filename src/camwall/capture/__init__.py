@@ -9,12 +9,13 @@ from camwall.capture.events import (
     CaptureEvent,
     InfoEvent,
     LogEvent,
+    RecordingEvent,
     RingEvent,
     StateEvent,
     StatsEvent,
     event_to_dict,
 )
-from camwall.capture.spec import BackoffPolicy, CameraSpec, fit_size
+from camwall.capture.spec import BackoffPolicy, CameraSpec, RecordingSpec, fit_size
 from camwall.capture.supervisor import CaptureSupervisor
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "CaptureSupervisor",
     "InfoEvent",
     "LogEvent",
+    "RecordingEvent",
+    "RecordingSpec",
     "RingEvent",
     "StateEvent",
     "StatsEvent",

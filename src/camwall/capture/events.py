@@ -10,7 +10,11 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # Only a type here: importing camwall.record would pull PyAV into every event consumer.
+    from camwall.record.events import RecordEvent
 
 
 class CameraState(enum.StrEnum):
@@ -94,7 +98,20 @@ class LogEvent:
     at: float = field(default_factory=time.time)
 
 
-CaptureEvent = StateEvent | RingEvent | InfoEvent | StatsEvent | LogEvent
+@dataclass(frozen=True, slots=True)
+class RecordingEvent:
+    """The camera's recorder opened or closed a segment, or recording failed (and retries).
+
+    ``record`` is the recorder's own event (:mod:`camwall.record.events`); a failure never
+    stops capture.
+    """
+
+    camera: str
+    record: RecordEvent
+    at: float = field(default_factory=time.time)
+
+
+CaptureEvent = StateEvent | RingEvent | InfoEvent | StatsEvent | LogEvent | RecordingEvent
 
 _TYPE_NAMES: dict[type, str] = {
     StateEvent: "state",
@@ -102,11 +119,20 @@ _TYPE_NAMES: dict[type, str] = {
     InfoEvent: "info",
     StatsEvent: "stats",
     LogEvent: "log",
+    RecordingEvent: "recording",
 }
 
 
 def event_to_dict(event: CaptureEvent) -> dict[str, Any]:
     """A JSON-serialisable dict of ``event`` with its ``type`` ("state", "stats", …)."""
+    if isinstance(event, RecordingEvent):
+        # Flat: {"type": "recording", "event": "segment_closed", "camera", "path", ...}.
+        return {
+            "type": "recording",
+            **event.record.to_dict(),
+            "camera": event.camera,
+            "at": event.at,
+        }
     data = asdict(event)
     data["type"] = _TYPE_NAMES[type(event)]
     if isinstance(event, StateEvent):

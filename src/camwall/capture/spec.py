@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from camwall.sources.base import SourceSettings
 
@@ -36,6 +38,32 @@ class BackoffPolicy:
         return max(0.0, base * (1.0 + spread))
 
 
+@dataclass(frozen=True, slots=True)
+class RecordingSpec:
+    """Record the camera's compressed stream into MP4 segments (see camwall.record).
+
+    Only sources that demux compressed packets (network streams, files) can be recorded;
+    synthetic cameras and webcams are captured but not recorded.
+    """
+
+    #: The recording root; segments go to ``<directory>/<camera>/<UTC date>/``.
+    directory: Path
+    segment_seconds: float = 60.0
+    #: Seconds before recording is tried again after a disk or muxer failure.
+    retry_seconds: float = 30.0
+    #: The camera name segments are filed under; None: the CameraSpec's name. (A wall that
+    #: runs a camera under another key, e.g. while switching streams, keeps one folder.)
+    camera: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.segment_seconds > 0 or not math.isfinite(self.segment_seconds):
+            raise ValueError(
+                f"segment_seconds must be a positive number, not {self.segment_seconds}"
+            )
+        if not self.retry_seconds >= 0:
+            raise ValueError(f"retry_seconds must not be negative, not {self.retry_seconds}")
+
+
 #: Default slot capacity: a 4K BGRA frame. Pages of shared memory are only allocated when
 #: written, so a 1440p camera uses 14.7 MB per slot, not 33 MB.
 DEFAULT_MAX_FRAME = (3840, 2160)
@@ -57,6 +85,8 @@ class CameraSpec:
     initial_frame: tuple[int, int] = DEFAULT_MAX_FRAME
     #: Logging level inside the worker (records at or above it reach the owner's logging).
     log_level: int = 20
+    #: Record the stream while capturing it; None: no recording.
+    recording: RecordingSpec | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():

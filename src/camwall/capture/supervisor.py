@@ -20,7 +20,6 @@ import contextlib
 import logging
 import multiprocessing as mp
 import multiprocessing.connection as mpc
-import multiprocessing.synchronize
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +28,14 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Literal
 
-from camwall.capture.events import CameraState, CaptureEvent, LogEvent, RingEvent, StateEvent
+from camwall.capture.events import (
+    CameraState,
+    CaptureEvent,
+    LogEvent,
+    RecordingEvent,
+    RingEvent,
+    StateEvent,
+)
 from camwall.capture.spec import BackoffPolicy, CameraSpec
 from camwall.capture.worker import (
     CaptureWorker,
@@ -62,7 +68,8 @@ class _Camera:
     process: BaseProcess | None = None
     thread: threading.Thread | None = None
     worker: CaptureWorker | None = None
-    stop_event: multiprocessing.synchronize.Event | None = None
+    #: The supervisor's end of the worker's stop pipe: closing it asks the worker to stop.
+    stop_conn: Connection | None = None
     stopping: bool = False
     stop_deadline: float | None = None
     terminated_at: float | None = None
@@ -322,10 +329,10 @@ class CaptureSupervisor:
         cam.started_at = time.monotonic()
         cam.restart_at = None
         if self._mode == "process":
-            cam.stop_event = self._ctx.Event()
+            stop_child, cam.stop_conn = mp.Pipe(duplex=False)
             process = self._ctx.Process(
                 target=process_main,
-                args=(cam.spec, cam.ring.name, events_child, control_child, cam.stop_event),
+                args=(cam.spec, cam.ring.name, events_child, control_child, stop_child),
                 name=f"camwall-capture-{cam.spec.name}",
                 daemon=True,
             )
@@ -334,13 +341,13 @@ class CaptureSupervisor:
             except (OSError, RuntimeError, TypeError, ValueError) as exc:
                 # RuntimeError: spawn refused (e.g. a script without a __main__ guard);
                 # TypeError/ValueError: something in the spec could not be pickled.
-                events_child.close()
-                control_child.close()
+                for conn in (events_child, control_child, stop_child):
+                    conn.close()
                 self._worker_gone(cam, f"cannot start a capture process: {exc}")
                 return
             # The child has its own copies; closing ours lets EOF reach us when it exits.
-            events_child.close()
-            control_child.close()
+            for conn in (events_child, control_child, stop_child):
+                conn.close()
             cam.process = process
         else:
             worker = CaptureWorker(cam.spec, cam.ring.name, events_child, control_child)
@@ -364,8 +371,9 @@ class CaptureSupervisor:
             return
         self._retiring.append(cam)
         cam.stop_deadline = time.monotonic() + self._stop_deadline_s
-        if cam.stop_event is not None:
-            cam.stop_event.set()
+        if cam.stop_conn is not None:
+            cam.stop_conn.close()  # EOF on the worker's side: stop (never blocks)
+            cam.stop_conn = None
         if cam.worker is not None:
             cam.worker.stop()
 
@@ -406,7 +414,9 @@ class CaptureSupervisor:
             cam.state = message.state
             if cam.stopping and (message.state is not CameraState.STOPPED or self._superseded(cam)):
                 return  # the camera is going away; only its final STOPPED matters
-        if isinstance(message, StateEvent | LogEvent) or not cam.stopping:
+        # A stopping worker still reports how it ends: its last state, log lines, and the
+        # recording segment it closes on the way out.
+        if isinstance(message, StateEvent | LogEvent | RecordingEvent) or not cam.stopping:
             self._emit(message)  # type: ignore[arg-type]
 
     def _superseded(self, cam: _Camera) -> bool:
@@ -470,7 +480,9 @@ class CaptureSupervisor:
             if conn is not None:
                 conn.close()
         cam.events = cam.control = None
-        cam.stop_event = None
+        if cam.stop_conn is not None:
+            cam.stop_conn.close()
+            cam.stop_conn = None
         if cam.stopping:
             self._finish(cam)
             return

@@ -9,18 +9,22 @@ private requests below) and control messages in.
 from __future__ import annotations
 
 import logging
-import multiprocessing.synchronize
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+import cv2
 
 from camwall.capture.events import (
     CameraState,
     CaptureEvent,
     InfoEvent,
     LogEvent,
+    RecordingEvent,
     StateEvent,
     StatsEvent,
 )
@@ -38,6 +42,10 @@ from camwall.frames import FrameRing, PixelFormat
 from camwall.redact import redact
 from camwall.sources import Source, SourceFrame, open_source
 
+if TYPE_CHECKING:
+    from camwall.record.events import RecordEvent
+    from camwall.record.recorder import SegmentRecorder
+
 log = logging.getLogger(__name__)
 
 #: Errors that reconnecting cannot fix; the camera is FAILED and retried slowly.
@@ -48,6 +56,8 @@ PERMANENT_ERRORS: tuple[type[SourceError], ...] = (
     UnsupportedStreamError,
 )
 RING_REPLY_TIMEOUT_S = 5.0
+#: How often a worker process's stop watcher re-checks the SIGTERM flag.
+STOP_POLL_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +154,8 @@ class CaptureWorker:
         self._state: CameraState | None = None
         self._attempt = 0
         self._last_error: str | None = None
+        self._recorder: SegmentRecorder | None = None
+        self._said_unrecordable = False
 
     # -- called from other threads ---------------------------------------------------------
 
@@ -178,6 +190,7 @@ class CaptureWorker:
             while not self._stop.is_set():
                 ring = self._connect_and_stream(ring)
         finally:
+            self._close_recorder()
             ring.close()
             self._set_state(CameraState.STOPPED, "stopped")
 
@@ -206,11 +219,15 @@ class CaptureWorker:
                         info.bitrate,
                     )
                 )
+                self._attach_recorder(source)
                 ring = self._stream(source, ring)
             finally:
                 with self._source_lock:
                     self._source = None
-                source.close()
+                try:
+                    self._end_segment(source)
+                finally:
+                    source.close()
         except _ReconnectRequested:
             self._attempt = 0
             self._set_state(CameraState.LOST, "reconnect requested")
@@ -352,6 +369,89 @@ class CaptureWorker:
             f"no larger frame ring for {width}×{height} frames within {RING_REPLY_TIMEOUT_S:.0f} s"
         )
 
+    # -- recording (a side path: nothing in it may stop capture) ------------------------------
+
+    def _attach_recorder(self, source: Source) -> None:
+        """Feed this connection's packets to the recorder (made on the first connection)."""
+        settings = self.spec.recording
+        if settings is None:
+            return
+        stream = source.packet_stream
+        if stream is None:
+            if not self._said_unrecordable:
+                self._said_unrecordable = True
+                log.warning(
+                    "%s: not recording: %s delivers decoded pictures only (synthetic cameras "
+                    "and webcams cannot be recorded)",
+                    self.spec.name,
+                    source.display_url,
+                )
+            return
+        # Imported here: only cameras that record need the muxer side of PyAV.
+        from camwall.record.recorder import SegmentRecorder
+
+        try:
+            if self._recorder is None:
+                self._recorder = SegmentRecorder(
+                    settings.camera or self.spec.name,
+                    settings.directory,
+                    settings.segment_seconds,
+                    stream,
+                    on_event=self._on_record_event,
+                    retry_seconds=settings.retry_seconds,
+                )
+            else:
+                self._recorder.switch_stream(stream)
+        except ValueError as exc:
+            # A stream without a time base cannot be remuxed; capture goes on regardless.
+            log.warning("%s: cannot record this stream: %s", self.spec.name, exc)
+            return
+        source.set_packet_sink(self._record_packet)
+
+    def _record_packet(self, packet: Any) -> None:
+        recorder = self._recorder
+        if recorder is None:
+            return
+        try:
+            recorder.write(packet)
+        except Exception as exc:
+            # The boundary between the live path and a side path: write() reports disk and
+            # muxer trouble itself, so this is a surprise (a bug, an FFmpeg oddity). It must
+            # not take the picture down; this recorder is dropped and a fresh one is made
+            # at the next connection.
+            log.exception("%s: recording failed unexpectedly", self.spec.name)
+            self._recorder = None
+            from camwall.record.events import RecordingFailed
+
+            self._on_record_event(
+                RecordingFailed(
+                    recorder.camera,
+                    recorder.current_path,
+                    redact(f"recording failed unexpectedly: {type(exc).__name__}: {exc}"),
+                    storage=False,
+                    retry_s=0.0,
+                )
+            )
+
+    def _end_segment(self, source: Source) -> None:
+        """The connection ends: finish its segment now, not when (if ever) the camera returns."""
+        recorder = self._recorder
+        stream = source.packet_stream
+        if recorder is not None and recorder.current_path is not None and stream is not None:
+            recorder.switch_stream(stream)
+
+    def _close_recorder(self) -> None:
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None:
+            recorder.close()
+
+    def _on_record_event(self, event: RecordEvent) -> None:
+        try:
+            self.send(RecordingEvent(self.spec.name, event))
+        except (OSError, ValueError):
+            # The supervisor is gone (it closed the pipe); carry on stopping quietly.
+            self._stop.set()
+
     def _set_state(
         self,
         state: CameraState,
@@ -393,16 +493,39 @@ def process_main(
     ring_name: str,
     events: Connection,
     control: Connection,
-    stop_event: multiprocessing.synchronize.Event,
+    stop_conn: Connection,
 ) -> None:
     """Entry point of a worker process (spawned by the supervisor)."""
+    # Ctrl-C in a terminal signals the whole process group; the supervisor decides when a
+    # worker stops (an interrupted worker would look crashed and be restarted).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # One process per camera is the wall's parallelism. OpenCV's own pool would split each
+    # conversion over every core and spin-wait for work between frames: +0.7 ms CPU per
+    # 1440p frame for nothing (bench/capture.py, docs/benchmarks.md "## Capture").
+    cv2.setNumThreads(1)
+    # SIGTERM to the whole group (systemd's default KillMode, `timeout`, `kill -- -PGID`)
+    # reaches workers together with the app: stop cleanly (finish the segment, close the
+    # ring) instead of dying. The handler only sets a flag: handlers must not take locks.
+    terminated = False
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        nonlocal terminated
+        terminated = True
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     worker = CaptureWorker(spec, ring_name, events, control)
     _install_worker_logging(worker)
 
     def watch_stop() -> None:
-        # A process cannot be interrupted from outside, so this thread turns the
-        # supervisor's stop event into an interrupt of the blocking source call.
-        stop_event.wait()
+        # A process cannot be interrupted from outside, so this thread turns a stop request
+        # into an interrupt of the blocking source call. The request is the supervisor
+        # closing (or writing to) its end of ``stop_conn`` — which also happens when the
+        # supervisor's process dies, so a worker never outlives its owner — or SIGTERM.
+        # A pipe, not a multiprocessing.Event: an Event's internal lock can be left held by
+        # a process that dies while using it, and the other side's set() then blocks forever.
+        while not terminated:
+            if stop_conn.poll(STOP_POLL_S):
+                break
         worker.stop()
 
     watcher = threading.Thread(target=watch_stop, name=f"camwall-stop-{spec.name}", daemon=True)
@@ -414,8 +537,9 @@ def process_main(
         log.exception("%s: capture worker crashed", spec.name)
         code = 1
     finally:
-        stop_event.set()
+        terminated = True  # ends the watcher if it is still waiting
         watcher.join(1.0)
+        stop_conn.close()
         worker.close_pipes()
     logging.shutdown()
     # Skip interpreter teardown: nothing is left to flush, and FFmpeg threads can hang it.
@@ -435,8 +559,6 @@ def describe_exit(exitcode: int | None) -> str:
     if exitcode is None:
         return "still running"
     if exitcode < 0:
-        import signal
-
         try:
             return f"killed by {signal.Signals(-exitcode).name}"
         except ValueError:
