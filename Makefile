@@ -38,7 +38,7 @@ pytest-pyqt5: $(STAMP)
 	QT_API=pyqt5 $(BIN)/python -m pytest -m qt $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python bench/ring.py
+	$(BIN)/camwall bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
