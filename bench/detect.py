@@ -9,6 +9,18 @@ appended to docs/benchmarks.md under "## Detection". "yolo-synthetic" is a rando
 net built here with a YOLOv8 output (no model download).
 
     .venv/bin/python bench/detect.py [--seconds 5] [--rounds 2] [--detectors face,yolo-synthetic]
+
+``--wall`` measures instead what detection costs the wall: four synthetic 2560×1440 @ 25 fps
+cameras in capture processes, in the real wall window (Qt offscreen unless a display is
+set), shown fps per tile over ``--seconds`` with detection off, then on with each of
+``--wall-detector`` (default: the motion detector, whose boxes are drawn on every tile, and
+the built-in people detector, motion-gated unless ``--no-gate``; 5 fps per camera),
+alternating for ``--rounds``. Ratio = mean shown fps on / off (target >= 0.95). Also
+reported: the UI-thread paint time per frame, what drawing the boxes costs in it, and the
+CPU of the whole process tree. Needs a Qt binding that keeps None's refcount (not PySide6
+6.12.0 on Python 3.11; see ``drains_none``).
+
+    .venv/bin/python bench/detect.py --wall [--seconds 10] [--rounds 2] [--wall-detector motion]
 """
 
 from __future__ import annotations
@@ -161,7 +173,17 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--detectors", default="face,yolo-synthetic")
     ap.add_argument("--no-write", action="store_true", help="do not append to docs/benchmarks.md")
+    ap.add_argument("--wall", action="store_true", help="the wall's shown fps, detection on/off")
+    ap.add_argument(
+        "--wall-detector",
+        default="motion,people",
+        help="--wall: comma-separated people, face, motion or model paths (each measured)",
+    )
+    ap.add_argument("--no-gate", action="store_true", help="--wall: run the detector everywhere")
+    ap.add_argument("--wall-fps", type=float, default=5.0, help="--wall: detections/s per camera")
     args = ap.parse_args()
+    if args.wall:
+        return wall_main(args)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         specs = {
@@ -208,6 +230,195 @@ def main() -> int:
             f"{machine}; 1280×720 BGRA frames published at 120 fps into a FrameRing; median of "
             f"{args.rounds} alternating rounds of {args.seconds:g} s. Ratio = worker / bare "
             "(target >= 0.9).\n\n" + table + "\n"
+        )
+        append_section(ROOT / "docs" / "benchmarks.md", "## Detection", note)
+    return 0
+
+
+# -- the wall: shown fps with detection on vs off ---------------------------------------------
+
+WALL_CAMERAS = 4
+WALL_SIZE = (1280, 860)  # the wall's default window size: 2×2 tiles of about 630×330
+
+
+def tree_cpu_s() -> dict[int, float]:
+    """CPU seconds (user + system) of this process and each of its descendants, by pid."""
+    import psutil
+
+    out: dict[int, float] = {}
+    procs = [psutil.Process()]
+    procs += psutil.Process().children(recursive=True)
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+            out[proc.pid] = t.user + t.system
+        except psutil.Error:
+            continue
+    return out
+
+
+def drains_none() -> bool:
+    """True if the Qt binding loses a reference to None per void call (PySide6 6.12.0, 3.11)."""
+    from qtpy.QtCore import QRect
+
+    rect, before = QRect(), sys.getrefcount(None)
+    for _ in range(1000):
+        rect.setX(0)
+    return sys.getrefcount(None) < before - 500
+
+
+def wall_main(args: argparse.Namespace) -> int:
+    """Run the wall benchmark (Qt imported here only), print and record the table."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("QT_API", "pyside6")  # camwall's default binding, as in camwall.ui
+    import qtpy
+    from qtpy.QtCore import QEventLoop, QTimer
+    from qtpy.QtWidgets import QApplication
+
+    from camwall.capture import CameraState
+    from camwall.demo import DEMO_CAMERAS
+    from camwall.ui.main_window import CameraWall
+    from camwall.ui.wall_cameras import WallCamera
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("camwall-bench")
+    binding = f"{qtpy.API_NAME} {qtpy.PYSIDE_VERSION or qtpy.PYQT_VERSION}"
+    if drains_none():
+        raise SystemExit(
+            f"{binding} on Python {platform.python_version()} drops a reference to None on "
+            "every call that returns nothing: the wall aborts ('deallocating None') within "
+            "seconds. Use another PySide6 (6.11 works), Python >= 3.12, or QT_API=pyqt5."
+        )
+
+    def spin(seconds: float) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+
+    load0 = os.getloadavg()
+    wall = CameraWall(mode="process")
+    wall.resize(*WALL_SIZE)
+    wall.show()
+    names = [name for name, _ in DEMO_CAMERAS[:WALL_CAMERAS]]
+    for name, url in DEMO_CAMERAS[:WALL_CAMERAS]:
+        wall.add_camera(WallCamera(name, url))
+    detection = wall.detection
+    detection.set_detector(args.wall_detector)
+    detection.set_motion_gate(not args.no_gate)
+    tiles = [wall.tile(n) for n in names]
+
+    def measure(seconds: float) -> dict[str, float]:
+        """Mean per-tile stats over ``seconds``, sampled from each view's 1 s intervals."""
+        for name in names:
+            detection.overlay(name).reset_cost()
+        cpu0, t0 = tree_cpu_s(), time.monotonic()
+        shown: list[float] = []
+        fps_in: list[float] = []
+        paint: list[float] = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            spin(1.0)
+            for tile in tiles:
+                st = tile.stats()
+                if st is not None:
+                    shown.append(st.fps_shown)
+                    fps_in.append(st.fps_in)
+                    if st.paint_ms is not None:
+                        paint.append(st.paint_ms)
+        cpu1, elapsed = tree_cpu_s(), time.monotonic() - t0
+        cpu = sum(v - cpu0.get(pid, 0.0) for pid, v in cpu1.items())
+        costs = [detection.overlay(n).cost for n in names]
+        drawn = [c for c in costs if c.paints]
+        return {
+            "shown": statistics.fmean(shown) if shown else 0.0,
+            "in": statistics.fmean(fps_in) if fps_in else 0.0,
+            "paint_ms": statistics.fmean(paint) if paint else 0.0,
+            "overlay_us": statistics.fmean(c.median_us for c in drawn) if drawn else 0.0,
+            "overlay_max_us": max((c.max_us for c in drawn), default=0.0),
+            "boxes": statistics.fmean(c.mean_boxes for c in drawn) if drawn else 0.0,
+            "cpu": cpu / elapsed,
+        }
+
+    detectors = args.wall_detector.split(",")
+    off: list[dict[str, float]] = []
+    on: dict[str, list[dict[str, float]]] = {d: [] for d in detectors}
+    try:
+        deadline = time.monotonic() + 60
+        while not all(t.state is CameraState.STREAMING and t.shown_seq for t in tiles):
+            if time.monotonic() > deadline:
+                raise SystemExit("the cameras did not all stream within 60 s")
+            spin(0.2)
+        spin(3.0)  # tiles settle at tile-sized frames
+        for _ in range(args.rounds):
+            for name in names:
+                detection.set_enabled(name, False)
+            spin(2.0)
+            off.append(measure(args.seconds))
+            for det in detectors:
+                detection.set_detector(det)
+                for name in names:
+                    detection.set_enabled(name, True, fps=args.wall_fps)
+                deadline = time.monotonic() + 120
+                while not all(detection.stats(n) is not None for n in names):
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"detection did not start: {detection.worker_status}")
+                    spin(0.2)
+                spin(2.0)
+                row = measure(args.seconds)
+                row["det_fps"] = statistics.fmean(
+                    s.fps for s in (detection.stats(n) for n in names) if s is not None
+                )
+                on[det].append(row)
+    finally:
+        wall.close()
+        deadline = time.monotonic() + 30
+        while not wall.is_shut_down and time.monotonic() < deadline:
+            spin(0.1)
+    load1 = os.getloadavg()
+
+    def med(rows: list[dict[str, float]], key: str) -> float:
+        return statistics.median(r[key] for r in rows)
+
+    header = (
+        "| detection | fps in / tile | shown fps / tile | shown on / off | paint ms / frame "
+        "| boxes / paint | boxes µs / paint: median (max) | CPU, cores | detections/s / camera |"
+    )
+    lines = [header, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    base = med(off, "shown")
+    lines.append(
+        f"| off | {med(off, 'in'):.1f} | {base:.1f} | 1 | {med(off, 'paint_ms'):.2f} "
+        f"| – | – | {med(off, 'cpu'):.2f} | – |"
+    )
+    ratios = []
+    for det, rows in on.items():
+        gate = "" if args.no_gate or det == "motion" else ", motion-gated"
+        ratio = med(rows, "shown") / base if base else 0.0
+        ratios.append(f"{det} {ratio:.3f}")
+        lines.append(
+            f"| {det}{gate} @ {args.wall_fps:g} fps | {med(rows, 'in'):.1f} "
+            f"| {med(rows, 'shown'):.1f} | {ratio:.3f} | {med(rows, 'paint_ms'):.2f} "
+            f"| {med(rows, 'boxes'):.1f} | {med(rows, 'overlay_us'):.0f} "
+            f"({max(r['overlay_max_us'] for r in rows):.0f}) | {med(rows, 'cpu'):.2f} "
+            f"| {med(rows, 'det_fps'):.1f} |"
+        )
+    table = "\n".join(lines)
+    summary = f"shown fps on / off: {', '.join(ratios)} (target >= 0.95)"
+    loads = f"load average {load0[0]:.2f} before, {load1[0]:.2f} after"
+    print(table)
+    print(summary)
+    print(loads)
+    if not args.no_write:
+        cmd = "python bench/detect.py " + " ".join(sys.argv[1:])
+        machine = (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        )
+        note = (
+            f"\n### {time.strftime('%Y-%m-%d %H:%M')} — wall, `{cmd.strip()}`\n\n"
+            f"{machine}, {binding} ({os.environ.get('QT_QPA_PLATFORM', 'native')}); {loads}. "
+            f"{WALL_CAMERAS} synthetic 2560×1440 @ 25 fps cameras, capture in processes, "
+            f"in the wall ({WALL_SIZE[0]}×{WALL_SIZE[1]}, 2×2); per-tile means over "
+            f"{args.seconds:g} s, median of {args.rounds} alternating off/on rounds. "
+            f"**{summary}.**\n\n" + table + "\n"
         )
         append_section(ROOT / "docs" / "benchmarks.md", "## Detection", note)
     return 0

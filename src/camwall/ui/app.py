@@ -9,13 +9,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QApplication
 
 from camwall.capture import CameraState
 from camwall.ui.main_window import CameraWall, WallCamera
+
+if TYPE_CHECKING:
+    from camwall.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +74,21 @@ def run_wall(
     stats: bool = False,
     screenshot: Path | None = None,
     size: tuple[int, int] = (1280, 860),
+    config: Config | None = None,
 ) -> int:
     """Open the wall with ``cameras`` and run until it is closed; returns an exit code.
 
     ``seconds`` > 0 closes the window after that long; ``screenshot`` saves the window to a
     PNG once every camera shows video, then closes it (exit code 1 if that failed).
+    ``config`` supplies the detector and which cameras detect (``detect``, ``[detection]``).
     """
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("camwall")
     window = CameraWall(mode=mode)
     window.set_grid_mode(grid)
     window.set_stats_visible(stats)
+    if config is not None:
+        window.configure_detection(config)
     window.add_cameras(cameras)
     window.resize(*size)
     window.show()

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -29,11 +29,17 @@ from camwall.frames import Frame
 from camwall.record import save_snapshot as write_snapshot
 from camwall.redact import mask_url
 from camwall.sources import source_kind
+from camwall.ui.detection_menu import DetectionMenu
 from camwall.ui.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
 from camwall.ui.log_panel import LogPanel
 from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.tile import CameraTile
 from camwall.ui.wall_cameras import Stream, WallCamera, WallCameras
+from camwall.ui.wall_controls import WallControls
+from camwall.ui.wall_detection import WallDetection
+
+if TYPE_CHECKING:
+    from camwall.config import Config
 
 __all__ = ["CameraWall", "WallCamera"]
 
@@ -84,6 +90,9 @@ class CameraWall(QMainWindow):
         self._summary = QLabel(self)
         self.statusbar.addPermanentWidget(self._summary)
         self.cameras = WallCameras(self._wanted_stream, mode=mode, parent=self)
+        self.detection = WallDetection(self, stream_of=self.cameras.stream)
+        self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
+        self.controls = WallControls(self)  # control dock, "Add ONVIF camera…", shortcuts
 
         self.cameras.camera_state_changed.connect(self._update_summary)
         connect_queued(self._shutdown_finished, self._finish_shutdown)
@@ -140,6 +149,8 @@ class CameraWall(QMainWindow):
         tile.start_requested.connect(self.start_camera)
         tile.remove_requested.connect(self.remove_camera)
         self.cameras.add(camera, tile)
+        self.detection.attach(tile)
+        self.controls.attach(tile, camera)
         self.grid.add_tile(tile)
         log.info("added %s (%s)", camera.name, camera.display_url, extra={"camera": camera.name})
         self.camera_added.emit(camera.name)
@@ -176,6 +187,8 @@ class CameraWall(QMainWindow):
 
     def remove_camera(self, name: str) -> None:
         """Stop camera ``name`` and take it off the wall."""
+        self.detection.detach(name)
+        self.controls.detach(name)
         self.cameras.remove(name)
         tile = self.grid.take_tile(name)
         if tile is not None:
@@ -187,6 +200,10 @@ class CameraWall(QMainWindow):
         self._update_connect_button()
         self._update_summary()
 
+    def configure_detection(self, config: Config) -> None:
+        """Detector, thresholds and which cameras detect, from ``config`` (before adding them)."""
+        self.detection.configure(config)
+
     def select_camera(self, name: str | None) -> None:
         """Highlight camera ``name`` and put its (masked) URL in the URL box."""
         names = self.cameras.names()
@@ -196,14 +213,16 @@ class CameraWall(QMainWindow):
         if self._selected is not None:
             self.urlBox.setEditText(self.cameras.camera(self._selected).display_url)
         self._update_connect_button()
+        self.controls.select(self._selected)
 
     def _wanted_stream(self, camera: WallCamera) -> Stream:
-        """Main stream when the camera fills the wall, else its substream (if it has one)."""
+        """Main stream when the camera fills the wall or is zoomed in, else its substream."""
         if not camera.substream_url:
             return "main"
         alone = self.grid.focused == camera.name or (
             self.grid.mode == 1 and self.grid.visible_names() == [camera.name]
         )
+        alone = alone or self.cameras.tile(camera.name).zoom.is_zoomed
         return "main" if alone else "sub"
 
     def _on_grid_changed(self) -> None:
@@ -391,6 +410,7 @@ class CameraWall(QMainWindow):
         central = self.centralWidget()
         if central is not None:
             central.setEnabled(False)
+        self.controls.begin_close()
         self.cameras.begin_close()
         self._shutdown_thread = threading.Thread(
             target=self._shutdown_worker, name="camwall-shutdown", daemon=True
@@ -403,8 +423,11 @@ class CameraWall(QMainWindow):
         self._shutdown_finished.emit()
 
     def _stop_background(self, timeout: float) -> None:
+        self.detection.stop()  # returns at once; joined once capture has stopped
         if not self.cameras.close(timeout):
             log.warning("some capture workers were still running after %.1f s", timeout)
+        self.detection.join(timeout)
+        self.controls.close(timeout)
         if self._snapshots is not None:
             self._snapshots.shutdown(wait=True)
 
@@ -422,6 +445,7 @@ class CameraWall(QMainWindow):
         if self._shutdown_done:
             return
         self._shutting_down = True
+        self.controls.begin_close()
         self.cameras.begin_close()
         if self._shutdown_thread is not None:
             self._shutdown_thread.join(timeout)

@@ -12,6 +12,7 @@ from camwall.capture.events import CameraState
 from camwall.ui.frame_clock import FrameClock
 from camwall.ui.qt_compat import Signal
 from camwall.ui.video_view import VideoView
+from camwall.ui.zoom import ZoomController
 
 
 class CameraTile(VideoView):
@@ -32,6 +33,8 @@ class CameraTile(VideoView):
     remove_requested = Signal(str)
     #: The tile changed size (the wall may ask the camera for frames of the new size).
     resized = Signal()
+    #: Context menu: switch object detection on this camera on or off.
+    detect_toggled = Signal(str, bool)
 
     def __init__(
         self, camera: str, parent: QWidget | None = None, *, clock: FrameClock | None = None
@@ -43,12 +46,27 @@ class CameraTile(VideoView):
         self.set_title(camera)
         self.set_badge_visible(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.setToolTip(f"{camera}: double-click to fill the wall; right-click for more")
+        self.setToolTip(
+            f"{camera}: double-click to fill the wall; wheel to zoom, drag to pan, 0 to reset; "
+            "right-click for more"
+        )
+        #: Digital zoom of the picture (wheel, drag, 0/Home; see camwall.ui.zoom).
+        self.zoom = ZoomController(self)
+        self._detecting = False
 
     @property
     def camera(self) -> str:
         """The camera's name."""
         return self._camera
+
+    @property
+    def detecting(self) -> bool:
+        """True while detection is on for this camera (the menu's "Detect objects" tick)."""
+        return self._detecting
+
+    def set_detecting(self, on: bool) -> None:
+        """Show detection as on or off in the menu (the wall's detection calls this)."""
+        self._detecting = on
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         """Tell the wall; it debounces and adjusts the camera's frame size."""
@@ -94,6 +112,13 @@ class CameraTile(VideoView):
         stats.setCheckable(True)
         stats.setChecked(self.stats_visible)
         stats.toggled.connect(self.set_stats_visible)
+        reset_zoom = _action(menu, f"Reset zoom ({self.zoom.factor:.1f}×)", "resetZoomAction")
+        reset_zoom.setEnabled(self.zoom.is_zoomed)
+        reset_zoom.triggered.connect(self.zoom.reset)
+        detect = _action(menu, "Detect objects", "detectAction")
+        detect.setCheckable(True)
+        detect.setChecked(self._detecting)
+        detect.toggled.connect(lambda on: self.detect_toggled.emit(name, on))
         menu.addSeparator()
         remove = _action(menu, "Remove from wall", "removeAction")
         remove.triggered.connect(lambda: self.remove_requested.emit(name))

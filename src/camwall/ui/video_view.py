@@ -62,6 +62,10 @@ class RectLike(Protocol):
 #: The part of a frame to show, in frame pixels, given the frame's width and height: an
 #: (x, y, width, height) tuple or a rect-like object. ``DigitalZoom.source_rect`` is one.
 SourceRectProvider = Callable[[int, int], "tuple[float, float, float, float] | RectLike"]
+#: Draws over the picture after each frame paint: ``overlay(painter, target_rect,
+#: source_rect, frame_size)`` — where the picture landed, the part of the frame shown (frame
+#: pixels), the painted frame's size. Runs on the UI thread inside paintEvent: keep it cheap.
+FrameOverlay = Callable[[QPainter, QRect, QRectF, QSize], None]
 
 #: States in which the ring's frames are painted (None: no events, just a ring).
 _FRAME_STATES = (None, CameraState.STREAMING)
@@ -119,6 +123,8 @@ class VideoView(QWidget):
         self._highlighted = False
         self._smooth = True
         self._source_rect_provider: SourceRectProvider | None = None
+        self._overlays: list[FrameOverlay] = []
+        self._stats_lines: list[Callable[[], str]] = []
         self._info: InfoEvent | None = None
         self._source_stats: StatsEvent | None = None
         self._collector = StatsCollector()
@@ -324,6 +330,21 @@ class VideoView(QWidget):
         self._smooth = smooth
         self.update()
 
+    def add_overlay(self, overlay: FrameOverlay) -> None:
+        """Call ``overlay`` after every frame paint (e.g. detection boxes); see FrameOverlay."""
+        self._overlays.append(overlay)
+        self.update()
+
+    def remove_overlay(self, overlay: FrameOverlay) -> None:
+        """Stop calling ``overlay`` (no-op if it was not added)."""
+        if overlay in self._overlays:
+            self._overlays.remove(overlay)
+            self.update()
+
+    def add_stats_line(self, line: Callable[[], str]) -> None:
+        """Append ``line()`` to the stats overlay (skipped while it returns "")."""
+        self._stats_lines.append(line)
+
     def set_source_rect_provider(self, provider: SourceRectProvider | None) -> None:
         """Paint only part of each frame: ``provider(frame_w, frame_h) -> (x, y, w, h)``.
 
@@ -441,6 +462,8 @@ class VideoView(QWidget):
             with wrap_frame(view.array, info.fmt) as image:
                 self._draw_image(painter, target, image, source)
             intact = view.intact()
+        for overlay in self._overlays:
+            overlay(painter, target, source, QSize(info.width, info.height))
         if not intact:
             # The writer lapped us while we painted: what we drew may mix two frames.
             # Paint again at once with whatever is newest now.
@@ -509,4 +532,5 @@ class VideoView(QWidget):
         second.append(f"dropped {dropped}")
         if stats is not None and stats.latency_ms is not None:
             second.append(f"{stats.latency_ms:.0f} ms")
-        return "\n".join(line for line in (" · ".join(first), " · ".join(second)) if line)
+        extra = [text for line in self._stats_lines if (text := line())]
+        return "\n".join(line for line in (" · ".join(first), " · ".join(second), *extra) if line)

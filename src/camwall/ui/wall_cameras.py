@@ -31,6 +31,7 @@ from qtpy.QtCore import QObject, QTimer
 
 from camwall.capture import CameraSpec, CameraState, CaptureEvent, CaptureSupervisor
 from camwall.capture.events import InfoEvent, RingEvent, StateEvent
+from camwall.control.model import OnvifSettings
 from camwall.errors import CamwallError
 from camwall.frames import Frame
 from camwall.redact import mask_url
@@ -52,12 +53,16 @@ _RESIZE_SETTLE_MS = 200
 
 @dataclass(frozen=True, slots=True)
 class WallCamera:
-    """A camera on the wall. ``url`` may carry credentials; only masked forms are shown."""
+    """A camera on the wall. ``url`` may carry credentials; only masked forms are shown.
+
+    ``onvif`` says where its focus/zoom/pan-tilt control is (None: no optical control).
+    """
 
     name: str
     url: str
     substream_url: str | None = None
     transport: Transport = "tcp"
+    onvif: OnvifSettings | None = None
 
     @property
     def display_url(self) -> str:
@@ -71,8 +76,20 @@ class WallCamera:
     @classmethod
     def from_config(cls, camera: ConfigCamera) -> WallCamera:
         """A wall camera from a ``camwall.config`` camera (passwords resolved from the env)."""
+        endpoint = camera.onvif_endpoint()
+        onvif = (
+            None
+            if endpoint is None
+            else OnvifSettings(
+                endpoint.host, endpoint.port, endpoint.user or "", endpoint.password or ""
+            )
+        )
         return cls(
-            camera.name, camera.resolved_url(), camera.resolved_substream_url(), camera.transport
+            camera.name,
+            camera.resolved_url(),
+            camera.resolved_substream_url(),
+            camera.transport,
+            onvif,
         )
 
 
@@ -125,6 +142,7 @@ class WallCameras(QObject):
         """Track ``camera`` shown in ``tile`` (not started)."""
         self._cameras[camera.name] = _Runtime(camera, tile)
         tile.resized.connect(self._resize_timer.start)
+        tile.zoom.changed.connect(self._resize_timer.start)
 
     def remove(self, name: str) -> None:
         """Stop and forget camera ``name``."""
@@ -282,7 +300,9 @@ class WallCameras(QObject):
 
     @staticmethod
     def _tile_size(tile: CameraTile) -> tuple[int, int] | None:
-        ratio = tile.devicePixelRatioF()
+        # Digitally zoomed in by z, the tile shows 1/z of the frame: frames z times the tile's
+        # size keep that part sharp (the worker never scales up, so at most full size).
+        ratio = tile.devicePixelRatioF() * tile.zoom.factor
         w, h = int(tile.width() * ratio), int(tile.height() * ratio)
         return (w, h) if w >= 16 and h >= 16 and tile.isVisible() else None
 
