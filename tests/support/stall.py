@@ -1,8 +1,6 @@
 """Measuring UI event-loop stalls: a 5 ms Qt timer and the longest gap between its ticks.
 
-The same method as the wall's tests (tests/test_ui_wall.py): the time the kernel kept the
-UI thread waiting for a CPU is subtracted, because on a shared 2-core machine other test
-runs can starve the process for tens of milliseconds, which says nothing about camwall.
+Used by the wall's and the control panel's tests (the < 50 ms event-loop stall budget).
 """
 
 from __future__ import annotations
@@ -22,7 +20,13 @@ def run_queue_wait_s() -> float:
 
 
 class StallMeter(QObject):
-    """Start on the UI thread; :meth:`stop` returns the worst stall camwall caused, in ms."""
+    """A 5 ms timer on the UI thread; the longest gap between its ticks is the worst stall.
+
+    ``worst_ms`` is the raw gap. ``worst_own_ms`` subtracts the time the kernel kept the UI
+    thread waiting for a CPU during that gap: on a shared 2-core machine other test runs can
+    starve the whole process for tens of ms, which says nothing about camwall. What is left
+    is time the UI thread was running or blocked — the stalls camwall is responsible for.
+    """
 
     def __init__(self) -> None:
         super().__init__()
