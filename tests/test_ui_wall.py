@@ -99,9 +99,14 @@ def test_connect_show_disconnect_close(
     assert tile.state is CameraState.CONNECTING
     assert wall.connectButton.text().replace("&", "") == "Disconnect"
     wait_streaming(qtbot, tile)
+    connect_stall = meter.stop()
+    # Grabbing the tile is the test's own synchronous work on the UI thread (tens of ms
+    # under PyQt5): it stays outside the measured windows.
     assert tile_bars(tile) == []
     assert wall.url_history() == [f"synthetic://cam1?{SMALL}"]
 
+    meter = StallMeter()
+    meter.start()
     start = time.perf_counter()
     qtbot.mouseClick(wall.connectButton, Qt.MouseButton.LeftButton)
     answered_ms = (time.perf_counter() - start) * 1000
@@ -109,10 +114,10 @@ def test_connect_show_disconnect_close(
     assert wall.connectButton.text().replace("&", "") == "Connect"
     qtbot.waitUntil(lambda: wall.connectButton.isEnabled())
     qtbot.wait(300)
-    worst = meter.stop()
+    worst = max(connect_stall, meter.stop())
     print(
         f"{mode}: disconnect answered in {answered_ms:.1f} ms; worst UI stall {worst:.1f} ms "
-        f"({meter.worst_ms:.1f} ms including waits for a CPU)"
+        f"(connect {connect_stall:.1f} ms; {meter.worst_ms:.1f} ms including waits for a CPU)"
     )
     assert answered_ms < 100
     assert worst < 50, f"the UI event loop stalled for {worst:.0f} ms"
