@@ -50,6 +50,8 @@ def _cmd_wall(args: argparse.Namespace) -> int:
         stats=args.stats,
         grid=grid,
         config=config,  # the detector and which cameras detect
+        # Cameras added or removed on the wall are saved there (the file is made if needed).
+        config_path=args.config if args.config is not None else default_config_path(),
     )
 
 

@@ -166,6 +166,11 @@ class OnvifCameraControl(CameraControl):
         except (*self._errors, ControlError) as err:
             await self.close()
             raise self._error(err, "login and service discovery", timeout) from err
+        except BaseException:
+            # Cancelled (the control service is stopping mid-login): the HTTP sessions the
+            # library opened so far must be closed here, or they leak.
+            await self.close()
+            raise
         if not probe:
             log.debug("%s: logged in (controls not probed)", self.label)
             return self._caps

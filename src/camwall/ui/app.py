@@ -15,6 +15,7 @@ from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QApplication
 
 from camwall.capture import CameraState
+from camwall.ui.config_sync import ConfigSync
 from camwall.ui.main_window import CameraWall, WallCamera
 
 if TYPE_CHECKING:
@@ -75,12 +76,14 @@ def run_wall(
     screenshot: Path | None = None,
     size: tuple[int, int] = (1280, 860),
     config: Config | None = None,
+    config_path: Path | None = None,
 ) -> int:
     """Open the wall with ``cameras`` and run until it is closed; returns an exit code.
 
     ``seconds`` > 0 closes the window after that long; ``screenshot`` saves the window to a
     PNG once every camera shows video, then closes it (exit code 1 if that failed).
-    ``config`` supplies the detector and which cameras detect (``detect``, ``[detection]``).
+    ``config`` supplies the detector and which cameras detect (``detect``, ``[detection]``);
+    with ``config_path``, cameras added or removed on the wall are saved to that file.
     """
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("camwall")
@@ -89,6 +92,8 @@ def run_wall(
     window.set_stats_visible(stats)
     if config is not None:
         window.configure_detection(config)
+    if config_path is not None:
+        ConfigSync(window, config_path, config)
     window.add_cameras(cameras)
     window.resize(*size)
     window.show()

@@ -1,0 +1,81 @@
+"""Cameras added or removed on the wall persist in the config file it was opened with."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from camwall.config import Camera, Config, load, save
+from camwall.control.model import OnvifSettings
+from camwall.ui.config_sync import ConfigSync
+from camwall.ui.main_window import CameraWall
+from camwall.ui.wall_cameras import WallCamera
+
+pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
+
+
+@pytest.fixture
+def wall(qtbot: QtBot) -> Iterator[CameraWall]:
+    window = CameraWall(mode="thread")
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.close()
+    qtbot.waitUntil(lambda: window.is_shut_down, timeout=15000)
+    window.deleteLater()
+
+
+def test_cameras_added_and_removed_are_saved(
+    qtbot: QtBot, wall: CameraWall, tmp_path: Path
+) -> None:
+    path = tmp_path / "camwall.toml"
+    original = Config(cameras=(Camera("door", "synthetic://door?width=160&height=90"),))
+    save(original, path)
+    sync = ConfigSync(wall, path, load(path))
+    wall.add_cameras([WallCamera.from_config(c) for c in load(path).cameras])
+    wall.add_camera(
+        WallCamera(
+            "ptz",
+            "rtsp://admin:hunter2@127.0.0.1:9/main",
+            "rtsp://admin:hunter2@127.0.0.1:9/sub",
+            onvif=OnvifSettings("127.0.0.1", 8080, "admin", "hunter2"),
+        ),
+        start=False,
+    )
+    wall.connect_url("synthetic://yard?width=160&height=90")
+    sync.wait()
+    saved = load(path, check_env=False)
+    assert [c.name for c in saved.cameras] == ["door", "ptz", "yard"]
+    ptz = saved.camera("ptz")
+    assert ptz.substream_url == "rtsp://admin:hunter2@127.0.0.1:9/sub"
+    assert ptz.onvif is not None and (ptz.onvif.host, ptz.onvif.port, ptz.onvif.user) == (
+        "127.0.0.1",
+        8080,
+        "admin",
+    )
+    # The ONVIF password is the camera's (from its URL) when the file is read back.
+    endpoint = ptz.onvif_endpoint()
+    assert endpoint is not None and endpoint.password == "hunter2"
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+    wall.remove_camera("door")
+    sync.wait()
+    assert [c.name for c in load(path, check_env=False).cameras] == ["ptz", "yard"]
+
+
+def test_a_failed_save_is_reported_and_the_wall_goes_on(
+    qtbot: QtBot, wall: CameraWall, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the config folder should be")
+    sync = ConfigSync(wall, blocker / "camwall.toml", None)
+    with caplog.at_level(logging.ERROR):
+        wall.connect_url("synthetic://yard?width=160&height=90")
+        sync.wait()
+    assert "could not be saved" in caplog.text
+    assert wall.camera_names() == ["yard"]
