@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,6 @@ from camwall.ui.main_window import CameraWall
 from camwall.ui.wall_cameras import WallCamera
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
-
-
-@pytest.fixture
-def wall(qtbot: QtBot) -> Iterator[CameraWall]:
-    window = CameraWall(mode="thread")
-    window.resize(800, 600)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.close()
-    qtbot.waitUntil(lambda: window.is_shut_down, timeout=15000)
-    window.deleteLater()
 
 
 def test_cameras_added_and_removed_are_saved(

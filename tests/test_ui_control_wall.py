@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -22,21 +20,6 @@ pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 LEFT = Qt.MouseButton.LeftButton
 WAIT_MS = 20000
-
-
-@pytest.fixture
-def wall(qtbot: QtBot, tmp_path: Path) -> Iterator[CameraWall]:
-    """A shown wall (capture in threads), closed and checked to shut down after the test."""
-    logging.getLogger("camwall").setLevel(logging.INFO)
-    window = CameraWall(mode="thread", snapshot_dir=tmp_path)
-    window.resize(1000, 650)
-    window.show()
-    qtbot.waitExposed(window)
-    yield window
-    window.close()
-    qtbot.waitUntil(lambda: window.is_shut_down, timeout=20000)
-    window.deleteLater()
-    logging.getLogger("camwall").setLevel(logging.NOTSET)
 
 
 def wheel(widget: object, x: float, y: float, notches: int) -> None:

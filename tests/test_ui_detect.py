@@ -9,12 +9,11 @@ with SIGKILL while capture and display carry on; rings re-created under the dete
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,28 +38,6 @@ pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 #: Wide enough that the square moves 3 px a frame (15 px between two 5 fps detections).
 CAMERA = "synthetic://yard?width=640&height=360&fps=25"
 Box = tuple[float, float, float, float]
-
-
-@pytest.fixture
-def make_wall(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., CameraWall]]:
-    """``make_wall(mode)``: a shown wall, closed (and checked to shut down) after the test."""
-    walls: list[CameraWall] = []
-    logging.getLogger("camwall").setLevel(logging.INFO)
-
-    def make(mode: str = "process") -> CameraWall:
-        wall = CameraWall(mode=mode, snapshot_dir=tmp_path / "snapshots")  # type: ignore[arg-type]
-        wall.resize(800, 600)
-        wall.show()
-        qtbot.waitExposed(wall)
-        walls.append(wall)
-        return wall
-
-    yield make
-    for wall in walls:
-        wall.close()
-        qtbot.waitUntil(lambda w=wall: w.is_shut_down, timeout=20000)
-        wall.deleteLater()
-    logging.getLogger("camwall").setLevel(logging.NOTSET)
 
 
 class SeqRecorder:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -24,28 +23,6 @@ from support.stall import StallMeter
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 SMALL = "width=320&height=180&fps=25"
-
-
-@pytest.fixture
-def make_wall(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., CameraWall]]:
-    """``make_wall(mode)``: a shown wall, closed (and checked to shut down) after the test."""
-    walls: list[CameraWall] = []
-    logging.getLogger("camwall").setLevel(logging.INFO)
-
-    def make(mode: str = "thread") -> CameraWall:
-        wall = CameraWall(mode=mode, snapshot_dir=tmp_path / "snapshots")  # type: ignore[arg-type]
-        wall.resize(800, 600)
-        wall.show()
-        qtbot.waitExposed(wall)
-        walls.append(wall)
-        return wall
-
-    yield make
-    for wall in walls:
-        wall.close()
-        qtbot.waitUntil(lambda w=wall: w.is_shut_down, timeout=15000)
-        wall.deleteLater()
-    logging.getLogger("camwall").setLevel(logging.NOTSET)
 
 
 def connect_from_box(qtbot: QtBot, wall: CameraWall, url: str) -> None:
