@@ -1,0 +1,95 @@
+"""Smoke tests of the capture and wall benchmarks: ``--quick`` runs end to end, tables parse.
+
+The numbers of a quick run on a busy test machine mean little; what is checked is that each
+benchmark runs its real parts (PyAV, the capture worker process, the RTSP clip server, Qt
+offscreen, the original design and the floor), prints the table ``camwall bench`` collects,
+and leaves nothing behind (the autouse leak fixture watches segments and processes).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from camwall.commands.bench_tables import Table, parse_tables
+from conftest import skip_or_fail
+from fixtures.rtsp import gst_missing
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+
+pytestmark = pytest.mark.slow
+
+
+def run_quick(script: str, timeout: float) -> str:
+    """Run ``bench/<script> --quick --no-write``; return its stdout (fail with its stderr)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick", "--no-write"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, f"{script} failed:\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def only_table(text: str, first_column: str) -> Table:
+    tables = [t for t in parse_tables(text) if t.columns and t.columns[0] == first_column]
+    assert len(tables) == 1, f"expected one table headed {first_column!r} in:\n{text}"
+    return tables[0]
+
+
+def column(table: Table, name: str) -> int:
+    return table.columns.index(name) - 1  # values exclude the label column
+
+
+@pytest.mark.timeout(240)
+def test_capture_quick_prints_a_parsable_table() -> None:
+    out = run_quick("capture.py", timeout=200)
+    table = only_table(out, "variant")
+    rows = {label: values for label, values in table.rows}
+    assert len(rows) == 4, rows
+    ratio = column(table, "× bare decode")
+    cpu = column(table, "CPU ms/frame")
+    decode = next(v for label, v in rows.items() if label.startswith("bare decode"))
+    camwall = next(v for label, v in rows.items() if label.startswith("camwall"))
+    assert decode[ratio] == pytest.approx(1.0)
+    # Converting and publishing a 1440p frame costs something on top of decoding it.
+    assert camwall[cpu] is not None and decode[cpu] is not None
+    assert camwall[cpu] > decode[cpu] > 0
+    assert "camwall / bare decode" in out
+
+
+@pytest.mark.timeout(240)
+def test_wall_quick_prints_a_parsable_table() -> None:
+    reason = gst_missing()
+    if reason:
+        skip_or_fail(reason)
+    out = run_quick("wall.py", timeout=200)
+    table = only_table(out, "design")
+    labels = [label for label, _ in table.rows]
+    assert labels == [
+        "original design",
+        "camwall",
+        "floor, full-size conversion",
+        "floor, tile-size conversion",
+    ]
+    cpu = column(table, "CPU ms/shown frame")
+    ratio = column(table, "× floor")
+    cameras = column(table, "cameras")
+    for label, values in table.rows:
+        assert values[cameras] == 1
+        # Every design showed frames: a finite, positive cost per shown frame.
+        assert values[cpu] is not None and 0 < values[cpu] < 1000, (label, values)
+        assert values[ratio] is not None and values[ratio] > 0, (label, values)
+    floors = [values[ratio] for label, values in table.rows if label.startswith("floor")]
+    assert min(v for v in floors if v is not None) == pytest.approx(1.0)
+    assert "most cameras at full rate" in out
