@@ -357,3 +357,26 @@ def test_workers_do_not_outlive_a_killed_owner() -> None:
             app.wait(10)
         if app.stdout is not None:
             app.stdout.close()
+
+
+def test_frame_notifications(supervisor: CaptureSupervisor, events: EventLog) -> None:
+    """Every published frame makes the notification descriptor readable; draining empties it."""
+    import select
+
+    fd = supervisor.frame_notify_fd
+    supervisor.start(spec("cam1", "width=160&height=90&fps=25"))
+    ring_name = events.ring("cam1").ring_name
+    events.wait_state("cam1", CameraState.STREAMING, 20)
+    supervisor.drain_frame_notifications()
+    ring = FrameRing.attach(ring_name)
+    try:
+        seq0 = ring.latest_seq
+        ready, _, _ = select.select([fd], [], [], 2.0)
+        assert ready == [fd]
+        time.sleep(0.5)
+        got = supervisor.drain_frame_notifications()
+        published = ring.latest_seq - seq0
+        assert published >= 5 and abs(got - published) <= 2, (got, published)
+        assert supervisor.drain_frame_notifications() == 0  # drained: nothing until the next frame
+    finally:
+        ring.close()

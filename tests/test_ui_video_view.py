@@ -306,3 +306,36 @@ def test_stats_overlay_measures_rates_and_latency(qtbot: QtBot, make_ring: MakeR
     assert (stats.width, stats.height) == (64, 36)
     text = view.stats_text()
     assert text.startswith("64×36 · h264") and "shown" in text and "dropped 3" in text
+
+
+def test_frame_clock_ticks_on_notification(qtbot: QtBot) -> None:
+    """A watched descriptor drives the clock: a byte in, one tick out; the timer slows down."""
+    import os
+
+    from camwall.ui.frame_clock import DEFAULT_INTERVAL_MS, FALLBACK_INTERVAL_MS, FrameClock
+
+    clock = FrameClock()
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    drained: list[bytes] = []
+
+    def drain() -> None:
+        try:
+            drained.append(os.read(r, 4096))
+        except BlockingIOError:
+            pass
+
+    try:
+        assert clock.interval_ms == DEFAULT_INTERVAL_MS
+        clock.watch(r, drain)
+        assert clock.interval_ms == FALLBACK_INTERVAL_MS
+        ticks = clock.ticks
+        os.write(w, b"\x01\x01\x01")
+        qtbot.waitUntil(lambda: clock.ticks > ticks, timeout=2000)
+        assert drained == [b"\x01\x01\x01"]  # three frames, one read, one tick
+        clock.unwatch(r)
+        assert clock.interval_ms == DEFAULT_INTERVAL_MS
+    finally:
+        os.close(r)
+        os.close(w)
+        clock.deleteLater()

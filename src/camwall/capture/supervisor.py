@@ -20,6 +20,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import multiprocessing.connection as mpc
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -111,6 +112,11 @@ class CaptureSupervisor:
         self._lock = threading.Lock()
         self._commands: collections.deque[Callable[[], None]] = collections.deque()
         self._wake_r, self._wake_w = mp.Pipe(duplex=False)
+        # Frame notification: every worker writes one byte per published frame into this
+        # pipe, non-blocking; a display watches the read end instead of polling on a timer.
+        self._notify_r, self._notify_w = mp.Pipe(duplex=False)
+        os.set_blocking(self._notify_r.fileno(), False)
+        os.set_blocking(self._notify_w.fileno(), False)
         self._cameras: dict[str, _Camera] = {}  # supervisor thread only
         self._retiring: list[_Camera] = []  # stopped cameras whose workers are still exiting
         self._names: set[str] = set()  # caller-side view of which cameras exist
@@ -166,6 +172,27 @@ class CaptureSupervisor:
         with self._lock:
             return self._states.get(name)
 
+    @property
+    def frame_notify_fd(self) -> int:
+        """A file descriptor that becomes readable when any camera published a frame.
+
+        Watch it (select, QSocketNotifier), call :meth:`drain_frame_notifications`, then look
+        at the rings' ``latest_seq``: bytes coalesce, so one wake-up may cover many frames.
+        """
+        return self._notify_r.fileno()
+
+    def drain_frame_notifications(self) -> int:
+        """Read every pending notification byte (never blocks); returns how many there were."""
+        count = 0
+        try:
+            while chunk := os.read(self._notify_r.fileno(), 65536):
+                count += len(chunk)
+        except BlockingIOError:
+            pass
+        except OSError:
+            pass  # closed: no more notifications
+        return count
+
     def close(self, timeout: float = 5.0) -> bool:
         """Stop every camera and wait up to ``timeout`` s; True if everything has ended."""
         with self._lock:
@@ -185,8 +212,10 @@ class CaptureSupervisor:
                 log.warning("capture supervisor: workers still running after %.1f s", timeout)
                 return False
         self._closed = True
-        self._wake_r.close()
-        self._wake_w.close()
+        # Only now that every worker has ended: a worker still writing into a closed (and
+        # reused) descriptor number would write into somebody else's file.
+        for conn in (self._wake_r, self._wake_w, self._notify_r, self._notify_w):
+            conn.close()
         return True
 
     def __enter__(self) -> CaptureSupervisor:
@@ -332,7 +361,14 @@ class CaptureSupervisor:
             stop_child, cam.stop_conn = mp.Pipe(duplex=False)
             process = self._ctx.Process(
                 target=process_main,
-                args=(cam.spec, cam.ring.name, events_child, control_child, stop_child),
+                args=(
+                    cam.spec,
+                    cam.ring.name,
+                    events_child,
+                    control_child,
+                    stop_child,
+                    self._notify_w,
+                ),
                 name=f"camwall-capture-{cam.spec.name}",
                 daemon=True,
             )
@@ -350,7 +386,9 @@ class CaptureSupervisor:
                 conn.close()
             cam.process = process
         else:
-            worker = CaptureWorker(cam.spec, cam.ring.name, events_child, control_child)
+            worker = CaptureWorker(
+                cam.spec, cam.ring.name, events_child, control_child, self._notify_w
+            )
             cam.worker = worker
             cam.thread = threading.Thread(
                 target=thread_main,

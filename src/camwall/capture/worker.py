@@ -139,13 +139,24 @@ class CaptureWorker:
     """Runs one camera until stopped; see the module docstring."""
 
     def __init__(
-        self, spec: CameraSpec, ring_name: str, events: Connection, control: Connection
+        self,
+        spec: CameraSpec,
+        ring_name: str,
+        events: Connection,
+        control: Connection,
+        notify: Connection | None = None,
     ) -> None:
-        """Prepare; nothing is opened until :meth:`run`."""
+        """Prepare; nothing is opened until :meth:`run`.
+
+        ``notify`` is the write end of the owner's frame-notification pipe (non-blocking):
+        one byte goes into it per published frame, so a display can sleep until one comes.
+        """
         self.spec = spec
         self._ring_name = ring_name
         self._events = events
         self._control = control
+        self._notify = notify
+        self._notify_fd = notify.fileno() if notify is not None else -1
         self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._source: Source | None = None
@@ -290,6 +301,7 @@ class CaptureWorker:
                 ring = self._replace_ring(ring, width, height)
             t1 = time.thread_time_ns()
             self._publish(ring, frame, width, height)
+            self._frame_ready()
             stats.convert_ns += time.thread_time_ns() - t1
             stats.published += 1
             now = time.monotonic()
@@ -304,6 +316,17 @@ class CaptureWorker:
             width, height, PixelFormat.BGRA, pts=frame.pts, capture_ns=frame.capture_ns
         ) as dst:
             frame.convert_into(dst)
+
+    def _frame_ready(self) -> None:
+        """One byte into the notification pipe (never blocks: a full pipe means unread news)."""
+        if self._notify_fd < 0:
+            return
+        try:
+            os.write(self._notify_fd, b"\x01")
+        except BlockingIOError:
+            pass  # the reader has not drained the earlier bytes; it will see this frame too
+        except OSError:
+            self._notify_fd = -1  # the reader is gone: nobody to wake
 
     def _send_stats(
         self, source: Source, stats: _Stats, now: float, width: int, height: int
@@ -494,6 +517,7 @@ def process_main(
     events: Connection,
     control: Connection,
     stop_conn: Connection,
+    notify: Connection | None = None,
 ) -> None:
     """Entry point of a worker process (spawned by the supervisor)."""
     # Ctrl-C in a terminal signals the whole process group; the supervisor decides when a
@@ -513,7 +537,7 @@ def process_main(
         terminated = True
 
     signal.signal(signal.SIGTERM, on_sigterm)
-    worker = CaptureWorker(spec, ring_name, events, control)
+    worker = CaptureWorker(spec, ring_name, events, control, notify)
     _install_worker_logging(worker)
 
     def watch_stop() -> None:

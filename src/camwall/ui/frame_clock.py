@@ -1,22 +1,35 @@
-"""One display-rate timer per application that tells visible video views to look for new frames.
+"""One clock per application that tells visible video views to look for new frames.
 
-This is how frame notification is coalesced: no signal per frame exists. Every tick (about
-8 ms) each visible view reads one shared-memory word, its ring's latest sequence number, and
-schedules a repaint only if it changed and no repaint is pending. However fast a camera
-publishes, a view repaints at most once per tick, and always shows the newest frame.
+This is how frame notification is coalesced: no signal per frame exists. On every tick each
+visible view reads one shared-memory word, its ring's latest sequence number, and schedules
+a repaint only if it changed and no repaint is pending. However fast a camera publishes, a
+view repaints at most once per tick, and always shows the newest frame.
+
+A tick comes from one of two places:
+
+* a **frame-notification descriptor** (:meth:`FrameClock.watch`): capture workers write a
+  byte into a pipe per published frame, so the clock wakes exactly when there is news —
+  no idle wake-ups, no polling delay. Bytes that pile up while the UI is busy are drained
+  in one read: one tick covers them all.
+* a **timer**: every 8 ms while nothing is watched (a view fed by a ring from elsewhere),
+  and a slow 40 ms fallback while a descriptor is watched (countdowns, stats, and any ring
+  whose writer does not notify).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
-from qtpy.QtCore import QCoreApplication, QObject, Qt, QTimer
+from qtpy.QtCore import QCoreApplication, QObject, QSocketNotifier, Qt, QTimer
 
 log = logging.getLogger(__name__)
 
 #: Tick interval: faster than any display refresh, so a new frame waits at most this long.
 DEFAULT_INTERVAL_MS = 8
+#: Timer interval while a notification descriptor drives the ticks.
+FALLBACK_INTERVAL_MS = 40
 
 
 class FrameClockClient(Protocol):
@@ -40,6 +53,8 @@ class FrameClock(QObject):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.tick)
         self._paused = False
+        self._interval_ms = interval_ms
+        self._notifiers: dict[int, QSocketNotifier] = {}
         #: Ticks delivered so far (for tests and diagnostics).
         self.ticks = 0
 
@@ -65,8 +80,40 @@ class FrameClock(QObject):
         return int(self._timer.interval())
 
     def set_interval_ms(self, interval_ms: int) -> None:
-        """Change the tick interval (e.g. to the display's refresh period)."""
-        self._timer.setInterval(max(1, int(interval_ms)))
+        """Change the polling interval (e.g. to the display's refresh period)."""
+        self._interval_ms = max(1, int(interval_ms))
+        self._update_interval()
+
+    def _update_interval(self) -> None:
+        slow = max(self._interval_ms, FALLBACK_INTERVAL_MS)
+        self._timer.setInterval(slow if self._notifiers else self._interval_ms)
+
+    def watch(self, fd: int, drain: Callable[[], object]) -> None:
+        """Tick whenever ``fd`` becomes readable; ``drain()`` must empty it (non-blocking).
+
+        While a descriptor is watched the timer only runs as a slow fallback.
+        """
+        if fd in self._notifiers:
+            return
+        # An int works in every binding; the PyQt5 stubs mypy reads only admit sip.voidptr.
+        notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)  # type: ignore[arg-type]
+
+        def on_ready(*_: object) -> None:
+            drain()
+            if not self._paused:
+                self.tick()
+
+        notifier.activated.connect(on_ready)
+        self._notifiers[fd] = notifier
+        self._update_interval()
+
+    def unwatch(self, fd: int) -> None:
+        """Stop watching ``fd`` (before it is closed)."""
+        notifier = self._notifiers.pop(fd, None)
+        if notifier is not None:
+            notifier.setEnabled(False)
+            notifier.deleteLater()
+        self._update_interval()
 
     @property
     def running(self) -> bool:

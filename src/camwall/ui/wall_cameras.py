@@ -37,6 +37,7 @@ from camwall.frames import Frame
 from camwall.redact import mask_url
 from camwall.sources import SourceSettings, Transport
 from camwall.ui.bridge import EventBridge
+from camwall.ui.frame_clock import FrameClock
 from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.tile import CameraTile
 
@@ -131,6 +132,11 @@ class WallCameras(QObject):
         self._bridge = EventBridge(self)
         connect_queued(self._bridge.event_received, self._on_event)
         self.supervisor = CaptureSupervisor(self._bridge.post, mode=mode)
+        # Workers write a byte per frame; the tiles' clock wakes on it instead of polling.
+        self._clock = FrameClock.shared()
+        self._clock.watch(
+            self.supervisor.frame_notify_fd, self.supervisor.drain_frame_notifications
+        )
         self._resize_timer = QTimer(self)
         self._resize_timer.setSingleShot(True)
         self._resize_timer.setInterval(_RESIZE_SETTLE_MS)
@@ -379,6 +385,7 @@ class WallCameras(QObject):
         """Ignore further events and let go of every ring (UI thread; then call :meth:`close`)."""
         self._closing = True
         self._resize_timer.stop()
+        self._clock.unwatch(self.supervisor.frame_notify_fd)
         for rt in self._cameras.values():
             rt.tile.close_ring()
 
