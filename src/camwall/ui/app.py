@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -97,6 +98,11 @@ def run_wall(
     window.add_cameras(cameras)
     window.resize(*size)
     window.show()
+    # Everything built so far (Qt bindings, modules, the window) lives as long as the app:
+    # move it out of the cyclic GC's sight, or every full collection re-scans it on the UI
+    # thread (tens of ms with the optional libraries loaded).
+    gc.collect()
+    gc.freeze()
     if seconds > 0:
 
         def close_window() -> None:
