@@ -4,7 +4,7 @@
 Run with the SYSTEM python (it needs GObject introspection, ``python3-gi`` and
 ``gir1.2-gst-rtsp-server-1.0``), never the project venv::
 
-    /usr/bin/python3 tests/support/rtsp_server.py --port 0 \\
+    /usr/bin/python3 src/camwall/testing/scripts/rtsp_server.py --port 0 \\
         --mount cam:width=320,height=180,fps=15,pattern=smpte \\
         --mount secure:width=320,height=180,auth=1 --mount audio:audio=1 \\
         --credentials user:secret
