@@ -10,20 +10,12 @@ import pytest
 from camwall.control import (
     ControlService,
     OnvifSettings,
-    RemoteCamera,
     StopMethod,
     Velocity,
 )
 from camwall.errors import ControlError
+from fixtures.onvif import WAIT, open_connected
 from support.onvif_sim import OnvifSimulator, parse_duration
-
-WAIT = 20.0
-
-
-def connect(service: ControlService, sim: OnvifSimulator, settings: OnvifSettings) -> RemoteCamera:
-    cam = service.open_onvif(settings)
-    cam.connected.result(WAIT)
-    return cam
 
 
 def moving(sim: OnvifSimulator, axis: str) -> bool:
@@ -43,7 +35,7 @@ def test_camera_refusing_stop_is_stopped_by_a_zero_velocity_move(
 ) -> None:
     sim = make_onvif_sim(reject_stop=True)
     # A long move timeout: if the camera stops at once, only the fallback can have done it.
-    cam = connect(control_service, sim, onvif_settings(sim, move_timeout_s=5.0))
+    cam = open_connected(control_service, onvif_settings(sim, move_timeout_s=5.0))
     hold = cam.start_move(Velocity(zoom=0.6))
     assert hold.started.result(WAIT)
     assert sim.wait_until(lambda: sim.snapshot()["zoom"][0] > 0.05)
@@ -70,7 +62,7 @@ def test_focus_on_a_camera_refusing_stop(
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
     sim = make_onvif_sim(reject_stop=True)
-    cam = connect(control_service, sim, onvif_settings(sim))
+    cam = open_connected(control_service, onvif_settings(sim))
     hold = cam.start_move(Velocity(focus=0.5))
     assert hold.started.result(WAIT)
     assert sim.wait_until(lambda: sim.snapshot()["focus"][0] > 0.55)
@@ -86,7 +78,7 @@ def test_held_move_is_resent_and_every_move_carries_a_timeout(
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
     settings = onvif_settings(onvif_sim, move_timeout_s=0.8, resend_interval_s=0.2)
-    cam = connect(control_service, onvif_sim, settings)
+    cam = open_connected(control_service, settings)
     hold = cam.start_move(Velocity(zoom=0.2, pan=0.1))
     assert hold.started.result(WAIT)
     # Held well past one move's timeout: only re-sending keeps it going.
@@ -108,7 +100,7 @@ def test_camera_stops_by_itself_when_the_controller_dies(
     sim = make_onvif_sim()
     service = ControlService().start()
     try:
-        cam = connect(service, sim, onvif_settings(sim, move_timeout_s=1.0))
+        cam = open_connected(service, onvif_settings(sim, move_timeout_s=1.0))
         hold = cam.start_move(Velocity(zoom=0.5, pan=0.5))
         assert hold.started.result(WAIT)
         assert sim.wait_until(lambda: len(sim.received("ContinuousMove")) >= 2)
@@ -132,7 +124,7 @@ def test_camera_stops_by_itself_when_the_connection_is_lost(
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
     settings = onvif_settings(onvif_sim, call_timeout_s=0.5, move_timeout_s=1.0)
-    cam = connect(control_service, onvif_sim, settings)
+    cam = open_connected(control_service, settings)
     errors: list[ControlError] = []
     hold = cam.start_move(Velocity(zoom=0.5), on_error=errors.append)
     assert hold.started.result(WAIT)
@@ -151,7 +143,7 @@ def test_lease_ends_a_move_the_caller_stopped_renewing(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings(onvif_sim))
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     hold = cam.start_move(Velocity(zoom=0.3), lease_s=0.8)
     assert hold.started.result(WAIT)
     for _ in range(5):  # renewed for 1 s: keeps moving past the lease
@@ -170,7 +162,7 @@ def test_max_duration_ends_a_forgotten_move(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings(onvif_sim))
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     hold = cam.start_move(Velocity(focus=0.2), max_duration_s=0.5)
     assert hold.finished.result(WAIT) is StopMethod.STOP
     assert hold.ended_by == "max duration"
@@ -184,7 +176,7 @@ def test_service_stop_stops_held_moves(
     sim = make_onvif_sim()
     service = ControlService().start()
     try:
-        cam = connect(service, sim, onvif_settings(sim, move_timeout_s=5.0))
+        cam = open_connected(service, onvif_settings(sim, move_timeout_s=5.0))
         zoom = cam.start_move(Velocity(zoom=0.5, focus=0.5))
         assert zoom.started.result(WAIT)
     finally:
@@ -200,7 +192,7 @@ def test_move_timeout_is_clamped_to_the_cameras_range(
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
     sim = make_onvif_sim(ptz_timeout_range=("PT2S", "PT10S"))
-    cam = connect(control_service, sim, onvif_settings(sim, move_timeout_s=1.0))
+    cam = open_connected(control_service, onvif_settings(sim, move_timeout_s=1.0))
     hold = cam.start_move(Velocity(zoom=0.5))
     assert hold.started.result(WAIT)  # the camera would refuse PT1S
     hold.stop().result(WAIT)
@@ -212,7 +204,7 @@ def test_closing_a_camera_stops_its_move(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings(onvif_sim, move_timeout_s=5.0))
+    cam = open_connected(control_service, onvif_settings(onvif_sim, move_timeout_s=5.0))
     hold = cam.start_move(Velocity(pan=0.4))
     assert hold.started.result(WAIT)
     cam.close().result(WAIT)

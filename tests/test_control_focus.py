@@ -11,22 +11,12 @@ from camwall.control import (
     ControlService,
     MoveState,
     OnvifSettings,
-    RemoteCamera,
     StopMethod,
     Velocity,
 )
 from camwall.errors import ControlUnsupportedError
+from fixtures.onvif import WAIT, open_connected
 from support.onvif_sim import SHARP_FOCUS, OnvifSimulator
-
-WAIT = 20.0
-
-
-def connect(
-    service: ControlService, sim: OnvifSimulator, settings: Callable[..., OnvifSettings]
-) -> RemoteCamera:
-    cam = service.open_onvif(settings(sim))
-    cam.connected.result(WAIT)
-    return cam
 
 
 def focus_idle(sim: OnvifSimulator) -> bool:
@@ -38,7 +28,7 @@ def test_continuous_focus_then_stop(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     caps = cam.capabilities
     assert caps.focus_continuous and caps.focus_status
     before = cam.status().result(WAIT)
@@ -68,7 +58,7 @@ def test_absolute_and_relative_focus(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     caps = cam.capabilities
     assert caps.focus_absolute and caps.focus_relative
     assert caps.focus_position_range is not None and caps.focus_position_range.max == 1.0
@@ -90,7 +80,7 @@ def test_auto_focus_toggle_round_trips(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     assert cam.capabilities.auto_focus
     assert cam.get_auto_focus().result(WAIT) is False
     cam.set_auto_focus(True).result(WAIT)
@@ -109,7 +99,7 @@ def test_manual_focus_move_switches_auto_focus_off(
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
     """The simulated camera, like many, refuses manual moves in AUTO mode."""
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     cam.set_auto_focus(True).result(WAIT)
     cam.focus_absolute(0.9).result(WAIT)
     assert cam.get_auto_focus().result(WAIT) is False
@@ -122,7 +112,7 @@ def test_one_push_focus_focuses_once_then_stays_manual(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     assert cam.capabilities.one_push_focus
     cam.focus_absolute(0.95).result(WAIT)
     assert onvif_sim.wait_until(lambda: focus_idle(onvif_sim))
@@ -139,7 +129,7 @@ def test_only_the_focus_moves_the_camera_offers(
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
     sim = make_onvif_sim(focus_moves=frozenset({"Continuous"}), auto_focus_modes=("MANUAL",))
-    cam = connect(control_service, sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(sim))
     caps = cam.capabilities
     assert caps.focus_continuous
     assert not caps.focus_absolute and "absolute" in caps.focus_absolute.reason

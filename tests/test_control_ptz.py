@@ -11,22 +11,12 @@ from camwall.control import (
     ControlService,
     MoveState,
     OnvifSettings,
-    RemoteCamera,
     StopMethod,
     Velocity,
 )
 from camwall.errors import ControlError, ControlUnsupportedError
+from fixtures.onvif import WAIT, open_connected
 from support.onvif_sim import OnvifSimulator
-
-WAIT = 20.0
-
-
-def connect(
-    service: ControlService, sim: OnvifSimulator, settings: Callable[..., OnvifSettings]
-) -> RemoteCamera:
-    cam = service.open_onvif(settings(sim))
-    cam.connected.result(WAIT)
-    return cam
 
 
 def idle(sim: OnvifSimulator, *axes: str) -> bool:
@@ -39,7 +29,7 @@ def test_continuous_zoom_then_stop(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     assert cam.capabilities.zoom_continuous and cam.capabilities.zoom_status
     hold = cam.start_move(Velocity(zoom=1.0))
     assert hold.started.result(WAIT)
@@ -68,7 +58,7 @@ def test_continuous_pan_tilt_then_stop(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     assert cam.capabilities.pan_tilt_continuous
     hold = cam.start_move(Velocity(pan=-0.5, tilt=0.5))
     assert hold.started.result(WAIT)
@@ -90,7 +80,7 @@ def test_absolute_zoom(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     caps = cam.capabilities
     assert caps.zoom_absolute and caps.zoom_position_range is not None
     cam.zoom_absolute(0.6).result(WAIT)
@@ -105,7 +95,7 @@ def test_presets_set_list_and_go(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     assert cam.capabilities.presets
     assert cam.presets().result(WAIT) == []
 
@@ -142,7 +132,7 @@ def test_zoom_only_camera(
 ) -> None:
     """A motorised-zoom bullet camera: PTZ service, but no pan/tilt spaces."""
     sim = make_onvif_sim(has_pan_tilt=False)
-    cam = connect(control_service, sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(sim))
     caps = cam.capabilities
     assert caps.zoom_continuous and caps.zoom_absolute
     assert not caps.pan_tilt_continuous and "pan or tilt" in caps.pan_tilt_continuous.reason
@@ -169,7 +159,7 @@ def test_new_move_replaces_the_held_one(
     onvif_sim: OnvifSimulator,
     onvif_settings: Callable[..., OnvifSettings],
 ) -> None:
-    cam = connect(control_service, onvif_sim, onvif_settings)
+    cam = open_connected(control_service, onvif_settings(onvif_sim))
     first = cam.start_move(Velocity(zoom=0.5))
     assert first.started.result(WAIT)
     second = cam.start_move(Velocity(pan=0.5))
