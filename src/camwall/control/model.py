@@ -32,6 +32,11 @@ class Feature:
         """An unavailable feature; ``reason`` completes "disabled because …"."""
         return cls(False, reason)
 
+    @classmethod
+    def when(cls, present: bool, reason: str) -> Feature:
+        """Available if ``present``, else unavailable because ``reason``."""
+        return cls(True) if present else cls(False, reason)
+
     def __bool__(self) -> bool:
         return self.available
 

@@ -141,15 +141,9 @@ async def probe_focus(call: Call, service: Any, video_source: str) -> FocusSetup
         attr(moves, "Relative"),
     )
     setup = FocusSetup(
-        continuous=Feature.ok()
-        if cont is not None
-        else Feature.missing("the camera offers no continuous focus move"),
-        absolute=Feature.ok()
-        if absolute is not None
-        else Feature.missing("the camera offers no absolute focus position"),
-        relative=Feature.ok()
-        if rel is not None
-        else Feature.missing("the camera offers no relative focus step"),
+        continuous=Feature.when(cont is not None, "the camera offers no continuous focus move"),
+        absolute=Feature.when(absolute is not None, "the camera offers no absolute focus position"),
+        relative=Feature.when(rel is not None, "the camera offers no relative focus step"),
         auto=Feature.missing("not probed"),
         one_push=Feature.missing("not probed"),
         status=Feature.missing("not probed"),
@@ -243,16 +237,16 @@ async def probe_ptz(call: Call, service: Any, profiles: list[Any]) -> PtzSetup:
         "VelocityGenericSpace",
     )
     setup = PtzSetup(
-        zoom_continuous=Feature.ok()
-        if zoom_v is not None
-        else Feature.missing("the camera has no motorised zoom (no continuous zoom space)"),
-        zoom_absolute=Feature.ok()
-        if zoom_p is not None
-        else Feature.missing("the camera offers no absolute zoom position"),
+        zoom_continuous=Feature.when(
+            zoom_v is not None, "the camera has no motorised zoom (no continuous zoom space)"
+        ),
+        zoom_absolute=Feature.when(
+            zoom_p is not None, "the camera offers no absolute zoom position"
+        ),
         zoom_status=Feature.missing("not probed"),
-        pan_tilt_continuous=Feature.ok()
-        if pt_v is not None
-        else Feature.missing("the camera cannot pan or tilt (no pan/tilt velocity space)"),
+        pan_tilt_continuous=Feature.when(
+            pt_v is not None, "the camera cannot pan or tilt (no pan/tilt velocity space)"
+        ),
         presets=Feature.missing("not probed"),
         profile_token=str(attr(profile, "token")),
         zoom_velocity=as_range(attr(zoom_v, "XRange")) if zoom_v is not None else None,
@@ -274,9 +268,7 @@ async def probe_ptz(call: Call, service: Any, profiles: list[Any]) -> PtzSetup:
         has_presets = int(max_presets) > 0
     except (TypeError, ValueError):
         has_presets = False
-    setup.presets = (
-        Feature.ok() if has_presets else Feature.missing("the camera stores no PTZ presets")
-    )
+    setup.presets = Feature.when(has_presets, "the camera stores no PTZ presets")
 
     config_token = attr(config, "token")
     if config_token is not None:
