@@ -39,7 +39,7 @@ import av
 from camwall.config.model import Camera, Config
 from camwall.errors import RecordError, StorageError
 from camwall.record.events import RecordEvent, RecordingFailed, SegmentClosed, SegmentOpened
-from camwall.record.naming import segment_dir, segment_filename
+from camwall.record.naming import segment_dir, segment_filename, start_comment
 from camwall.record.storage import SegmentFile, ensure_dir, storage_error
 
 if TYPE_CHECKING:
@@ -243,6 +243,10 @@ class SegmentRecorder:
             return None
         try:
             container = av.open(file, mode="w", format="mp4", options=MP4_OPTIONS)
+            # The wall-clock time of the first frame, to the microsecond (the file name has
+            # whole seconds): the recordings index and playback line cameras up with it.
+            container.metadata["comment"] = start_comment(start)
+            container.metadata["creation_time"] = start.isoformat()
             stream = container.add_stream_from_template(self._input)
         except av.FFmpegError as exc:
             file.close()
