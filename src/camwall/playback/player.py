@@ -1,0 +1,277 @@
+"""Playback: the owner of one camera's playback worker and of the FrameRing it fills.
+
+::
+
+    with Playback(recording_dir, "frontdoor", on_event=print) as pb:
+        view.attach(pb.ring_name)             # the same VideoView as live
+        pb.wait(pb.seek(t))                   # the frame recorded at t is in the ring
+        pb.play(4.0)                          # 4× from there
+        pb.step(-1)                           # pause, one frame back
+
+It creates the ring (and unlinks it in :meth:`close`), spawns the worker process, reads the
+worker's events on a thread it owns and hands them to ``on_event`` on that thread. Commands
+never block; :meth:`wait` waits for the position report of one command. The worker
+publishes every frame with its recorded wall-clock time in the slot's ``pts`` (nanoseconds
+since the epoch, :func:`camwall.playback.messages.frame_time`).
+
+Spawning follows the capture supervisor's pattern (``spawn`` context, a stop pipe the worker
+watches, terminate then kill after a deadline); it is kept small here so it can move onto
+the runtime's shared child-process helper.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing as mp
+import os
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from camwall.capture.spec import DEFAULT_MAX_FRAME
+from camwall.config.names import safe_name
+from camwall.errors import RecordError
+from camwall.frames import FrameRing
+from camwall.playback.messages import (
+    Command,
+    Pause,
+    Play,
+    PlaybackEvent,
+    PlaybackLog,
+    PlaybackPosition,
+    PlaybackState,
+    PlaybackStateChanged,
+    Seek,
+    Step,
+    clamp_speed,
+)
+from camwall.playback.worker import PlaybackSpec, process_main
+from camwall.record.index import RecordingIndex
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[PlaybackEvent], None]
+#: Seconds a worker gets to stop on its own before it is terminated, then killed.
+STOP_DEADLINE_S = 3.0
+_KILL_GRACE_S = 1.0
+
+
+class Playback:
+    """Plays one camera's recordings into a FrameRing it owns; see the module docstring."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        camera: str,
+        *,
+        on_event: EventCallback | None = None,
+        max_size: tuple[int, int] | None = None,
+        slots: int = 3,
+        ring_prefix: str = "camwall",
+        notify: Connection | None = None,
+        log_level: int = logging.INFO,
+    ) -> None:
+        """Configure; :meth:`start` (or ``with``) creates the ring and starts the worker.
+
+        ``notify``: the write end of a non-blocking frame-notification pipe (the wall's), one
+        byte per published frame, as capture workers do.
+        """
+        self.root = Path(root)
+        self.camera = safe_name(camera)
+        self._spec = PlaybackSpec(self.camera, self.root, max_size=max_size, log_level=log_level)
+        self._on_event = on_event
+        self._slots = slots
+        self._prefix = ring_prefix
+        self._notify = notify
+        self._ids = itertools.count(1)
+        self._cond = threading.Condition()
+        self._position: PlaybackPosition | None = None
+        self._done: dict[int, PlaybackPosition] = {}
+        self._state = PlaybackState.STARTING
+        self._ring: FrameRing | None = None
+        self._process: BaseProcess | None = None
+        self._control: Connection | None = None
+        self._stop: Connection | None = None
+        self._reader: threading.Thread | None = None
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def start(self) -> Playback:
+        """Create the ring and spawn the worker (the index must exist: RecordingIndex.open)."""
+        if self._process is not None:
+            raise RuntimeError("this Playback is already started")
+        self._ring = FrameRing.create(
+            FrameRing.capacity_for(*self._frame_size()), slots=self._slots, prefix=self._prefix
+        )
+        events_r, events_w = mp.Pipe(duplex=False)
+        control_r, control_w = mp.Pipe(duplex=False)
+        stop_r, stop_w = mp.Pipe(duplex=False)
+        process = mp.get_context("spawn").Process(
+            target=process_main,
+            args=(self._spec, self._ring.name, events_w, control_r, stop_r, self._notify),
+            name=f"camwall-playback-{self.camera}",
+            daemon=True,
+        )
+        try:
+            process.start()
+        except (OSError, RuntimeError) as exc:
+            for conn in (events_r, events_w, control_r, control_w, stop_r, stop_w):
+                conn.close()
+            self._release_ring()
+            raise RecordError(f"cannot start a playback process for {self.camera}: {exc}") from exc
+        # The child has its own copies; closing ours lets EOF reach each side when one exits.
+        for conn in (events_w, control_r, stop_r):
+            conn.close()
+        self._process, self._control, self._stop = process, control_w, stop_w
+        self._reader = threading.Thread(
+            target=self._read_events, args=(events_r,), name=f"camwall-playback-{self.camera}"
+        )
+        self._reader.start()
+        return self
+
+    def close(self, timeout: float = STOP_DEADLINE_S) -> None:
+        """Stop the worker (terminate/kill after ``timeout``), unlink the ring. Idempotent."""
+        process, self._process = self._process, None
+        if self._stop is not None:
+            self._stop.close()  # EOF on the worker's side: stop
+            self._stop = None
+        if process is not None:
+            process.join(timeout)
+            if process.is_alive():
+                log.warning("%s: playback worker did not stop; terminating it", self.camera)
+                process.terminate()
+                process.join(_KILL_GRACE_S)
+                if process.is_alive():
+                    process.kill()
+                    process.join(_KILL_GRACE_S)
+            process.close()
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.join(timeout)
+        self._release_ring()
+        with self._cond:
+            self._state = PlaybackState.STOPPED
+            self._cond.notify_all()
+
+    def __enter__(self) -> Playback:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- commands (never block) ----------------------------------------------------------------
+
+    def seek(self, t: float) -> int:
+        """Show the frame recorded at ``t`` (epoch s) and pause; returns the command id."""
+        return self._send(lambda i: Seek(i, float(t)))
+
+    def play(
+        self, speed: float = 1.0, *, at: float | None = None, anchor_ns: int | None = None
+    ) -> int:
+        """Play at ``speed`` (0.25-16); ``at``/``anchor_ns``: see :class:`~.messages.Play`."""
+        speed = clamp_speed(speed)
+        return self._send(lambda i: Play(i, speed, at, anchor_ns))
+
+    def pause(self, at: float | None = None) -> int:
+        """Pause (at instant ``at`` if given); returns the command id."""
+        return self._send(lambda i: Pause(i, at))
+
+    def step(self, frames: int = 1) -> int:
+        """Pause and move ``frames`` frames forward (negative: back); returns the command id."""
+        return self._send(lambda i: Step(i, int(frames)))
+
+    def wait(self, command_id: int, timeout: float = 10.0) -> PlaybackPosition | None:
+        """The position once command ``command_id`` took effect; None after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while command_id not in self._done:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._state is PlaybackState.STOPPED:
+                    return None
+                self._cond.wait(remaining)
+            return self._done.pop(command_id)
+
+    # -- what it shows -------------------------------------------------------------------------
+
+    @property
+    def ring_name(self) -> str:
+        """The ring the worker publishes into (attach a view to it)."""
+        if self._ring is None:
+            raise RuntimeError("this Playback is not started")
+        return self._ring.name
+
+    @property
+    def position(self) -> PlaybackPosition | None:
+        """The last position the worker reported."""
+        with self._cond:
+            return self._position
+
+    @property
+    def state(self) -> PlaybackState:
+        """The worker's last reported state."""
+        with self._cond:
+            return self._state
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _frame_size(self) -> tuple[int, int]:
+        """The largest frame this camera recorded (a 4K ring if the index cannot say)."""
+        try:
+            with RecordingIndex.open_readonly(self.root) as index:
+                sizes = [(s.width, s.height) for s in index.segments(self.camera)]
+        except RecordError:
+            return DEFAULT_MAX_FRAME
+        return max(sizes, key=lambda wh: wh[0] * wh[1], default=DEFAULT_MAX_FRAME)
+
+    def _send(self, make: Callable[[int], Command]) -> int:
+        command = make(next(self._ids))
+        if self._control is None:
+            raise RuntimeError("this Playback is not started (or already closed)")
+        try:
+            self._control.send(command)
+        except OSError as exc:
+            log.warning("%s: playback worker is gone: %s", self.camera, exc)
+        return command.id
+
+    def _read_events(self, events: Connection) -> None:
+        try:
+            while True:
+                try:
+                    event = events.recv()
+                except (EOFError, OSError):
+                    return
+                self._dispatch(event)
+        finally:
+            events.close()
+
+    def _dispatch(self, event: PlaybackEvent) -> None:
+        if isinstance(event, PlaybackLog):
+            logging.getLogger(event.logger).log(
+                event.level, "%s", event.message, extra={"camera": event.camera}
+            )
+        with self._cond:
+            if isinstance(event, PlaybackPosition):
+                self._position = event
+                if event.done:
+                    self._done[event.done] = event
+            elif isinstance(event, PlaybackStateChanged):
+                self._state = event.state
+            self._cond.notify_all()
+        if self._on_event is not None and not isinstance(event, PlaybackLog):
+            try:
+                self._on_event(event)
+            except Exception:  # the callback is the caller's code; it must not end playback
+                log.exception("playback event callback failed on %s", type(event).__name__)
+
+    def _release_ring(self) -> None:
+        ring, self._ring = self._ring, None
+        if ring is not None:
+            ring.unlink()
+            ring.close()
