@@ -89,7 +89,7 @@ class PlaybackPosition:
     seq: int
     state: PlaybackState
     done: int = 0
-    #: Frames decoded but not shown since the last position (playing too fast to show all).
+    #: Frames decoded but not shown since the last Play (playing faster than it can show).
     dropped: int = 0
 
     def to_dict(self) -> dict[str, Any]:

@@ -74,6 +74,7 @@ class Playback:
         ring_prefix: str = "camwall",
         notify: Connection | None = None,
         log_level: int = logging.INFO,
+        decoder_threads: int = 1,
     ) -> None:
         """Configure; :meth:`start` (or ``with``) creates the ring and starts the worker.
 
@@ -82,7 +83,13 @@ class Playback:
         """
         self.root = Path(root)
         self.camera = safe_name(camera)
-        self._spec = PlaybackSpec(self.camera, self.root, max_size=max_size, log_level=log_level)
+        self._spec = PlaybackSpec(
+            self.camera,
+            self.root,
+            max_size=max_size,
+            log_level=log_level,
+            decoder_threads=decoder_threads,
+        )
         self._on_event = on_event
         self._slots = slots
         self._prefix = ring_prefix
@@ -206,6 +213,11 @@ class Playback:
         if self._ring is None:
             raise RuntimeError("this Playback is not started")
         return self._ring.name
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id while it runs."""
+        return None if self._process is None else self._process.pid
 
     @property
     def position(self) -> PlaybackPosition | None:

@@ -50,8 +50,12 @@ log = logging.getLogger(__name__)
 
 #: Segments closer than this follow on without a NoRecording span.
 JOIN_GAP_S = 1.0
-#: A frame this late (wall-clock seconds) is decoded but not shown.
+#: A frame this late (wall-clock seconds) is decoded but not shown...
 LATE_S = 0.1
+#: ...unless nothing was shown for this long: a slow machine still shows a moving picture.
+MIN_SHOW_INTERVAL_S = 0.25
+#: This far behind, the decoder cannot keep up at this speed: keyframes only from now on.
+CATCH_UP_S = 1.0
 #: From this speed on only keyframes are decoded (what NVR players do at high speed).
 KEYFRAMES_ONLY_SPEED = 8.0
 #: Longest single wait, so stop requests and new commands are seen promptly.
@@ -69,6 +73,9 @@ class PlaybackSpec:
     #: Seconds between position events while playing.
     position_interval_s: float = 0.25
     keyframes_only_speed: float = KEYFRAMES_ONLY_SPEED
+    #: Decoder threads: 1 (the least CPU per frame, as capture) or more (frame threads:
+    #: faster seeks through long GOPs, more CPU).
+    decoder_threads: int = 1
     log_level: int = logging.INFO
 
 
@@ -108,6 +115,8 @@ class PlaybackWorker:
         self._at = 0.0
         self._anchor_ns = 0
         self._dropped = 0
+        self._keyframes_only = False  # while playing: decode keyframes only
+        self._last_show = 0.0
         self._next_report = 0.0
         self._wait_until: float | None = None  # playing through a span without recording
         self._lookahead: TimedFrame | None = None  # decoded, due next while playing
@@ -171,26 +180,39 @@ class PlaybackWorker:
 
     def _handle(self, command: object) -> None:
         if isinstance(command, Seek):
-            self._playing = False
+            self._stop_playing()
             self._seek(command.t)
-            self._report(command.id)
         elif isinstance(command, Play):
             self._start_playing(command)
-            self._report(command.id)
         elif isinstance(command, Pause):
-            self._playing = False
-            if command.at is not None and (self._shown is None or command.at < self._shown):
-                self._seek(command.at)
-            elif command.at is not None:
-                self._advance_to(command.at)
+            skipped = self._stop_playing()
+            at = command.at if command.at is not None else self._shown if skipped else None
+            if at is not None:
+                shown = self._shown
+                if skipped or shown is None or self._reader is None or not 0 <= at - shown < 2.0:
+                    self._seek(at)  # decode from a keyframe to the frame of ``at``
+                else:
+                    self._advance_to(at)  # a few frames on: keep decoding
             self._set_state(self._still_state(), "paused")
-            self._report(command.id)
         elif isinstance(command, Step):
-            self._playing = False
+            if self._stop_playing() and self._shown is not None:
+                self._seek(self._shown)  # the decoder skipped frames: back in step first
             self._step(command.frames)
-            self._report(command.id)
         else:
             log.warning("%s: unknown playback command %r ignored", self.spec.camera, command)
+            return
+        self._report(command.id)
+
+    def _stop_playing(self) -> bool:
+        """Stop playing; True if the decoder was skipping non-keyframes (so its state no
+        longer matches the frame shown and it must seek before decoding on)."""
+        self._playing = False
+        self._wait_until = None
+        skipped = self._reader is not None and self._reader.keyframes_only
+        self._keyframes_only = False
+        if self._reader is not None:
+            self._reader.keyframes_only = False
+        return skipped
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -263,6 +285,7 @@ class PlaybackWorker:
         )
         self._playing = True
         self._dropped = 0
+        self._keyframes_only = keyframes_only
         if self._reader is not None:
             self._reader.keyframes_only = keyframes_only
         if self._state is not PlaybackState.NO_RECORDING:
@@ -270,9 +293,6 @@ class PlaybackWorker:
 
     def _advance_to(self, t: float) -> None:
         """Show the last frame at or before ``t``, decoding forward from the one shown."""
-        if self._reader is not None and self._reader.keyframes_only:
-            self._seek(t)
-            return
         while True:
             timed = self._peek()
             if timed is None or timed[1] > t + EPSILON_S:
@@ -316,11 +336,19 @@ class PlaybackWorker:
             if time.monotonic() < due:
                 return  # woken early by a command that changed nothing here
         self._take()
-        if time.monotonic() - due > LATE_S:
+        now = time.monotonic()
+        if now - due > LATE_S and now - self._last_show < MIN_SHOW_INTERVAL_S:
             self._dropped += 1
             self._pos = timed[1]
         else:
             self._show(timed)
+        if now - due > CATCH_UP_S and not self._keyframes_only and self._reader is not None:
+            log.info(
+                "%s: decoding cannot keep up at %g×; showing keyframes only",
+                self.spec.camera,
+                self._speed,
+            )
+            self._keyframes_only = self._reader.keyframes_only = True
         self._report_while_playing()
 
     def _peek(self) -> TimedFrame | None:
@@ -368,9 +396,7 @@ class PlaybackWorker:
                     self._wait_until = following.end
                     return None
                 continue
-            reader.keyframes_only = self._playing and (
-                self._speed >= self.spec.keyframes_only_speed
-            )
+            reader.keyframes_only = self._playing and self._keyframes_only
             # Continue at the new segment's first frame: nothing repeated, nothing skipped.
             first = reader.next()
             if first is not None:
@@ -397,7 +423,7 @@ class PlaybackWorker:
             return self._reader
         self._close_reader()
         try:
-            self._reader = SegmentReader(segment)
+            self._reader = SegmentReader(segment, threads=self.spec.decoder_threads)
         except SegmentUnreadable as exc:
             self._unreadable(segment, exc.reason, str(exc))
             return None
@@ -448,6 +474,7 @@ class PlaybackWorker:
         with ring.write(width, height, PixelFormat.BGRA, pts=round(t * 1e9)) as dst:
             self._converter.convert(frame, dst)
         self._shown = self._pos = t
+        self._last_show = time.monotonic()
         if self._notify_fd >= 0:
             try:
                 os.write(self._notify_fd, b"\x01")
@@ -467,7 +494,6 @@ class PlaybackWorker:
         self._emit(
             PlaybackPosition(self.spec.camera, self._pos, seq, self._state, done, self._dropped)
         )
-        self._dropped = 0
 
     def _report_while_playing(self) -> None:
         now = time.monotonic()
