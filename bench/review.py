@@ -189,7 +189,10 @@ def bench_playback(
             seq1 = [p.position.seq if p.position else 0 for p in players]
             shown = sum(b - a for a, b in zip(seq0, seq1, strict=True))
             n = len(players)
-            rows.append((speed, 100 * cpu / wall / n, shown / wall / n, dropped / wall / n))
+            per_frame = 1000 * cpu / max(1, shown + dropped)
+            rows.append(
+                (speed, 100 * cpu / wall / n, shown / wall / n, dropped / wall / n, per_frame)
+            )
     finally:
         for p in players:
             p.close()
@@ -284,11 +287,14 @@ def main() -> None:
                 f"| {r['bare_p95']:.0f} | {r['p95'] / r['bare_p95']:.2f} |"
             )
         print(f"\nPlayback of 4 cameras (1 s GOP), {args.play_seconds:.0f} s per speed:\n")
-        print("| speed | CPU % of a core per camera | frames shown/s per camera | dropped/s |")
-        print("|---|---:|---:|---:|")
+        print(
+            "| speed | CPU % of a core per camera | frames shown/s per camera | decoded, "
+            "not shown/s | CPU ms per decoded frame |"
+        )
+        print("|---|---:|---:|---:|---:|")
         cams = [(work / "gop25", name) for name in ("cam", "cam1", "cam2", "cam3")]
-        for speed, cpu, shown, dropped in bench_playback(cams, args.play_seconds):
-            print(f"| {speed:g}× | {cpu:.0f} | {shown:.1f} | {dropped:.1f} |")
+        for speed, cpu, shown, dropped, per_frame in bench_playback(cams, args.play_seconds):
+            print(f"| {speed:g}× | {cpu:.0f} | {shown:.1f} | {dropped:.1f} | {per_frame:.1f} |")
         rates = bench_export(work / "gop25", "cam", args.export_rounds)
         print("\nExport of 40 s across 11 segments (median of rounds), MB/s of segment data:\n")
         print("| tool | MB/s | × ffmpeg -c copy |")

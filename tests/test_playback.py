@@ -112,15 +112,26 @@ def test_playing_across_segment_boundaries_misses_and_repeats_nothing(
                     if seen[frame.seq][0] >= 160:
                         break
                 time.sleep(0.004)
-            pb.wait(pb.pause())
+            paused = pb.wait(pb.pause())
+            end = latest(ring)
         finally:
             ring.close()
+    assert paused is not None
     assert max(n for n, _ in seen.values()) >= 160, "playback did not reach frame 160"
-    for seq, (number, when) in seen.items():
-        # The k-th frame published after the seek shows frame 60 + k: nothing skipped,
-        # nothing shown twice, across the boundaries at frames 75 and 150.
-        assert number == 60 + (seq - start_seq), (seq, number)
+    # Every frame of the recording from 60 on was published once, in order, across the
+    # boundaries at frames 75 and 150 -- except frames the worker reports it decoded but did
+    # not show because it ran late (none on an idle machine): k-th published = frame 60 + k.
+    assert read_number(end.array) - 60 == (end.seq - start_seq) + paused.dropped
+    assert paused.dropped <= 5, f"{paused.dropped} frames late"
+    previous = (start_seq, 60)
+    for seq, (number, when) in sorted(seen.items()):
+        if seq == start_seq:
+            continue  # the frame of the seek, shown before playing
+        assert number - previous[1] >= seq - previous[0] >= 1, (previous, seq, number)
+        if paused.dropped == 0:
+            assert number == 60 + (seq - start_seq), (seq, number)
         assert when == pytest.approx(recorded.time_of(number), abs=1e-3)
+        previous = (seq, number)
     assert len(seen) > 30, f"saw only {len(seen)} of the frames"
 
 

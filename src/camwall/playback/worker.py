@@ -54,8 +54,11 @@ JOIN_GAP_S = 1.0
 LATE_S = 0.1
 #: ...unless nothing was shown for this long: a slow machine still shows a moving picture.
 MIN_SHOW_INTERVAL_S = 0.25
-#: This far behind, the decoder cannot keep up at this speed: keyframes only from now on.
+#: This far behind, playback jumps to the clock (decoding from the keyframe before it)...
 CATCH_UP_S = 1.0
+#: ...and if it falls that far behind again this soon, decoding cannot keep up at this speed:
+#: keyframes only from then on.
+JUMP_WINDOW_S = 5.0
 #: From this speed on only keyframes are decoded (what NVR players do at high speed).
 KEYFRAMES_ONLY_SPEED = 8.0
 #: Longest single wait, so stop requests and new commands are seen promptly.
@@ -117,6 +120,7 @@ class PlaybackWorker:
         self._dropped = 0
         self._keyframes_only = False  # while playing: decode keyframes only
         self._last_show = 0.0
+        self._last_jump = -JUMP_WINDOW_S
         self._next_report = 0.0
         self._wait_until: float | None = None  # playing through a span without recording
         self._lookahead: TimedFrame | None = None  # decoded, due next while playing
@@ -343,12 +347,17 @@ class PlaybackWorker:
         else:
             self._show(timed)
         if now - due > CATCH_UP_S and not self._keyframes_only and self._reader is not None:
-            log.info(
-                "%s: decoding cannot keep up at %g×; showing keyframes only",
-                self.spec.camera,
-                self._speed,
-            )
-            self._keyframes_only = self._reader.keyframes_only = True
+            if now - self._last_jump > JUMP_WINDOW_S:
+                # Fell behind once (a busy moment, a slow start): catch up with the clock.
+                self._last_jump = now
+                self._seek(self._timeline_now())
+            else:
+                log.info(
+                    "%s: decoding cannot keep up at %g×; showing keyframes only",
+                    self.spec.camera,
+                    self._speed,
+                )
+                self._keyframes_only = self._reader.keyframes_only = True
         self._report_while_playing()
 
     def _peek(self) -> TimedFrame | None:
