@@ -16,6 +16,7 @@ clock runs through while the view says so.
 
 from __future__ import annotations
 
+import collections
 import logging
 import multiprocessing.connection as mpc
 import os
@@ -61,6 +62,8 @@ CATCH_UP_S = 1.0
 JUMP_WINDOW_S = 5.0
 #: From this speed on only keyframes are decoded (what NVR players do at high speed).
 KEYFRAMES_ONLY_SPEED = 8.0
+#: Segment files kept open (least recently used closed first).
+OPEN_READERS = 4
 #: Longest single wait, so stop requests and new commands are seen promptly.
 MAX_WAIT_S = 0.25
 
@@ -109,7 +112,8 @@ class PlaybackWorker:
         self._ring: FrameRing | None = None
         self._index: RecordingIndex | None = None
         self._converter = FrameConverter()
-        self._reader: SegmentReader | None = None
+        self._reader: SegmentReader | None = None  # the segment being decoded
+        self._readers: collections.OrderedDict[Path, SegmentReader] = collections.OrderedDict()
         self._state = PlaybackState.STARTING
         self._pos: float | None = None  # the instant shown (frame time, or the seek target)
         self._shown: float | None = None  # time of the frame in the ring
@@ -153,9 +157,10 @@ class PlaybackWorker:
         self._terminated = True
 
     def _close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        self._reader = None
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
         if self._index is not None:
             self._index.close()
         if self._ring is not None:
@@ -407,7 +412,8 @@ class PlaybackWorker:
                 continue
             reader.keyframes_only = self._playing and self._keyframes_only
             # Continue at the new segment's first frame: nothing repeated, nothing skipped.
-            first = reader.next()
+            # (A seek before its start: the reader may be a reused one, left mid-file.)
+            first = reader.seek(following.start - 1.0)
             if first is not None:
                 return first
             self._unreadable(following, "corrupt", "no decodable frame")
@@ -427,22 +433,30 @@ class PlaybackWorker:
         return self._query("segment_at", t)
 
     def _open(self, segment: SegmentRecord) -> SegmentReader | None:
-        if self._reader is not None and self._reader.segment.path == segment.path:
-            self._lookahead = None
-            return self._reader
-        self._close_reader()
-        try:
-            self._reader = SegmentReader(segment, threads=self.spec.decoder_threads)
-        except SegmentUnreadable as exc:
-            self._unreadable(segment, exc.reason, str(exc))
-            return None
-        return self._reader
+        """Make ``segment`` the one decoded (reusing an open reader: scrubbing back and forth
+        between neighbouring segments does not reopen files)."""
+        self._lookahead = None
+        reader = self._readers.pop(segment.path, None)
+        if reader is not None and reader.segment != segment:
+            reader.close()  # the file changed since (it grew, or was replaced)
+            reader = None
+        if reader is None:
+            try:
+                reader = SegmentReader(segment, threads=self.spec.decoder_threads)
+            except SegmentUnreadable as exc:
+                self._unreadable(segment, exc.reason, str(exc))
+                return None
+        self._readers[segment.path] = reader
+        while len(self._readers) > OPEN_READERS:
+            self._readers.popitem(last=False)[1].close()
+        reader.keyframes_only = self._playing and self._keyframes_only
+        self._reader = reader
+        return reader
 
     def _close_reader(self) -> None:
+        """Stop decoding the current segment (its reader stays open for a while)."""
         self._lookahead = None
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        self._reader = None
 
     def _unreadable(self, segment: SegmentRecord, reason: str, message: str) -> None:
         log.warning("%s: cannot play %s: %s", self.spec.camera, segment.path.name, message)
