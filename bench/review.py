@@ -263,6 +263,44 @@ def bare_remux(paths: list[Path], target: Path) -> None:
                 offset = max(offset, top)
 
 
+def seek_table(work: Path, clips: dict[int, Path], seeks: int, threads: int) -> None:
+    """Print the seek latency table."""
+    print(f"Seek latency, {seeks} random instants, decoder threads {threads}:\n")
+    print("| GOP | playback p50 ms | p95 ms | bare PyAV p50 ms | p95 ms | p95 ratio |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for gop in clips:
+        r = bench_seek(work / f"gop{gop}", "cam", seeks, threads)
+        print(
+            f"| {gop / FPS:.0f} s | {r['p50']:.0f} | {r['p95']:.0f} | {r['bare_p50']:.0f} "
+            f"| {r['bare_p95']:.0f} | {r['p95'] / r['bare_p95']:.2f} |"
+        )
+
+
+def play_table(work: Path, seconds: float) -> None:
+    """Print the playback CPU table."""
+    print(f"\nPlayback of 4 cameras (1 s GOP), {seconds:.0f} s per speed:\n")
+    print(
+        "| speed | CPU % of a core per camera | frames shown/s per camera | decoded, "
+        "not shown/s | CPU ms per decoded frame |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    cams = [(work / "gop25", name) for name in ("cam", "cam1", "cam2", "cam3")]
+    for speed, cpu, shown, dropped, per_frame in bench_playback(cams, seconds):
+        print(f"| {speed:g}× | {cpu:.0f} | {shown:.1f} | {dropped:.1f} | {per_frame:.1f} |")
+
+
+def export_table(work: Path, rounds: int) -> None:
+    """Print the export throughput table."""
+    rates = bench_export(work / "gop25", "cam", rounds)
+    print("\nExport of 40 s across 11 segments (median of rounds), MB/s of segment data:\n")
+    print("| tool | MB/s | × ffmpeg -c copy |")
+    print("|---|---:|---:|")
+    base = rates.get("ffmpeg_copy")
+    for name, rate in rates.items():
+        ratio = f"{rate / base:.2f}" if base else "n/a"
+        print(f"| {name} | {rate:.0f} | {ratio} |")
+
+
 def main() -> None:
     """Make the recordings, measure, print tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -270,7 +308,11 @@ def main() -> None:
     parser.add_argument("--play-seconds", type=float, default=4.0)
     parser.add_argument("--export-rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="decoder threads for seeks")
+    parser.add_argument(
+        "--only", default="seek,play,export", help="comma-separated: seek, play, export"
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
     work = Path(tempfile.mkdtemp(prefix="camwall-review-"))
     try:
         clips = {gop: make_clip(gop) for gop in (25, 50)}
@@ -285,32 +327,12 @@ def main() -> None:
             f"(python {sys.version.split()[0]}, PyAV {av.__version__}, {os.cpu_count()} cores, "
             f"load average {os.getloadavg()[0]:.1f} at the start)\n"
         )
-        print(f"Seek latency, {args.seeks} random instants, decoder threads {args.threads}:\n")
-        print("| GOP | playback p50 ms | p95 ms | bare PyAV p50 ms | p95 ms | p95 ratio |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for gop in clips:
-            r = bench_seek(work / f"gop{gop}", "cam", args.seeks, args.threads)
-            print(
-                f"| {gop / FPS:.0f} s | {r['p50']:.0f} | {r['p95']:.0f} | {r['bare_p50']:.0f} "
-                f"| {r['bare_p95']:.0f} | {r['p95'] / r['bare_p95']:.2f} |"
-            )
-        print(f"\nPlayback of 4 cameras (1 s GOP), {args.play_seconds:.0f} s per speed:\n")
-        print(
-            "| speed | CPU % of a core per camera | frames shown/s per camera | decoded, "
-            "not shown/s | CPU ms per decoded frame |"
-        )
-        print("|---|---:|---:|---:|---:|")
-        cams = [(work / "gop25", name) for name in ("cam", "cam1", "cam2", "cam3")]
-        for speed, cpu, shown, dropped, per_frame in bench_playback(cams, args.play_seconds):
-            print(f"| {speed:g}× | {cpu:.0f} | {shown:.1f} | {dropped:.1f} | {per_frame:.1f} |")
-        rates = bench_export(work / "gop25", "cam", args.export_rounds)
-        print("\nExport of 40 s across 11 segments (median of rounds), MB/s of segment data:\n")
-        print("| tool | MB/s | × ffmpeg -c copy |")
-        print("|---|---:|---:|")
-        base = rates.get("ffmpeg_copy")
-        for name, rate in rates.items():
-            ratio = f"{rate / base:.2f}" if base else "n/a"
-            print(f"| {name} | {rate:.0f} | {ratio} |")
+        if "seek" in only:
+            seek_table(work, clips, args.seeks, args.threads)
+        if "play" in only:
+            play_table(work, args.play_seconds)
+        if "export" in only:
+            export_table(work, args.export_rounds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

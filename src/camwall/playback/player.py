@@ -3,7 +3,7 @@
 ::
 
     with Playback(recording_dir, "frontdoor", on_event=print) as pb:
-        view.attach(pb.ring_name)             # the same VideoView as live
+        view.set_ring(pb.ring_name)           # the same VideoView as live
         pb.wait(pb.seek(t))                   # the frame recorded at t is in the ring
         pb.play(4.0)                          # 4× from there
         pb.step(-1)                           # pause, one frame back
