@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from camwall.errors import RecordError
 from camwall.frames import Frame, FrameRing
 from camwall.playback import (
     NoRecording,
@@ -237,3 +238,8 @@ def test_two_cameras_at_one_instant_show_frames_within_one_frame_interval(
         finally:
             for ring in rings.values():
                 ring.close()
+
+
+def test_a_folder_without_an_index_is_a_clear_error_and_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(RecordError, match=r"RecordingIndex\.open"):
+        Playback(tmp_path, "door").start()

@@ -50,7 +50,7 @@ from camwall.playback.messages import (
     clamp_speed,
 )
 from camwall.playback.worker import PlaybackSpec, process_main
-from camwall.record.index import RecordingIndex
+from camwall.record.index import INDEX_NAME, RecordingIndex
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ class Playback:
         self._prefix = ring_prefix
         self._notify = notify
         self._ids = itertools.count(1)
+        self._send_lock = threading.Lock()  # commands may come from any thread
         self._cond = threading.Condition()
         self._position: PlaybackPosition | None = None
         self._done: dict[int, PlaybackPosition] = {}
@@ -111,6 +112,11 @@ class Playback:
         """Create the ring and spawn the worker (the index must exist: RecordingIndex.open)."""
         if self._process is not None:
             raise RuntimeError("this Playback is already started")
+        if not (self.root / INDEX_NAME).is_file():
+            raise RecordError(
+                f"{self.root} has no recordings index; open it once with "
+                "RecordingIndex.open(folder) (which builds it from the segment files)"
+            )
         self._ring = FrameRing.create(
             FrameRing.capacity_for(*self._frame_size()), slots=self._slots, prefix=self._prefix
         )
@@ -243,14 +249,15 @@ class Playback:
         return max(sizes, key=lambda wh: wh[0] * wh[1], default=DEFAULT_MAX_FRAME)
 
     def _send(self, make: Callable[[int], Command]) -> int:
-        command = make(next(self._ids))
-        if self._control is None:
-            raise RuntimeError("this Playback is not started (or already closed)")
-        try:
-            self._control.send(command)
-        except OSError as exc:
-            log.warning("%s: playback worker is gone: %s", self.camera, exc)
-        return command.id
+        with self._send_lock:
+            command = make(next(self._ids))
+            if self._control is None:
+                raise RuntimeError("this Playback is not started (or already closed)")
+            try:
+                self._control.send(command)
+            except OSError as exc:
+                log.warning("%s: playback worker is gone: %s", self.camera, exc)
+            return command.id
 
     def _read_events(self, events: Connection) -> None:
         try:
