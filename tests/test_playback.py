@@ -197,6 +197,13 @@ def test_no_recording_before_after_and_in_a_missing_or_corrupt_segment(
                 time.sleep(0.02)
             pb.wait(pb.pause())
             assert shown(ring)[0] >= 225  # frames of the fourth segment
+            # Stepping skips the dead segments too, both ways.
+            pb.wait(pb.seek(rec.time_of(74) + 0.001))
+            pos = pb.wait(pb.step(1))
+            assert shown(ring)[0] == 225
+            assert pos is not None and pos.state is PlaybackState.PAUSED
+            pb.wait(pb.step(-1))
+            assert shown(ring)[0] == 74
         finally:
             ring.close()
     reasons = [e.reason for e in events.no_recording()]

@@ -256,22 +256,20 @@ class PlaybackWorker:
         self._set_state(self._still_state(), "")
 
     def _step_back(self) -> bool:
-        assert self._shown is not None
-        t = self._shown - EPSILON_S * 2
-        segment = self._segment_at(t)
-        if segment is None:
-            segment = self._query("segment_before", t)
+        """Show the frame before the one shown, skipping segments that cannot be played."""
+        shown = self._shown
+        assert shown is not None
+        t = shown - EPSILON_S * 2
+        while True:
+            segment = self._segment_at(t) or self._query("segment_before", t)
             if segment is None:
                 return False
-            t = min(t, segment.end - EPSILON_S * 2)
-        reader = self._open(segment)
-        if reader is None:
-            return False
-        found = reader.seek(t)
-        if found is None or found[1] >= self._shown:
-            return False
-        self._show(found)
-        return True
+            reader = self._open(segment)
+            found = None if reader is None else reader.seek(min(t, segment.end - EPSILON_S * 2))
+            if found is not None and found[1] < shown:
+                self._show(found)
+                return True
+            t = segment.start - EPSILON_S * 2  # dead (or nothing earlier in it): the one before
 
     def _start_playing(self, command: Play) -> None:
         self._speed = command.speed
@@ -380,22 +378,19 @@ class PlaybackWorker:
         if ahead is not None:
             self._lookahead = None
             return ahead
+        if self._reader is not None:
+            timed = self._reader.next()
+            if timed is not None:
+                return timed
+            cursor, end = self._reader.segment.start, self._reader.segment.end
+        elif self._pos is not None:
+            cursor = end = self._pos
+        else:
+            return None
         while True:
-            if self._reader is not None:
-                timed = self._reader.next()
-                if timed is not None:
-                    return timed
-                after = self._reader.segment
-            elif self._pos is not None:
-                after = None
-            else:
-                return None
-            following = self._query(
-                "segment_after", after.start if after is not None else self._pos or 0
-            )
+            following = self._query("segment_after", cursor)
             if following is None:
                 return None
-            end = after.end if after is not None else self._pos or 0
             if following.start > end + JOIN_GAP_S:
                 self._emit(NoRecording(self.spec.camera, end, following.start, "gap"))
                 if stop_at_gap:
@@ -405,18 +400,19 @@ class PlaybackWorker:
                     self._set_state(PlaybackState.NO_RECORDING, "gap in the recording")
                     return None
             reader = self._open(following)
-            if reader is None:
-                if stop_at_gap:
-                    self._wait_until = following.end
-                    return None
-                continue
-            reader.keyframes_only = self._playing and self._keyframes_only
-            # Continue at the new segment's first frame: nothing repeated, nothing skipped.
-            # (A seek before its start: the reader may be a reused one, left mid-file.)
-            first = reader.seek(following.start - 1.0)
-            if first is not None:
-                return first
-            self._unreadable(following, "corrupt", "no decodable frame")
+            if reader is not None:
+                # Continue at the new segment's first frame: nothing repeated, nothing
+                # skipped. (A seek before its start: the reader may be a reused one, left
+                # mid-file.)
+                first = reader.seek(following.start - 1.0)
+                if first is not None:
+                    return first
+                self._unreadable(following, "corrupt", "no decodable frame")
+            if stop_at_gap:
+                # Playing: the clock runs through the dead segment's span.
+                self._wait_until = following.end
+                return None
+            cursor, end = following.start, following.end  # stepping: on to the next one
 
     # -- segments ------------------------------------------------------------------------------
 
