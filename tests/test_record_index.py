@@ -167,3 +167,32 @@ def test_a_track_whose_appearance_was_missed_becomes_a_point_event(tmp_path: Pat
         assert ended is not None and ended.start == ended.end == pytest.approx(T0 + 3)
         assert index.events(labels=["person"]) == [ended]
         assert index.events(labels=["car"]) == []
+
+
+def test_observe_takes_what_a_runtime_emits(recording: Recording) -> None:
+    """The one call a runtime makes for every event payload."""
+    from camwall.capture.events import InfoEvent, RecordingEvent
+
+    with RecordingIndex.open(recording.root) as index:
+        index.remove([s.path for s in recording.segments])  # as if nothing were indexed yet
+        for closed in recording.segments:
+            index.observe(RecordingEvent("Front door", closed))
+        index.observe(track("appeared", T0 + 1))
+        index.observe(track("left", T0 + 2))
+        for state, at in (
+            (CameraState.STREAMING, 1),
+            (CameraState.STREAMING, 2),  # no change: not another marker
+            (CameraState.LOST, 3),
+            (CameraState.CONNECTING, 4),  # a step of reconnecting: not marked
+            (CameraState.BACKOFF, 5),
+            (CameraState.LOST, 6),
+            (CameraState.STREAMING, 7),
+        ):
+            index.observe(StateEvent("Front door", state, at=T0 + at))
+        index.observe(InfoEvent("Front door", "rtsp://x", "h264", 320, 180, 25.0, None))
+        index.observe("not an event")
+        assert len(index.segments("Front door")) == 4
+        states = [(e.label, e.start - T0) for e in index.events(kind="state")]
+        assert states == [("streaming", 1), ("lost", 3), ("streaming", 7)]
+        (person,) = index.events(kind="detection")
+        assert (person.start - T0, (person.end or 0) - T0) == (1, 2)

@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = ".camwall-index.sqlite3"
 SCHEMA_VERSION = 1
+#: Camera states a timeline marks (the others are steps of reconnecting).
+MARKED_STATES = frozenset({"streaming", "lost", "failed", "stopped"})
 #: Recorded spans closer than this are drawn as one (a segment boundary is not a gap).
 JOIN_GAP_S = 1.0
 
@@ -108,6 +110,7 @@ class RecordingIndex:
         self.rebuilt = False
         #: Where a corrupt index was moved, if it was.
         self.moved_aside: Path | None = None
+        self._last_state: dict[str, str] = {}
 
     # -- opening -------------------------------------------------------------------------
 
@@ -276,18 +279,39 @@ class RecordingIndex:
         journal.append(self.root, camera, event.time, op)
         return self._end_track(camera, event.track_id, event.time, event.best_score, event.label)
 
-    def state_event(self, event: StateEvent) -> RecordedEvent:
-        """Record a camera state change (capture ``StateEvent``) as a point event."""
+    def state_event(self, event: StateEvent) -> RecordedEvent | None:
+        """Record a camera state change (capture ``StateEvent``) as a point event. Only what a
+        timeline marks: streaming, lost, failed and stopped, each once per change (a camera
+        retrying for hours does not fill the index). None if skipped."""
+        state = str(event.state.value)
+        camera = safe_name(event.camera)
+        if state not in MARKED_STATES or self._last_state.get(camera) == state:
+            return None
+        self._last_state[camera] = state
         return self.add_event(
-            RecordedEvent(
-                safe_name(event.camera),
-                "state",
-                str(event.state.value),
-                event.at,
-                event.at,
-                detail=event.reason,
-            )
+            RecordedEvent(camera, "state", state, event.at, event.at, detail=event.reason)
         )
+
+    def observe(self, payload: object) -> None:
+        """Feed one runtime event payload; what the index keeps is taken, the rest ignored:
+        ``SegmentClosed`` (or a capture ``RecordingEvent`` carrying one), a detection
+        ``TrackEvent``, a capture ``StateEvent``. Disk or database trouble is logged, never
+        raised, so a runtime can call this for every event."""
+        from camwall.capture.events import RecordingEvent, StateEvent
+        from camwall.detect.messages import TrackEvent
+        from camwall.record.events import SegmentClosed
+
+        if isinstance(payload, RecordingEvent):
+            payload = payload.record
+        try:
+            if isinstance(payload, SegmentClosed):
+                self.segment_closed(payload)
+            elif isinstance(payload, TrackEvent):
+                self.track_event(payload)
+            elif isinstance(payload, StateEvent):
+                self.state_event(payload)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("recordings index: cannot record %s: %s", type(payload).__name__, exc)
 
     # -- questions ---------------------------------------------------------------------------
 
@@ -490,7 +514,16 @@ class RecordingIndex:
         return None if stored is None else _event(stored)
 
     def _replay_journals(self) -> None:
-        """Re-enter the events of every journal (a rebuilt index)."""
+        """Re-enter the events of every journal (a rebuilt index), once: two processes that
+        both find the index missing must not both replay."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            done = self._conn.execute("SELECT 1 FROM meta WHERE key = 'replayed'").fetchone()
+            if done is None:
+                self._conn.execute("INSERT INTO meta VALUES ('replayed', '1')")
+            self._conn.commit()
+        if done is not None:
+            return
         count = 0
         for path in sorted(journal.journals(self.root)):
             for op in journal.read_journal(path):
