@@ -7,7 +7,9 @@ frame a player publishes can be checked: right picture, right recorded time.
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import threading
 import time
 from datetime import UTC, datetime
@@ -250,3 +252,22 @@ def test_two_cameras_at_one_instant_show_frames_within_one_frame_interval(
 def test_a_folder_without_an_index_is_a_clear_error_and_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(RecordError, match=r"RecordingIndex\.open"):
         Playback(tmp_path, "door").start()
+
+
+def test_a_killed_worker_is_reported_and_waits_end(recorded: Recording) -> None:
+    """SIGKILL the worker: the state becomes FAILED with a reason, wait() returns at once,
+    and close() still releases everything (the leak check proves it)."""
+    events = Events()
+    with Playback(recorded.root, "door", on_event=events) as pb:
+        assert pb.wait(pb.seek(T0 + 1)) is not None
+        assert pb.pid is not None
+        os.kill(pb.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while pb.state is not PlaybackState.FAILED:
+            assert time.monotonic() < deadline, pb.state
+            time.sleep(0.02)
+        started = time.monotonic()
+        assert pb.wait(pb.seek(T0 + 2), timeout=5) is None
+        assert time.monotonic() - started < 1
+    failed = [e for e in events.items if getattr(e, "state", None) is PlaybackState.FAILED]
+    assert failed and "exited unexpectedly" in getattr(failed[-1], "reason", "")

@@ -206,7 +206,7 @@ class Playback:
         with self._cond:
             while command_id not in self._done:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._state is PlaybackState.STOPPED:
+                if remaining <= 0 or self._state in (PlaybackState.STOPPED, PlaybackState.FAILED):
                     return None
                 self._cond.wait(remaining)
             return self._done.pop(command_id)
@@ -265,10 +265,19 @@ class Playback:
                 try:
                     event = events.recv()
                 except (EOFError, OSError):
-                    return
+                    break
                 self._dispatch(event)
         finally:
             events.close()
+        if self.state not in (PlaybackState.STOPPED, PlaybackState.FAILED):
+            # The worker is gone without saying goodbye (crashed, killed): waiters must not
+            # wait for answers that will never come, and the face should say so.
+            log.warning("%s: the playback worker exited unexpectedly", self.camera)
+            self._dispatch(
+                PlaybackStateChanged(
+                    self.camera, PlaybackState.FAILED, None, "playback worker exited unexpectedly"
+                )
+            )
 
     def _dispatch(self, event: PlaybackEvent) -> None:
         if isinstance(event, PlaybackLog):
