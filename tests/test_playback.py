@@ -231,6 +231,11 @@ def test_two_cameras_at_one_instant_show_frames_within_one_frame_interval(
                 assert abs(ta - tb) <= 1 / FPS + 1e-3
                 assert ta == pytest.approx(a.time_of(na)) and tb == pytest.approx(b.time_of(nb))
                 assert t - 1 / FPS - 1e-3 <= min(ta, tb) and max(ta, tb) <= t + 1e-3
+            # A step moves the cursor one recorded frame (25 fps, from the index).
+            group.seek(a.time_of(25), wait=10)
+            positions = group.step(1, wait=10)
+            assert all(p is not None for p in positions.values())
+            assert shown(rings["a"])[0] == 26
             group.seek(T0 + 2.5, wait=10)
             group.play(1.0)
             deadline = time.monotonic() + 20

@@ -14,11 +14,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from camwall.errors import RecordError
 from camwall.playback.messages import PlaybackPosition, clamp_speed
 from camwall.playback.player import EventCallback, Playback
+from camwall.record.index import RecordingIndex
 
 log = logging.getLogger(__name__)
 
+#: Frames per second of a step when nothing recorded says otherwise.
+DEFAULT_FPS = 25.0
 #: Play starts this far in the future, so every worker has its command before the anchor.
 START_LEAD_S = 0.1
 
@@ -105,13 +109,28 @@ class PlaybackGroup:
         return self._wait_all(ids, wait)
 
     def step(
-        self, frames: int = 1, *, fps: float = 25.0, wait: float | None = None
+        self, frames: int = 1, *, fps: float | None = None, wait: float | None = None
     ) -> dict[str, PlaybackPosition | None]:
-        """Move the cursor by ``frames`` frames at ``fps`` and show every camera there."""
+        """Move the cursor by ``frames`` frames and show every camera there. ``fps``: the
+        frame rate a step is taken at; None: the rate recorded around the cursor (of the
+        first camera that has one), else 25."""
         at = self.position
         if at is None:
             raise RuntimeError("seek the group to an instant before stepping")
+        if fps is None:
+            fps = self._recorded_fps(at) or DEFAULT_FPS
         return self.seek(at + frames / fps, wait=wait)
+
+    def _recorded_fps(self, t: float) -> float | None:
+        try:
+            with RecordingIndex.open_readonly(self.root) as index:
+                for name in self.players:
+                    segment = index.segment_at(name, t)
+                    if segment is not None and segment.fps > 0:
+                        return segment.fps
+        except RecordError:
+            return None
+        return None
 
     def _wait_all(
         self, ids: dict[str, int], wait: float | None
