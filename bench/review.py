@@ -164,11 +164,11 @@ def bench_seek(root: Path, camera: str, seeks: int, threads: int) -> dict[str, f
 
 
 def bench_playback(
-    roots: list[tuple[Path, str]], seconds: float
+    roots: list[tuple[Path, str]], seconds: float, threads: int
 ) -> list[tuple[float, float, float, float]]:
     """(speed, CPU % of one core per camera, frames shown per s per camera, dropped/s)."""
     rows = []
-    players = [Playback(root, cam) for root, cam in roots]
+    players = [Playback(root, cam, decoder_threads=threads) for root, cam in roots]
     try:
         for p in players:
             p.start()
@@ -276,16 +276,19 @@ def seek_table(work: Path, clips: dict[int, Path], seeks: int, threads: int) -> 
         )
 
 
-def play_table(work: Path, seconds: float) -> None:
+def play_table(work: Path, seconds: float, threads: int) -> None:
     """Print the playback CPU table."""
-    print(f"\nPlayback of 4 cameras (1 s GOP), {seconds:.0f} s per speed:\n")
+    print(
+        f"\nPlayback of 4 cameras (1 s GOP), {seconds:.0f} s per speed, decoder threads "
+        f"{threads}:\n"
+    )
     print(
         "| speed | CPU % of a core per camera | frames shown/s per camera | decoded, "
         "not shown/s | CPU ms per decoded frame |"
     )
     print("|---|---:|---:|---:|---:|")
     cams = [(work / "gop25", name) for name in ("cam", "cam1", "cam2", "cam3")]
-    for speed, cpu, shown, dropped, per_frame in bench_playback(cams, seconds):
+    for speed, cpu, shown, dropped, per_frame in bench_playback(cams, seconds, threads):
         print(f"| {speed:g}× | {cpu:.0f} | {shown:.1f} | {dropped:.1f} | {per_frame:.1f} |")
 
 
@@ -307,7 +310,7 @@ def main() -> None:
     parser.add_argument("--seeks", type=int, default=30)
     parser.add_argument("--play-seconds", type=float, default=4.0)
     parser.add_argument("--export-rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1, help="decoder threads for seeks")
+    parser.add_argument("--threads", type=int, default=2, help="decoder threads for seeks")
     parser.add_argument(
         "--only", default="seek,play,export", help="comma-separated: seek, play, export"
     )
@@ -330,7 +333,7 @@ def main() -> None:
         if "seek" in only:
             seek_table(work, clips, args.seeks, args.threads)
         if "play" in only:
-            play_table(work, args.play_seconds)
+            play_table(work, args.play_seconds, args.threads)
         if "export" in only:
             export_table(work, args.export_rounds)
     finally:

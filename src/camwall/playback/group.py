@@ -37,13 +37,20 @@ class PlaybackGroup:
         *,
         on_event: EventCallback | None = None,
         max_size: tuple[int, int] | None = None,
+        decoder_threads: int = 2,
     ) -> None:
         """Configure one Playback per camera; :meth:`start` (or ``with``) starts them."""
         if not cameras:
             raise ValueError("a playback group needs at least one camera")
         self.root = Path(root)
         self.players = {
-            name: Playback(self.root, name, on_event=on_event, max_size=max_size)
+            name: Playback(
+                self.root,
+                name,
+                on_event=on_event,
+                max_size=max_size,
+                decoder_threads=decoder_threads,
+            )
             for name in cameras
         }
         self._cursor: float | None = None

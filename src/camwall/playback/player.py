@@ -74,12 +74,13 @@ class Playback:
         ring_prefix: str = "camwall",
         notify: Connection | None = None,
         log_level: int = logging.INFO,
-        decoder_threads: int = 1,
+        decoder_threads: int = 2,
     ) -> None:
         """Configure; :meth:`start` (or ``with``) creates the ring and starts the worker.
 
         ``notify``: the write end of a non-blocking frame-notification pipe (the wall's), one
-        byte per published frame, as capture workers do.
+        byte per published frame, as capture workers do. ``decoder_threads``: see
+        :class:`~camwall.playback.worker.PlaybackSpec`.
         """
         self.root = Path(root)
         self.camera = safe_name(camera)
