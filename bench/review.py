@@ -1,7 +1,8 @@
 """Review and export: seek latency, playback CPU, export throughput — each against a baseline
 measured in the same run.
 
-Run: .venv/bin/python bench/review.py [--seeks 30] [--play-seconds 4] [--quick]
+Run: .venv/bin/python bench/review.py [--seeks 100] [--play-seconds 4] [--export-rounds 5]
+[--threads 2] [--only seek,play,export] [--quick]
 
 1. **Seek latency** at 2560×1440 with a 1 s and a 2 s GOP: ``Playback.seek`` → position
    report (the exact frame decoded from the previous keyframe, converted to BGRA and
@@ -314,7 +315,10 @@ def main() -> None:
     parser.add_argument(
         "--only", default="seek,play,export", help="comma-separated: seek, play, export"
     )
+    parser.add_argument("--quick", action="store_true", help="a short run (a rough picture)")
     args = parser.parse_args()
+    if args.quick:
+        args.seeks, args.play_seconds, args.export_rounds = 8, 1.0, 1
     only = set(args.only.split(","))
     work = Path(tempfile.mkdtemp(prefix="camwall-review-"))
     try:
