@@ -316,6 +316,9 @@ def main() -> None:
         "--only", default="seek,play,export", help="comma-separated: seek, play, export"
     )
     parser.add_argument("--quick", action="store_true", help="a short run (a rough picture)")
+    parser.add_argument(
+        "--no-write", action="store_true", help="(accepted; this script never writes into docs/)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeks, args.play_seconds, args.export_rounds = 8, 1.0, 1

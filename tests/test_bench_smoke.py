@@ -93,3 +93,19 @@ def test_wall_quick_prints_a_parsable_table() -> None:
     floors = [values[ratio] for label, values in table.rows if label.startswith("floor")]
     assert min(v for v in floors if v is not None) == pytest.approx(1.0)
     assert "most cameras at full rate" in out
+
+
+@pytest.mark.timeout(300)
+def test_review_quick_prints_parsable_tables() -> None:
+    """Seeks, 4-camera playback and export all run (real recordings, real workers)."""
+    out = run_quick("review.py", timeout=280)
+    seeks = only_table(out, "GOP")
+    assert [label for label, _ in seeks.rows] == ["1 s", "2 s"]
+    for _, values in seeks.rows:
+        assert all(v is not None and v > 0 for v in values), values
+    play = only_table(out, "speed")
+    assert [label for label, _ in play.rows] == ["1×", "4×", "16×"]
+    shown = column(play, "frames shown/s per camera")
+    assert all(values[shown] for _, values in play.rows), play.rows
+    export = only_table(out, "tool")
+    assert {label for label, _ in export.rows} >= {"export_clip", "pyav_remux"}
