@@ -87,3 +87,15 @@ def test_nothing_recorded_is_a_clear_error(recorded: Recording, tmp_path: Path) 
     with RecordingIndex.open(recorded.root) as index, pytest.raises(RecordError, match="nothing"):
         export_clip(index, "door", T0 + 100, T0 + 110, tmp_path / "none.mp4")
     assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob(".*"))
+
+
+def test_a_stream_that_changes_size_ends_the_clip_there_with_a_note(tmp_path: Path) -> None:
+    root = tmp_path / "rec"
+    record_numbered(root, "gate", T0, seconds=4, segment_seconds=2)
+    record_numbered(root, "gate", T0 + 4, seconds=4, segment_seconds=2, width=480, height=270)
+    with RecordingIndex.open(root) as index:
+        result = export_clip(index, "gate", T0, T0 + 8, tmp_path / "gate.mp4")
+    assert result.end == pytest.approx(T0 + 4, abs=1e-3)
+    assert "320×180 h264 → 480×270 h264" in result.note
+    duration, numbers, _ = clip_facts(result.path)
+    assert numbers == list(range(100)) and duration == pytest.approx(4.0, abs=0.05)

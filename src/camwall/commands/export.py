@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
                 code = EXIT_FAILURE
                 continue
             bar.done()
+            if result.note:
+                sys.stderr.write(f"{camera}: {result.note}\n")
             if result.snapped_s > 0.0005:
                 sys.stderr.write(
                     f"{camera}: the clip starts {result.snapped_s:.2f} s before --from, on the "

@@ -52,6 +52,9 @@ class ExportResult:
     bytes: int
     #: Frames re-encoded (``accurate``: the requested part of the first GOP; else 0).
     reencoded: int
+    #: Why the clip ends before ``requested_end``, if it does for a reason other than the
+    #: recording (the stream changed size or codec there); empty otherwise.
+    note: str = ""
 
     @property
     def snapped_s(self) -> float:
@@ -72,6 +75,7 @@ class ExportResult:
             "packets": self.packets,
             "bytes": self.bytes,
             "reencoded": self.reencoded,
+            "note": self.note,
         }
 
 
@@ -142,7 +146,8 @@ def _write(
         ostream = out.add_stream_from_template(template)
         extradata = bytes(template.codec_context.extradata or b"")
         codec_name = template.codec_context.name
-    selected = _select(_demux(segments), start, end)
+    notes: list[str] = []
+    selected = _select(_demux(segments, notes), start, end)
     head: list[_Timed] = []
     if accurate:
         for timed in selected:
@@ -197,11 +202,25 @@ def _write(
         raise RecordError(f"{camera}: no frames between {iso(start)} and {iso(end)}")
     if progress is not None:
         progress(1.0)
-    return camera, start, end, clip_start, last_end, len(used), packets, nbytes, reencoded
+    return (
+        camera,
+        start,
+        end,
+        clip_start,
+        last_end,
+        len(used),
+        packets,
+        nbytes,
+        reencoded,
+        "; ".join(notes),
+    )
 
 
-def _demux(segments: list[SegmentRecord]) -> Iterator[_Timed]:
-    """Every packet of ``segments`` in decode order, with wall-clock times."""
+def _demux(segments: list[SegmentRecord], notes: list[str]) -> Iterator[_Timed]:
+    """Every packet of ``segments`` in decode order, with wall-clock times. Stops (with a
+    note) where the stream changes codec, size or parameter sets: one MP4 track cannot hold
+    both, and a camera that was reconfigured is exported in two clips."""
+    params: tuple[Any, ...] | None = None
     for seg in segments:
         try:
             container = av.open(str(seg.path))
@@ -210,6 +229,16 @@ def _demux(segments: list[SegmentRecord]) -> Iterator[_Timed]:
             continue
         with container:
             stream = container.streams.video[0]
+            cc = stream.codec_context
+            these = (cc.name, cc.width, cc.height, bytes(cc.extradata or b""))
+            if params is not None and these != params:
+                notes.append(
+                    f"the stream changed at {iso(seg.start)} ({params[1]}×{params[2]} "
+                    f"{params[0]} → {these[1]}×{these[2]} {these[0]}); the clip ends there"
+                )
+                log.warning("export: %s", notes[-1])
+                return
+            params = these
             stb = Fraction(stream.time_base or seg.time_base)
             try:
                 for packet in container.demux(stream):
