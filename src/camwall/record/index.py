@@ -10,10 +10,11 @@ while the app writes), and is
 - **refreshed** when stale: :meth:`RecordingIndex.refresh` compares the segment files'
   names, sizes and modification times with the index (no file is read for that) and probes
   only the new or changed ones (:mod:`camwall.record.probe`), dropping rows of files gone;
-- **updated live**: the owner calls :meth:`RecordingIndex.segment_closed` for every
-  :class:`~camwall.record.events.SegmentClosed`, :meth:`RecordingIndex.track_event` for
-  every detection ``TrackEvent``, :meth:`RecordingIndex.state_event` for camera state
-  changes, and passes :meth:`RecordingIndex.remove` to retention (``on_deleted``).
+- **updated live**: the owner calls :meth:`RecordingIndex.observe` with every runtime event
+  payload (it takes :class:`~camwall.record.events.SegmentClosed`, detection ``TrackEvent``
+  and capture ``StateEvent`` through :meth:`~RecordingIndex.segment_closed`,
+  :meth:`~RecordingIndex.track_event` and :meth:`~RecordingIndex.state_event`), and passes
+  :meth:`RecordingIndex.remove` to retention (``on_deleted``).
 
 Events have no other home on disk, so each one is also appended to a journal next to the
 segments, ``<dir>/<camera>/events-<UTC date>.jsonl``; a rebuilt index replays the journals.
