@@ -277,8 +277,8 @@ def wall_main(args: argparse.Namespace) -> int:
 
     from camwall.capture import CameraState
     from camwall.demo import DEMO_CAMERAS
-    from camwall.ui.main_window import CameraWall
-    from camwall.ui.wall_cameras import WallCamera
+    from camwall.ui.wall.main_window import CameraWall
+    from camwall.ui.wall.wall_cameras import WallCamera
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("camwall-bench")

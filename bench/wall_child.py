@@ -43,10 +43,10 @@ def _camwall_design(url: str, cameras: int, record: _Recorder) -> Any:
     from qtpy.QtWidgets import QApplication
 
     from camwall.errors import CamwallError
-    from camwall.ui.grid import CameraGrid
-    from camwall.ui.tile import CameraTile
-    from camwall.ui.view_stats import StatsCollector
-    from camwall.ui.wall_cameras import WallCamera, WallCameras
+    from camwall.ui.view.view_stats import StatsCollector
+    from camwall.ui.wall.grid import CameraGrid
+    from camwall.ui.wall.tile import CameraTile
+    from camwall.ui.wall.wall_cameras import WallCamera, WallCameras
 
     class RecordingCollector(StatsCollector):
         """The view's own stats, plus every shown frame's latency for percentiles."""

@@ -10,9 +10,9 @@ from pytestqt.qtbot import QtBot
 
 from camwall.config import Camera, Config, load, save
 from camwall.control.model import OnvifSettings
-from camwall.ui.config_sync import ConfigSync
-from camwall.ui.main_window import CameraWall
-from camwall.ui.wall_cameras import WallCamera
+from camwall.ui.wall.config_sync import ConfigSync
+from camwall.ui.wall.main_window import CameraWall
+from camwall.ui.wall.wall_cameras import WallCamera
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 

@@ -19,7 +19,7 @@ WAIT_MS = 20000
 
 
 def make_dialog(qtbot: QtBot, h: ControlHarness, sim: OnvifSimulator, password: str) -> object:
-    from camwall.ui.onvif_dialog import OnvifCameraDialog
+    from camwall.ui.dialogs.onvif_dialog import OnvifCameraDialog
 
     dialog = OnvifCameraDialog(h.hub, h.window, taken_names=["127.0.0.1"], timeout_s=5.0)
     qtbot.addWidget(dialog)

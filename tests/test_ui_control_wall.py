@@ -12,8 +12,8 @@ from qtpy.QtWidgets import QApplication, QDialogButtonBox
 
 from camwall.capture import CameraState
 from camwall.config import loads
-from camwall.ui.main_window import CameraWall
-from camwall.ui.wall_cameras import WallCamera
+from camwall.ui.wall.main_window import CameraWall
+from camwall.ui.wall.wall_cameras import WallCamera
 from support.onvif_sim import OnvifSimulator
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]

@@ -26,11 +26,11 @@ from camwall.config import Camera, Config, DetectionConfig
 from camwall.detect.messages import DetectionResult, TrackEvent, WorkerStatus
 from camwall.frames import FrameRing
 from camwall.sources.synthetic import box_rect
-from camwall.ui.detection_overlay import label_color, map_box
-from camwall.ui.main_window import CameraWall
-from camwall.ui.tile import CameraTile
-from camwall.ui.view_painting import fit_rect
-from camwall.ui.wall_cameras import WallCamera
+from camwall.ui.view.detection_overlay import label_color, map_box
+from camwall.ui.view.view_painting import fit_rect
+from camwall.ui.wall.main_window import CameraWall
+from camwall.ui.wall.tile import CameraTile
+from camwall.ui.wall.wall_cameras import WallCamera
 from support.pixels import close, rgb_at
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]

@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 from qtpy.QtCore import Qt
 
 from camwall.capture import CameraState
-from camwall.ui.main_window import CameraWall, name_for_url
-from camwall.ui.tile import CameraTile
-from camwall.ui.view_painting import fit_rect
+from camwall.ui.view.view_painting import fit_rect
+from camwall.ui.wall.main_window import CameraWall, name_for_url
+from camwall.ui.wall.tile import CameraTile
 from conftest import camwall_segments
 from support.pixels import BAR_RGB, bars_match, close
 from support.stall import StallMeter
@@ -208,7 +208,7 @@ def test_full_resolution_snapshot_from_a_tile_sized_ring(
 def test_substream_in_the_grid_main_stream_when_alone(
     qtbot: QtBot, make_wall: Callable[..., CameraWall]
 ) -> None:
-    from camwall.ui.wall_cameras import WallCamera
+    from camwall.ui.wall.wall_cameras import WallCamera
 
     wall = make_wall()
     wall.add_camera(

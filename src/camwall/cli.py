@@ -40,8 +40,8 @@ def _cmd_wall(args: argparse.Namespace) -> int:
             return 2
         cameras, grid = config.cameras, config.wall.grid
 
-    from camwall.ui.app import run_wall
-    from camwall.ui.wall_cameras import WallCamera
+    from camwall.ui.wall.app import run_wall
+    from camwall.ui.wall.wall_cameras import WallCamera
 
     return run_wall(
         [WallCamera.from_config(c) for c in cameras],

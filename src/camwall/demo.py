@@ -54,8 +54,8 @@ def run_demo(
     rtsp: bool = True,
 ) -> int:
     """Open the wall with the demo cameras; returns the exit code (Qt is imported here)."""
-    from camwall.ui.app import run_wall
-    from camwall.ui.wall_cameras import WallCamera
+    from camwall.ui.wall.app import run_wall
+    from camwall.ui.wall.wall_cameras import WallCamera
 
     server = start_rtsp_camera() if rtsp else None
     cameras = [WallCamera(name, url) for name, url in DEMO_CAMERAS]

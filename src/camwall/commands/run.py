@@ -244,8 +244,8 @@ def run_wall(config: Config, args: argparse.Namespace) -> int:
         error("no display (DISPLAY and WAYLAND_DISPLAY are unset); use `camwall run --headless`")
         return EXIT_USAGE
     try:
-        from camwall.ui.app import run_wall as open_wall
-        from camwall.ui.wall_cameras import WallCamera
+        from camwall.ui.wall.app import run_wall as open_wall
+        from camwall.ui.wall.wall_cameras import WallCamera
     except ImportError as exc:
         error(
             f"the wall needs a Qt binding, which cannot be imported ({exc}); install PySide6 "

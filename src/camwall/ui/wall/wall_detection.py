@@ -7,14 +7,14 @@ tile size) and keeps the service's camera table in step with it (``add_camera``,
 detection on, and is replaced by a new one when another detector is chosen; a replaced
 service is stopped at once and joined in the background.
 
-Messages come back through a :class:`~camwall.ui.detection_bridge.DetectionBridge` (queued
-signals). Results go to the tile's :class:`~camwall.ui.detection_overlay.DetectionOverlay`,
+Messages come back through a :class:`~camwall.ui.wall.detection_bridge.DetectionBridge` (queued
+signals). Results go to the tile's :class:`~camwall.ui.view.detection_overlay.DetectionOverlay`,
 track events to the log (so the log panel shows "[door] person appeared"), stats to a line
 in the tile's stats overlay. Nothing here blocks the UI thread: commands to the worker are
 pipe writes, stopping returns at once, joining happens on the wall's shutdown thread.
 
 The ``camwall.runtime`` core (used headless) owns a capture supervisor of its own, while the
-wall's capture lives in :class:`~camwall.ui.wall_cameras.WallCameras` (substream switching,
+wall's capture lives in :class:`~camwall.ui.wall.wall_cameras.WallCameras` (substream switching,
 tile-sized frames); so the wall drives a DetectionService itself and shares only the
 config → detector mapping with the runtime (:mod:`camwall.runtime.specs`).
 """
@@ -44,13 +44,13 @@ from camwall.detect.messages import (
 from camwall.detect.service import DetectionService
 from camwall.detect.snapshots import JpegSnapshots
 from camwall.detect.spec import DetectorSpec, PipelineConfig
-from camwall.ui.detection_bridge import DetectionBridge
-from camwall.ui.detection_overlay import STALE_S, DetectionOverlay
 from camwall.ui.qt_compat import Signal, connect_queued
+from camwall.ui.view.detection_overlay import STALE_S, DetectionOverlay
+from camwall.ui.wall.detection_bridge import DetectionBridge
 
 if TYPE_CHECKING:
     from camwall.config import Config
-    from camwall.ui.tile import CameraTile
+    from camwall.ui.wall.tile import CameraTile
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from qtpy.QtGui import QContextMenuEvent, QMouseEvent, QResizeEvent
 from qtpy.QtWidgets import QMenu, QWidget
 
 from camwall.capture.events import CameraState
-from camwall.ui.frame_clock import FrameClock
 from camwall.ui.qt_compat import Signal
-from camwall.ui.video_view import VideoView
-from camwall.ui.zoom import ZoomController
+from camwall.ui.view.frame_clock import FrameClock
+from camwall.ui.view.video_view import VideoView
+from camwall.ui.view.zoom import ZoomController
 
 
 class CameraTile(VideoView):
@@ -50,7 +50,7 @@ class CameraTile(VideoView):
             f"{camera}: double-click to fill the wall; wheel to zoom, drag to pan, 0 to reset; "
             "right-click for more"
         )
-        #: Digital zoom of the picture (wheel, drag, 0/Home; see camwall.ui.zoom).
+        #: Digital zoom of the picture (wheel, drag, 0/Home; see camwall.ui.view.zoom).
         self.zoom = ZoomController(self)
         self._detecting = False
 

@@ -6,7 +6,7 @@ its :class:`~camwall.control.RemoteCamera` (if it has ONVIF settings), its capab
 which controls failed and why, the last status read-out, the auto-focus mode and presets.
 
 Every request goes through the service and returns at once; its result comes back through
-the :class:`~camwall.ui.control_bridge.ControlBridge` on the UI thread, where the hub updates
+the :class:`~camwall.ui.control.control_bridge.ControlBridge` on the UI thread, where the hub updates
 the camera's state and emits :attr:`ControlHub.changed`. Failures go to the log (with the
 camera's name, so the log panel shows them) and disable the control that failed, with the
 reason as its tooltip: until the camera answers again (a timeout, a dropped connection: a
@@ -42,7 +42,7 @@ from camwall.errors import (
     ControlError,
     ControlTimeoutError,
 )
-from camwall.ui.control_bridge import ControlBridge
+from camwall.ui.control.control_bridge import ControlBridge
 from camwall.ui.qt_compat import Signal
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from camwall.config import Camera, Config, OnvifConfig, save
 from camwall.errors import ConfigError
 
 if TYPE_CHECKING:
-    from camwall.ui.main_window import CameraWall
-    from camwall.ui.wall_cameras import WallCamera
+    from camwall.ui.wall.main_window import CameraWall
+    from camwall.ui.wall.wall_cameras import WallCamera
 
 log = logging.getLogger(__name__)
 

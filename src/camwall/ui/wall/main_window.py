@@ -2,7 +2,7 @@
 
 Layout comes from ``main_window.ui`` (Qt Designer), loaded at run time with
 ``qtpy.uic.loadUi`` (works with PySide6, PyQt5 and PyQt6). Cameras and their capture live in
-:class:`~camwall.ui.wall_cameras.WallCameras`; this module is the window around them. Every
+:class:`~camwall.ui.wall.wall_cameras.WallCameras`; this module is the window around them. Every
 button returns at once: starting and stopping cameras only queue commands, and closing the
 window stops the workers on a helper thread while the event loop keeps running.
 """
@@ -29,14 +29,14 @@ from camwall.frames import Frame
 from camwall.record import save_snapshot as write_snapshot
 from camwall.redact import mask_url
 from camwall.sources import source_kind
-from camwall.ui.detection_menu import DetectionMenu
-from camwall.ui.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
-from camwall.ui.log_panel import LogPanel
+from camwall.ui.control.wall_controls import WallControls
 from camwall.ui.qt_compat import Signal, connect_queued
-from camwall.ui.tile import CameraTile
-from camwall.ui.wall_cameras import Stream, WallCamera, WallCameras
-from camwall.ui.wall_controls import WallControls
-from camwall.ui.wall_detection import WallDetection
+from camwall.ui.wall.detection_menu import DetectionMenu
+from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
+from camwall.ui.wall.log_panel import LogPanel
+from camwall.ui.wall.tile import CameraTile
+from camwall.ui.wall.wall_cameras import Stream, WallCamera, WallCameras
+from camwall.ui.wall.wall_detection import WallDetection
 
 if TYPE_CHECKING:
     from camwall.config import Config

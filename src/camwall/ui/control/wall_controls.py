@@ -1,12 +1,12 @@
 """Camera control in the wall window: the control dock, "Add ONVIF camera…", shortcuts, zoom.
 
 :class:`WallControls` is the one object the window talks to about camera control. It owns
-the :class:`~camwall.ui.control_hub.ControlHub` (and so the control service's thread), the
-:class:`~camwall.ui.control_panel.ControlPanel` in a dock on the right, the panel's
+the :class:`~camwall.ui.control.control_hub.ControlHub` (and so the control service's thread), the
+:class:`~camwall.ui.control.control_panel.ControlPanel` in a dock on the right, the panel's
 keyboard shortcuts and the *File → Add ONVIF camera…* action. The window tells it when
 cameras come and go, which camera is selected, and when it shuts down.
 
-Digital zoom lives in each tile (:mod:`camwall.ui.zoom`); here a zoomed tile makes the wall
+Digital zoom lives in each tile (:mod:`camwall.ui.view.zoom`); here a zoomed tile makes the wall
 move that camera to its main stream (and the worker to larger frames, see
 ``WallCameras._tile_size``), so what is magnified is the camera's full picture.
 """
@@ -21,15 +21,15 @@ from qtpy.QtGui import QKeySequence
 from qtpy.QtWidgets import QAction, QDockWidget, QScrollArea
 
 from camwall.errors import CamwallError, MissingExtraError
-from camwall.ui.control_hub import ControlHub
-from camwall.ui.control_keys import ControlKeys
-from camwall.ui.control_panel import ControlPanel
-from camwall.ui.onvif_dialog import OnvifCameraDialog
-from camwall.ui.tile import CameraTile
-from camwall.ui.wall_cameras import WallCamera
+from camwall.ui.control.control_hub import ControlHub
+from camwall.ui.control.control_keys import ControlKeys
+from camwall.ui.control.control_panel import ControlPanel
+from camwall.ui.dialogs.onvif_dialog import OnvifCameraDialog
+from camwall.ui.wall.tile import CameraTile
+from camwall.ui.wall.wall_cameras import WallCamera
 
 if TYPE_CHECKING:
-    from camwall.ui.main_window import CameraWall
+    from camwall.ui.wall.main_window import CameraWall
 
 log = logging.getLogger(__name__)
 

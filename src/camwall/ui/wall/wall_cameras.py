@@ -1,7 +1,7 @@
 """The wall's cameras and their capture: supervisor, event routing, streams, frame sizes.
 
 :class:`WallCameras` owns the window's :class:`~camwall.capture.CaptureSupervisor`; its
-events reach the UI thread through one :class:`~camwall.ui.bridge.EventBridge` and go to the
+events reach the UI thread through one :class:`~camwall.ui.wall.bridge.EventBridge` and go to the
 camera's tile. Frames never pass through here: each tile reads its camera's ring itself.
 Nothing here waits for a camera: starting and stopping only queue a command.
 
@@ -36,10 +36,10 @@ from camwall.errors import CamwallError
 from camwall.frames import Frame
 from camwall.redact import mask_url
 from camwall.sources import SourceSettings, Transport
-from camwall.ui.bridge import EventBridge
-from camwall.ui.frame_clock import FrameClock
 from camwall.ui.qt_compat import Signal, connect_queued
-from camwall.ui.tile import CameraTile
+from camwall.ui.view.frame_clock import FrameClock
+from camwall.ui.wall.bridge import EventBridge
+from camwall.ui.wall.tile import CameraTile
 
 if TYPE_CHECKING:
     from camwall.config import Camera as ConfigCamera

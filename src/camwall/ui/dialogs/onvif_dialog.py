@@ -8,7 +8,7 @@ control endpoint, so its focus, zoom and pan/tilt work at once.
 
 The password is never shown or logged: the URL fields show the camera's URLs as it reports
 them (without credentials; any it includes are masked); credentials are added to the URLs
-only in the :class:`~camwall.ui.wall_cameras.WallCamera` the dialog returns.
+only in the :class:`~camwall.ui.wall.wall_cameras.WallCamera` the dialog returns.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from camwall.errors import (
 )
 from camwall.redact import mask_url, redact
 from camwall.sources import source_kind
-from camwall.ui.control_hub import ControlHub
-from camwall.ui.wall_cameras import WallCamera
+from camwall.ui.control.control_hub import ControlHub
+from camwall.ui.wall.wall_cameras import WallCamera
 
 log = logging.getLogger(__name__)
 

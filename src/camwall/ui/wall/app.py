@@ -16,8 +16,8 @@ from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QApplication
 
 from camwall.capture import CameraState
-from camwall.ui.config_sync import ConfigSync
-from camwall.ui.main_window import CameraWall, WallCamera
+from camwall.ui.wall.config_sync import ConfigSync
+from camwall.ui.wall.main_window import CameraWall, WallCamera
 
 if TYPE_CHECKING:
     from camwall.config import Config
