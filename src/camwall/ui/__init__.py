@@ -21,7 +21,6 @@ __all__ = [
     "FrameClock",
     "VideoView",
     "ViewStats",
-    "WallCamera",
     "run_wall",
     "wrap_frame",
 ]
@@ -34,10 +33,6 @@ def __getattr__(name: str) -> object:
         from camwall.ui.wall.main_window import CameraWall
 
         return CameraWall
-    if name == "WallCamera":
-        from camwall.ui.wall.wall_cameras import WallCamera
-
-        return WallCamera
     if name == "run_wall":
         from camwall.ui.wall.app import run_wall
 
