@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QObject, Qt, QTimer
 from qtpy.QtGui import QKeySequence
-from qtpy.QtWidgets import QAction, QDockWidget, QScrollArea
+from qtpy.QtWidgets import QAction, QCheckBox, QDockWidget, QScrollArea, QVBoxLayout, QWidget
 
 from camwall.config import Camera
 from camwall.control import Capabilities, OnvifSettings
 from camwall.errors import CamwallError, ConfigError, MissingExtraError
-from camwall.runtime import ControlChanged, RuntimeEvent
+from camwall.runtime import CameraChanged, ControlChanged, RuntimeEvent
 from camwall.ui.control.control_hub import ControlHub
 from camwall.ui.control.control_keys import ControlKeys
 from camwall.ui.control.control_panel import ControlPanel
@@ -76,9 +76,20 @@ class WallControls(QObject):
         bar_w = bar.sizeHint().width() if bar is not None else 16
         # Wide enough for the whole panel: only the height ever scrolls.
         scroll.setMinimumWidth(self.panel.minimumSizeHint().width() + bar_w + 2)
+        # Recording is per camera like the controls: the selected camera's switch sits on top.
+        self.record_box = QCheckBox("Record this camera")
+        self.record_box.setObjectName("recordBox")
+        self.record_box.setEnabled(False)
+        self.record_box.setToolTip("Record the selected camera's main stream into MP4 segments")
+        self.record_box.toggled.connect(self._on_record_toggled)
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(6, 6, 6, 0)
+        column.addWidget(self.record_box)
+        column.addWidget(scroll, 1)
         self.dock = QDockWidget("Camera control", window)
         self.dock.setObjectName("controlDock")
-        self.dock.setWidget(scroll)
+        self.dock.setWidget(holder)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.keys = ControlKeys(self.panel, home=window)
         self.dialog: OnvifCameraDialog | None = None
@@ -121,10 +132,26 @@ class WallControls(QObject):
         tile.zoom.changed.connect(self._streams.start)
 
     def on_event(self, event: RuntimeEvent) -> None:
-        """A runtime event (UI thread): capability changes of a camera's control."""
+        """A runtime event (UI thread): capability changes, recording switched elsewhere."""
         payload = event.payload
         if isinstance(payload, ControlChanged) and isinstance(payload.capabilities, Capabilities):
             self.hub.capabilities_changed(payload.camera, payload.capabilities)
+        elif isinstance(payload, CameraChanged) and payload.camera == self.panel.camera:
+            self._show_record_box(payload.camera)
+
+    def _show_record_box(self, name: str | None) -> None:
+        runtime = self._window.runtime
+        known = name is not None and name in runtime.cameras()
+        blocked = self.record_box.blockSignals(True)
+        self.record_box.setEnabled(known)
+        self.record_box.setChecked(known and runtime.is_recording(name))  # type: ignore[arg-type]
+        self.record_box.blockSignals(blocked)
+
+    def _on_record_toggled(self, on: bool) -> None:
+        name = self.panel.camera
+        if name is not None:
+            self._window.set_recording(name, on)
+            self._show_record_box(name)
 
     def detach(self, name: str) -> None:
         """A camera leaves the wall: let go of its moves and close its control."""
@@ -136,6 +163,7 @@ class WallControls(QObject):
         """Show camera ``name`` (None: none) in the control panel."""
         tile = self._window.tile(name) if name is not None else None
         self.panel.set_camera(name, tile.zoom if tile is not None else None)
+        self._show_record_box(name)
 
     def _update_streams(self) -> None:
         if not self.hub.closing:

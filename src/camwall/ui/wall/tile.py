@@ -130,6 +130,11 @@ class CameraTile(VideoView):
             return ""
         return f"recorded {self._rec_segments} segments · {_size_text(self._rec_bytes)}"
 
+    @property
+    def problem(self) -> str:
+        """The problem shown on the tile ("" when there is none)."""
+        return self._problem
+
     def set_problem(self, text: str) -> None:
         """A problem people must see on this tile (e.g. the recording folder is unusable)."""
         self._problem = text
