@@ -103,3 +103,9 @@ def test_unknown_outputs_are_refused_with_the_reason() -> None:
         plan_outputs([("a", (1, 10)), ("b", (1, 10))], None)
     with pytest.raises(ModelLayoutError, match=r"1×\(4\+C\)×N"):
         plan_outputs([("logits", (1, 1000))], None)
+
+
+def test_a_segmentation_export_is_refused() -> None:
+    outputs = [("output0", (1, 116, 8400)), ("output1", (1, 32, 160, 160))]
+    with pytest.raises(ModelLayoutError, match="segmentation"):
+        plan_outputs(outputs, None, (640, 640))

@@ -142,6 +142,11 @@ def plan_outputs(
     if nms is not None:
         return OutputPlan(Layout.NMS, num_classes, nms)
     name, shape = outputs[0]
+    if any(len(s) == 4 for _, s in outputs[1:]):
+        raise ModelLayoutError(
+            f"the model has an image-shaped output ({', '.join(n for n, s in outputs if len(s) == 4)}"
+            "): a segmentation model's mask prototypes; use the detection export of the model"
+        )
     if len(outputs) > 1 and len(shape) != 3:
         shapes = ", ".join(f"{n} {list(s)}" for n, s in outputs)
         raise ModelLayoutError(

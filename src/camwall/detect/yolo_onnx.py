@@ -206,7 +206,21 @@ class OnnxDetector:
     @property
     def layout(self) -> Layout | None:
         """The output layout (None for a dynamic output not yet run)."""
-        return None if self.plan is None else self.plan.layout
+        if self.plan is not None:
+            return self.plan.layout
+        return next(iter(self._layouts.values()))[0] if self._layouts else None
+
+    @property
+    def classes(self) -> int | None:
+        """Classes the output has (None: unknown, e.g. NMS outputs or not yet run)."""
+        if self.plan is not None:
+            return self.plan.classes or None
+        return next(iter(self._layouts.values()))[1] if self._layouts else None
+
+    @property
+    def session(self) -> onnxruntime.InferenceSession:
+        """The ONNX Runtime session (to inspect inputs and outputs)."""
+        return self._session
 
     def _layout_for(self, shape: tuple[int, ...]) -> tuple[Layout, int]:
         found = self._layouts.get(shape)
