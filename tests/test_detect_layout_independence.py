@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from camwall.detect import Detections, HaarFaceDetector, box_iou, detect_size
 from camwall.testing.labelled_clip import LabelledClip
@@ -15,6 +16,7 @@ def detect_at(frame: np.ndarray, size: tuple[int, int], det: HaarFaceDetector) -
     return det.detect(small).scale(w / size[0], h / size[1])
 
 
+@pytest.mark.slow
 def test_fixed_detect_size_does_not_depend_on_the_layout() -> None:
     clip = LabelledClip(frames=120)
     det = HaarFaceDetector()
