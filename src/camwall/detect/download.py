@@ -38,7 +38,10 @@ def _mb(n: float) -> str:
 
 @dataclass
 class Progress:
-    """A one-line progress bar on a terminal stream (stderr), redrawn at most 10 times a second."""
+    """A one-line progress bar on a stream (stderr), redrawn at most 10 times a second.
+
+    On a stream that is not a terminal (a log file, CI) only the final state is written.
+    """
 
     label: str
     stream: IO[str] | None = None
@@ -49,6 +52,11 @@ class Progress:
     _last: float = 0.0
     _drawn: bool = False
 
+    @property
+    def _tty(self) -> bool:
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty and isatty())
+
     def start(self, total: int | None, resumed_from: int) -> None:
         """A transfer of ``total`` bytes (None: unknown) begins at ``resumed_from``."""
         self._total, self._start_at, self._t0 = total, resumed_from, time.monotonic()
@@ -58,7 +66,7 @@ class Progress:
     def update(self, done: int, *, force: bool = False) -> None:
         """``done`` bytes of the file are on disk."""
         now = time.monotonic()
-        if self.stream is None or (not force and now - self._last < 0.1):
+        if self.stream is None or (not force and (now - self._last < 0.1 or not self._tty)):
             return
         self._last = now
         rate = (done - self._start_at) / max(1e-3, now - self._t0)

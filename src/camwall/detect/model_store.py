@@ -46,6 +46,19 @@ def models_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return platformdirs.user_data_path("camwall") / "models"
 
 
+def resolve_model(text: str, folder: Path | None = None) -> Path:
+    """A model path: ``text`` if it names a file, else ``<models dir>/<text>.onnx`` if that exists.
+
+    So ``DetectorSpec(model="yolox_nano")`` finds what ``camwall model fetch yolox_nano`` put
+    in the models folder. Otherwise ``text`` as a path (the detector then says it is missing).
+    """
+    path = Path(text).expanduser()
+    if path.is_file() or "/" in text or path.suffix == ".onnx":
+        return path
+    candidate = (folder or models_dir()) / f"{text}.onnx"
+    return candidate if candidate.is_file() else path
+
+
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     """What a sidecar records about one model."""

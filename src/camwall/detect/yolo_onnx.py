@@ -115,7 +115,8 @@ class OnnxDetector:
         ort = _import_ort()
         self.path = Path(model)
         if not self.path.is_file():
-            raise ModelLoadError(f"model file not found: {self.path}")
+            hint = "" if self.path.suffix else " (fetch one with: camwall model fetch yolox_nano)"
+            raise ModelLoadError(f"model file not found: {self.path}{hint}")
         self.score_threshold = score_threshold
         self.iou_threshold = iou_threshold
         self.input_size = input_size
