@@ -20,6 +20,7 @@ from camwall.record import SegmentClosed
 from camwall.runtime import RuntimeEvent
 from camwall.testing.rtsp import RtspServer
 from camwall.ui.wall.main_window import CameraWall
+from support.h264clip import Clip
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
@@ -95,7 +96,7 @@ def test_the_wall_records_and_the_toggle_closes_the_segment_cleanly(
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_an_unwritable_recording_folder_is_shown_on_the_tile(
-    qtbot: QtBot, make_wall: Callable[..., CameraWall], tmp_path: Path, h264_clip_7s: object
+    qtbot: QtBot, make_wall: Callable[..., CameraWall], tmp_path: Path, h264_clip_7s: Clip
 ) -> None:
     """The reason is on the tile and in the log; the live view goes on regardless."""
     if os.geteuid() == 0:
@@ -107,8 +108,7 @@ def test_an_unwritable_recording_folder_is_shown_on_the_tile(
         blocked.mkdir(mode=0o500)
     config = Config(recording=RecordingConfig(dir=blocked, segment_seconds=2.0))
     wall = make_wall("thread", config=config)
-    clip = getattr(h264_clip_7s, "path")
-    wall.add_camera(Camera(name="door", url=str(clip), record=True))
+    wall.add_camera(Camera(name="door", url=str(h264_clip_7s.path), record=True))
     tile = wall.tile("door")
     qtbot.waitUntil(
         lambda: tile.state is CameraState.STREAMING and tile.shown_seq > 0, timeout=30000
