@@ -97,7 +97,9 @@ class CameraControlState:
     @property
     def label(self) -> str:
         """host:port of the camera's ONVIF service ("" without one)."""
-        return self.settings.label if self.settings is not None else ""
+        if self.settings is not None:
+            return self.settings.label
+        return self.remote.label if self.remote is not None else ""
 
     def feature(self, name: str) -> Feature:
         """Capability ``name`` as the UI should offer it (a recent failure disables it)."""
