@@ -32,7 +32,7 @@ Polygon = tuple[tuple[float, float], ...]
 
 
 @dataclass(eq=False)
-class _Camera:
+class _Detecting:
     name: str
     enabled: bool
     fps: float
@@ -61,7 +61,7 @@ class DetectionHub:
         self._pipeline = pipeline
         self._deliver = deliver
         self._lock = threading.Lock()
-        self._cameras: dict[str, _Camera] = {}
+        self._cameras: dict[str, _Detecting] = {}
         self._service: DetectionService | None = None
         self._retired: list[DetectionService] = []
         self._generation = 0
@@ -121,7 +121,7 @@ class DetectionHub:
     def add_camera(self, name: str, enabled: bool, fps: float, masks: tuple[Polygon, ...]) -> None:
         """Follow camera ``name`` (detecting if ``enabled``)."""
         with self._lock:
-            self._cameras[name] = _Camera(name, enabled, fps, masks)
+            self._cameras[name] = _Detecting(name, enabled, fps, masks)
 
     def remove_camera(self, name: str) -> None:
         """Forget camera ``name``."""
@@ -184,7 +184,7 @@ class DetectionHub:
             self._sync_locked(cam)
         self._retire_if_idle_locked()
 
-    def _sync_locked(self, cam: _Camera) -> None:
+    def _sync_locked(self, cam: _Detecting) -> None:
         if self._closed:
             return
         ring = cam.current_ring
@@ -207,14 +207,14 @@ class DetectionHub:
         service.add_camera(cam.name, ring, fps=cam.fps, mask=mask, snapshot=snapshot)
         cam.ring = ring
 
-    def _remove_locked(self, cam: _Camera) -> None:
+    def _remove_locked(self, cam: _Detecting) -> None:
         if cam.ring is None:
             return
         cam.ring = None
         if self._service is not None:
             self._service.remove_camera(cam.name)
 
-    def _mask(self, cam: _Camera) -> Mask | None:
+    def _mask(self, cam: _Detecting) -> Mask | None:
         """The camera's masks, in main-stream pixels, for frames of any size."""
         if not cam.masks:
             return None
