@@ -85,6 +85,8 @@ def _camera_lines(cam: Camera) -> list[str]:
             ("detect", cam.detect),
             ("detect_fps", cam.detect_fps),
             ("record", cam.record),
+            ("first_frame_timeout_s", cam.first_frame_timeout_s),
+            ("read_timeout_s", cam.read_timeout_s),
         ]
     )
     if cam.masks:
