@@ -87,7 +87,9 @@ class RecordingConfig:
     @property
     def max_total_bytes(self) -> int | None:
         """Maximum total size in bytes, or None for no limit."""
-        return int(self.max_total_gb * GB) if self.max_total_gb > 0 else None
+        total = self.max_total_gb * GB
+        # A limit beyond any disk (or built in code unchecked) is no limit, not an overflow.
+        return int(total) if 0 < total < 2**63 else None
 
 
 @dataclass(frozen=True)
