@@ -385,7 +385,8 @@ def test_unreadable_files(tmp_path: Path, content: bytes | str | None, expected:
         file.write_bytes(content)
     with pytest.raises(ConfigError) as info:
         config.load(file)
-    assert str(info.value) == f"{file}: {expected}"
+    line = ":2" if isinstance(content, bytes) else ""
+    assert str(info.value) == f"{file}{line}: {expected}"
 
 
 def test_missing_default_file_mentions_the_default_location(
