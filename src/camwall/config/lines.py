@@ -37,8 +37,15 @@ def _key_text(token: str) -> str:
 class LineIndex:
     """Maps key paths (``("camera", 0, "url")``) to 1-based line numbers of one TOML text."""
 
-    def __init__(self, text: str) -> None:
-        """Scan ``text`` (which must be valid TOML)."""
+    def __init__(self, text: str, *, deep: int = 16, stop_when_deep: bool = False) -> None:
+        """Scan ``text`` (valid TOML, or nested too deeply for tomllib).
+
+        ``deep_line`` is then the first line where arrays/inline tables nest deeper than
+        ``deep``, or None.
+        """
+        self._deep = deep
+        self._stop_when_deep = stop_when_deep
+        self.deep_line: int | None = None
         self._lines: dict[Loc, int] = {}
         self._newlines = [m.start() for m in re.finditer("\n", text)]
         self._scan(text)
@@ -85,6 +92,10 @@ class LineIndex:
                 kind = "str"
             if stack:
                 self._in_value(stack, kind, tok, start)
+                if len(stack) > self._deep and self.deep_line is None:
+                    self.deep_line = self._line_at(start)
+                if self.deep_line is not None and self._stop_when_deep:
+                    return
                 if not stack:
                     state = "after"
                 continue
@@ -125,6 +136,8 @@ class LineIndex:
                     stack.append(_Open(value_path))
                 elif tok == "{":
                     stack.append(_Open(None))
+                if tok in "[{" and len(value_path) > self._deep and self.deep_line is None:
+                    self.deep_line = self._line_at(start)
                 else:
                     state = "after"
 
@@ -138,6 +151,7 @@ class LineIndex:
             if path in aot:
                 self._record(path, pos)
                 path = (*path, aot[path] - 1)
+            self._record(path, pos)  # [a.b.c] defines a and a.b too
         self._record(path, pos)
         return path
 
@@ -158,7 +172,8 @@ class LineIndex:
             self._record(element, pos)
             top.expecting = False
         if tok == "[":
-            stack.append(_Open(element))
+            # Past the depth limit paths are not tracked: they would only grow quadratically.
+            stack.append(_Open(element if len(stack) <= self._deep else None))
         elif tok == "{":
             stack.append(_Open(None))
 

@@ -131,7 +131,7 @@ def parse_text(
     ``password_env`` variable is set and that referenced files exist.
     """
     file = None if path is None else str(path)
-    data = parse_toml(text, file)
+    data = parse_toml(text.removeprefix("\ufeff"), file)
     source = None if path is None else Path(path).absolute()
     problems = Problems(file, text)
     config = build(data, problems, source, os.environ if env is None else env, check_env)
@@ -164,8 +164,10 @@ def parse_toml(text: str, file: str | None) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise ConfigError(
-            f"invalid TOML: arrays or tables nested too deeply (at most {MAX_DEPTH} levels)",
+            f"arrays or tables nested too deeply (a camwall config needs at most {MAX_DEPTH} "
+            "levels)",
             path=file,
+            line=LineIndex(text, deep=MAX_DEPTH, stop_when_deep=True).deep_line,
         ) from None
     deep = _too_deep(data, MAX_DEPTH)
     if deep is not None:
@@ -415,7 +417,10 @@ def add_errors(problems: Problems, exc: ValidationError, prefix: Loc) -> None:
     for err in exc.errors(include_url=False):
         loc: Loc = (*prefix, *err["loc"])
         ctx = err.get("ctx") or {}
-        if err["type"] == "camwall":
+        if loc and loc[-1] == "[key]":  # a dict key (a label) rather than its value
+            loc = loc[:-1]
+            problems.add(loc, "label " + _message(err["type"], loc, None, ctx, err["msg"]))
+        elif err["type"] == "camwall":
             problems.add((*loc, *ctx.get("where", ())), str(ctx["message"]))
         else:
             problems.add(loc, _message(err["type"], loc, err.get("input"), ctx, err["msg"]))

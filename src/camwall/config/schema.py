@@ -240,6 +240,8 @@ class CameraModel(_Table):
             kind = url_kind(url)
         except UrlProblem as exc:
             raise problem(str(exc)) from None
+        except ValueError as exc:  # urlsplit's own complaints ("Invalid IPv6 URL")
+            raise problem(f"is not a valid URL ({exc})") from None
         if kind == "file" and _context(info).get("check_env", False):
             path = _resolve(file_path(url), info)
             if not path.exists():

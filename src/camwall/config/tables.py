@@ -48,7 +48,8 @@ def is_number(value: object) -> bool:
 
 def number_text(value: float) -> str:
     """A number as the user would write it (60, not 60.0)."""
-    return str(int(value)) if float(value).is_integer() else repr(value)
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
