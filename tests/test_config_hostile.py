@@ -379,6 +379,12 @@ CASES: dict[str, Case] = {
         "camera[0].masks[0]",
         6,
     ),
+    "4500 mask points in all": Case(
+        H + cam("masks = [" + ", ".join([polygon(900)] * 5) + "]\n"),
+        "have 4500 points in all; at most 4000 are allowed",
+        "camera[0].masks",
+        5,
+    ),
     "65 polygons": Case(
         H + cam("masks = [" + ", ".join([polygon(3)] * 65) + "]\n"),
         "has 65 polygons; at most 64 are allowed",
