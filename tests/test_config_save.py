@@ -121,6 +121,20 @@ def test_save_follows_a_symlink_and_keeps_the_link(tmp_path: Path) -> None:
     assert no_temp_files(real_dir) and no_temp_files(tmp_path)
 
 
+def test_a_dangling_symlink_gets_its_target_created(tmp_path: Path) -> None:
+    """A link to a file not there yet (dotfiles set up before first run): the target is
+    created 0600, the link stays."""
+    link = tmp_path / "camwall.toml"
+    target = tmp_path / "dotfiles" / "camwall.toml"
+    target.parent.mkdir()
+    link.symlink_to(target)
+    doc = ConfigDocument.load(link)
+    doc.set_camera(Camera("yard", "rtsp://10.0.0.4/s"))
+    assert doc.save() == target.resolve()
+    assert link.is_symlink() and mode_of(target) == 0o600
+    assert [c.name for c in config.load(link).cameras] == ["yard"]
+
+
 def test_mode_is_kept_and_new_files_are_private(tmp_path: Path) -> None:
     """An existing 0644 file stays 0644 (no password written); a new file is created 0600."""
     file = write(tmp_path / "camwall.toml", HAND_WRITTEN, 0o644)

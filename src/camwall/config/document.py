@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import tomlkit
 from tomlkit.items import AoT, Item, Table
@@ -228,7 +229,7 @@ class ConfigDocument:
     def load(cls, path: str | os.PathLike[str] | None = None) -> ConfigDocument:
         """Open the config file at ``path`` (default location if None); a new one if absent."""
         file = Path(path) if path is not None else default_config_path()
-        if not file.exists() and not file.is_symlink():
+        if not file.exists():  # also a dangling symlink: saving creates its target
             return cls(file, f"version = {SCHEMA_VERSION}\n", None)
         text, stamp = read_config_file(file)
         return cls(file, text, stamp)
@@ -493,7 +494,5 @@ def _without_env_password(camera: Camera, existing: Table | None, env: Mapping[s
 
 
 def _no_userinfo(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
