@@ -25,6 +25,7 @@ meaning matches a built-in, the class also derives from it, so callers may catch
     │   └── StreamLostError (ConnectionError)       a stream that was playing stopped delivering frames
     ├── CaptureError                          a capture worker or its supervisor
     │   └── WorkerDiedError                         a worker process exited unexpectedly
+    ├── RuntimeClosedError (RuntimeError)     a command reached the runtime after it was closed
     ├── DetectError                           object / motion detection
     │   ├── ModelLoadError                          a model file is missing, unreadable or corrupt
     │   └── ModelLayoutError (ValueError)           a model's inputs/outputs match no supported layout
@@ -160,6 +161,10 @@ class CaptureError(CamwallError):
 
 class WorkerDiedError(CaptureError):
     """A capture worker process exited unexpectedly."""
+
+
+class RuntimeClosedError(CamwallError, RuntimeError):
+    """A command reached the runtime after :meth:`~camwall.runtime.Runtime.close`."""
 
 
 class DetectError(CamwallError):

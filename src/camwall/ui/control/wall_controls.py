@@ -1,12 +1,13 @@
 """Camera control in the wall window: the control dock, "Add ONVIF camera…", shortcuts, zoom.
 
 :class:`WallControls` is the one object the window talks to about camera control. It owns
-the :class:`~camwall.ui.control_hub.ControlHub` (and so the control service's thread), the
-:class:`~camwall.ui.control_panel.ControlPanel` in a dock on the right, the panel's
+the :class:`~camwall.ui.control.control_hub.ControlHub` (and so the control service's thread), the
+:class:`~camwall.ui.control.control_panel.ControlPanel` in a dock on the right, the panel's
 keyboard shortcuts and the *File → Add ONVIF camera…* action. The window tells it when
-cameras come and go, which camera is selected, and when it shuts down.
+cameras come and go, which camera is selected, and when it shuts down. The control sessions
+themselves belong to the window's runtime (:mod:`camwall.runtime.control`).
 
-Digital zoom lives in each tile (:mod:`camwall.ui.zoom`); here a zoomed tile makes the wall
+Digital zoom lives in each tile (:mod:`camwall.ui.view.zoom`); here a zoomed tile makes the wall
 move that camera to its main stream (and the worker to larger frames, see
 ``WallCameras._tile_size``), so what is magnified is the camera's full picture.
 """
@@ -20,16 +21,18 @@ from qtpy.QtCore import QObject, Qt, QTimer
 from qtpy.QtGui import QKeySequence
 from qtpy.QtWidgets import QAction, QDockWidget, QScrollArea
 
-from camwall.errors import CamwallError, MissingExtraError
-from camwall.ui.control_hub import ControlHub
-from camwall.ui.control_keys import ControlKeys
-from camwall.ui.control_panel import ControlPanel
-from camwall.ui.onvif_dialog import OnvifCameraDialog
-from camwall.ui.tile import CameraTile
-from camwall.ui.wall_cameras import WallCamera
+from camwall.config import Camera
+from camwall.control import Capabilities, OnvifSettings
+from camwall.errors import CamwallError, ConfigError, MissingExtraError
+from camwall.runtime import ControlChanged, RuntimeEvent
+from camwall.ui.control.control_hub import ControlHub
+from camwall.ui.control.control_keys import ControlKeys
+from camwall.ui.control.control_panel import ControlPanel
+from camwall.ui.dialogs.onvif_dialog import OnvifCameraDialog
+from camwall.ui.wall.tile import CameraTile
 
 if TYPE_CHECKING:
-    from camwall.ui.main_window import CameraWall
+    from camwall.ui.wall.main_window import CameraWall
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ class WallControls(QObject):
         """Add the control dock and the ONVIF action to ``window``."""
         super().__init__(window)
         self._window = window
-        self.hub = ControlHub(self)
+        self.hub = ControlHub(self, sessions=window.runtime.control)
         self.panel = ControlPanel(self.hub)
         scroll = QScrollArea()
         scroll.setWidget(self.panel)
@@ -100,12 +103,28 @@ class WallControls(QObject):
 
     # -- cameras ------------------------------------------------------------------------------
 
-    def attach(self, tile: CameraTile, camera: WallCamera) -> None:
-        """A camera joined the wall: connect its control (if it has ONVIF settings)."""
+    def attach(self, tile: CameraTile, camera: Camera) -> None:
+        """A camera joined the wall: show its control (the runtime connected it, if it has one)."""
         if camera.onvif is not None and not self._window.isVisible():
             _preload_onvif()
-        self.hub.add_camera(camera.name, camera.onvif)
+        settings = None
+        try:
+            endpoint = camera.onvif_endpoint()
+        except ConfigError:
+            endpoint = None  # the runtime logged why
+        if endpoint is not None:
+            settings = OnvifSettings(
+                endpoint.host, endpoint.port, endpoint.user or "", endpoint.password or ""
+            )
+        remote = self._window.runtime.control_session(camera.name)
+        self.hub.add_camera(camera.name, settings, remote)
         tile.zoom.changed.connect(self._streams.start)
+
+    def on_event(self, event: RuntimeEvent) -> None:
+        """A runtime event (UI thread): capability changes of a camera's control."""
+        payload = event.payload
+        if isinstance(payload, ControlChanged) and isinstance(payload.capabilities, Capabilities):
+            self.hub.capabilities_changed(payload.camera, payload.capabilities)
 
     def detach(self, name: str) -> None:
         """A camera leaves the wall: let go of its moves and close its control."""
