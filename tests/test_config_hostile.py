@@ -385,6 +385,12 @@ CASES: dict[str, Case] = {
         "camera[0].masks",
         5,
     ),
+    "a 100000-character key": Case(
+        H + "k" * 100_000 + " = 1\n",
+        "unknown key; valid keys here",
+        '"' + "k" * 79 + '…"',
+        2,
+    ),
     "65 polygons": Case(
         H + cam("masks = [" + ", ".join([polygon(3)] * 65) + "]\n"),
         "has 65 polygons; at most 64 are allowed",

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 #: A camwall config is a few kilobytes; anything this big is the wrong file (or an attack).
 MAX_FILE_BYTES = 1 << 20
+_MAX_KEY_SHOWN = 80
 #: Tables nested deeper than this are no camwall config (camwall's own go 3 deep).
 MAX_DEPTH = 16
 
@@ -114,6 +115,8 @@ def path_text(loc: Sequence[str | int]) -> str:
     """``("camera", 0, "url")`` → ``camera[0].url``."""
     text = ""
     for part in loc:
+        if isinstance(part, str) and len(part) > _MAX_KEY_SHOWN:
+            part = part[: _MAX_KEY_SHOWN - 1] + "…"  # a hostile key must not flood the message
         text = key_path(text, part)
     return text
 
