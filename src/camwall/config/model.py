@@ -59,6 +59,10 @@ class WallConfig:
 
     #: Tiles in the grid: 1, 4, 9, 16, or "auto" (the smallest that fits every camera).
     grid: Grid = "auto"
+    #: The decode budget: decode only keyframes (or nothing) of cameras the viewer is not
+    #: looking at when the CPU cannot decode them all (camwall.runtime.decode). False: every
+    #: camera is always decoded in full.
+    decode_budget: bool = True
 
     def tiles(self, cameras: int) -> int:
         """The number of tiles for ``cameras`` cameras."""

@@ -8,8 +8,8 @@ JSON-serialisable dict with a ``type`` that names the kind of event across all p
 
 ``type`` values: capture ``state``, ``info``, ``ring``, ``stats``, ``log``, ``recording``;
 detection ``detections``, ``track``, ``detect_stats``, ``detect_status``, ``detect_worker``;
-the runtime's own ``runtime``, ``camera`` (added/removed/updated), ``control`` and
-``retention``. docs/cli.md lists every field.
+the runtime's own ``runtime``, ``camera`` (added/removed/updated), ``control``,
+``decode`` (the decode budget's choice) and ``retention``. docs/cli.md lists every field.
 """
 
 from __future__ import annotations
@@ -90,7 +90,28 @@ class ControlChanged:
     at: float = field(default_factory=time.time)
 
 
-Payload = CaptureEvent | Message | RuntimeNotice | RetentionEvent | CameraChanged | ControlChanged
+@dataclass(frozen=True, slots=True)
+class DecodeChanged:
+    """The decode budget moved a camera to another policy (``full``, ``keyframes``,
+    ``paused``); ``reason`` says why ("focused", "visible", "event", "CPU", "hidden")."""
+
+    camera: str
+    policy: str
+    reason: str
+    #: What its tile shows ("" in full).
+    badge: str = ""
+    at: float = field(default_factory=time.time)
+
+
+Payload = (
+    CaptureEvent
+    | Message
+    | RuntimeNotice
+    | RetentionEvent
+    | CameraChanged
+    | ControlChanged
+    | DecodeChanged
+)
 
 _DETECT_TYPES: dict[type, str] = {
     DetectionResult: "detections",
@@ -139,6 +160,8 @@ class RuntimeEvent:
             return {"type": "runtime", **asdict(payload)}
         if isinstance(payload, CameraChanged):
             return {"type": "camera", **asdict(payload)}
+        if isinstance(payload, DecodeChanged):
+            return {"type": "decode", **asdict(payload)}
         if isinstance(payload, ControlChanged):
             return {
                 "type": "control",
