@@ -37,9 +37,10 @@ MAX_SECRETS = 64
 _SCHEME = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://")
 # What ends a URL's host in free text.
 _HOST_END = r"(?=$|[\s/?#:'\"<>()\[\],;!\\])"
-# After an "@": a host (an IPv6 address in brackets, maybe unclosed) and a port, in text.
+# After an "@": a host (maybe empty, or an IPv6 address in brackets, maybe unclosed) and a
+# port, in text.
 _HOST_AFTER_AT = re.compile(
-    r"@(?:\[[0-9A-Za-z:.%]*\]?|[^\s/?#@:'\"<>()\[\],;!\\]+)(?::\d*)?" + _HOST_END
+    r"@(?:\[[0-9A-Za-z:.%]*\]?|[^\s/?#@:'\"<>()\[\],;!\\]*)(?::\d*)?" + _HOST_END
 )
 _BARE_HOST = re.compile(r"^(?:\[[0-9A-Za-z:.%]*\]|[A-Za-z0-9._\-]+)(?::\d+)?$")
 # Credentials printed outside URLs: key=value, key: value, "key": "value".

@@ -174,10 +174,14 @@ def build_url(
 
 def _shown(text: str) -> str:
     """``text`` masked for an error message, also when it did not parse."""
-    if not text.strip():
+    text = text.strip()
+    if not text:
         return ""
+    if "://" not in text and "@" in text:
+        # "admin:pw@10.0.0.5/x": credentials without a scheme redact() would not recognise.
+        text = f"{MASK}@{text.rpartition('@')[2]}"
     # One line: control characters (a pasted line break) shown as escapes.
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", redact(text.strip()))
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", redact(text))
 
 
 def _parse(text: str) -> CameraUrl:
