@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import assume, given
@@ -15,7 +15,7 @@ from camwall.control.model import StreamProfile, StreamRole
 from camwall.errors import InvalidSourceError, UrlError
 from camwall.redact import forget_secrets, mask_url
 from camwall.sources import SourceSettings, open_source, source_kind
-from camwall.urls import build_url, is_masked, parse_url
+from camwall.urls import CameraUrl, build_url, encode_userinfo, is_masked, parse_url
 
 HOST = "10.0.0.5"
 MASKED = f"rtsp://***@{HOST}:554/stream"
@@ -59,6 +59,7 @@ def _forget_secrets() -> Iterator[None]:
         ("rtsp://h:/x", "invalid port"),
         ("rtsp://h:١٢/x", "invalid port"),  # Arabic-Indic digits are digits, not a port
         ("rtsp://admin:pw@[::1/cam", "IPv6 address without its closing ]"),
+        ("rtsp://admin:p/w@[::1/cam", "IPv6 address without its closing ]"),
         ("rtsp://[::g]/cam", "[::g] is not a valid IPv6 address"),
         ("rtsp://[::1]x/cam", "after the IPv6 address"),
         ("rtsp://::1]/cam", "without a ["),
@@ -96,6 +97,7 @@ def test_malformed_urls_give_a_one_line_reason(text: str, reason: str) -> None:
         ("rtsp://u:pw9@[fe80::1%25eth0]/cam", "u", "pw9", "fe80::1%25eth0", None, "/cam"),
         # An "@" in a path or a query is not a user name.
         ("rtsp://10.0.0.5/live@main", None, None, HOST, None, "/live@main"),
+        ("rtsp://10.0.0.5/live@ma!n", None, None, HOST, None, "/live@ma!n"),
         ("http://cam.local/cgi?mail=bob@example.com", None, None, "cam.local", None, None),
     ],
 )
@@ -118,7 +120,8 @@ def test_parse(
 
 def test_ffmpeg_url_percent_encodes_and_display_masks() -> None:
     url = parse_url("rtsp://admin:p@ss#1 é@10.0.0.5/Streaming/101")
-    assert url.ffmpeg_url() == "rtsp://admin:p%40ss%231%20%C3%A9@10.0.0.5/Streaming/101"
+    # Only what must be encoded is: FFmpeg keeps 127 bytes of RTSP credentials.
+    assert url.ffmpeg_url() == "rtsp://admin:p%40ss%231%20é@10.0.0.5/Streaming/101"
     assert url.display() == "rtsp://***@10.0.0.5/Streaming/101"
     assert parse_url("rtsp://münchen.de/x").ffmpeg_url() == "rtsp://xn--mnchen-3ya.de/x"
     assert parse_url("rtsp://[::1]:8554/a").ffmpeg_url() == "rtsp://[::1]:8554/a"
@@ -181,6 +184,7 @@ def test_build_then_parse_round_trips(user: str, password: str) -> None:
     assume("***" not in (user, password))
     forget_secrets()  # a password registered by an earlier example would be masked here
     built = build_url("rtsp", HOST, "/stream", port=554, user=user, password=password)
+    assume(_fits(built))
     parsed = parse_url(built.ffmpeg_url())
     assert (parsed.user, parsed.password) == (user, password)
     assert (parsed.host, parsed.port, parsed.path) == (HOST, 554, "/stream")
@@ -198,8 +202,33 @@ def test_raw_credentials_parse_as_typed(user: str, password: str) -> None:
     assume("***" not in (user, password) and not _ESCAPE.search(password))
     forget_secrets()
     typed = f"rtsp://{user}:{password}@{HOST}:554/stream"
+    assume(_fits(build_url("rtsp", HOST, user=user, password=password)))
     parsed = parse_url(typed)
     assert (parsed.user, parsed.password, parsed.host, parsed.port) == (user, password, HOST, 554)
     assert parse_url(parsed.ffmpeg_url()) == parsed
+    # What the rest of camwall (and urllib) reads from the URL FFmpeg gets: the right host.
+    split = urlsplit(parsed.ffmpeg_url())
+    assert (split.hostname, split.port, split.path) == (HOST, 554, "/stream")
     assert mask_url(typed) == MASKED or password in MASKED
-    assert quote(password, safe="") in parsed.ffmpeg_url()
+    assert encode_userinfo(password, "%/?#@[]") in parsed.ffmpeg_url()
+
+
+def _fits(url: CameraUrl) -> bool:
+    """False if the credentials are too long for FFmpeg's RTSP client (a UrlError says so)."""
+    try:
+        url.ffmpeg_url()
+    except UrlError as exc:
+        assert "too long for FFmpeg's RTSP client" in str(exc)
+        return False
+    return True
+
+
+def test_credentials_too_long_for_ffmpeg_are_refused() -> None:
+    """FFmpeg keeps 127 bytes of RTSP "user:password" and cuts the rest: say so, not 401."""
+    fits = "x" * (127 - len("user:"))
+    assert parse_url(f"rtsp://user:{fits}@cam/s").password == fits
+    with pytest.raises(UrlError, match=r"too long for FFmpeg's RTSP client \(128 bytes"):
+        parse_url(f"rtsp://user:{fits}x@cam/s")
+    with pytest.raises(UrlError, match=r"^rtsp://\*\*\*@cam/s: the user name and password"):
+        build_url("rtsp", "cam", "/s", user="user", password="é" * 70).ffmpeg_url()
+    assert parse_url(f"http://user:{fits}x@cam/s").password == fits + "x"  # HTTP: no limit

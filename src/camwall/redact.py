@@ -56,11 +56,15 @@ _secrets: OrderedDict[str, None] = OrderedDict()
 _secret_forms: tuple[str, ...] = ()
 
 
-def register_secret(password: str, user: str | None = None) -> None:
-    """Remember ``password`` (and ``user:password`` as Basic token) so :func:`redact` hides it."""
+def register_secret(password: str, user: str | None = None, also: tuple[str, ...] = ()) -> None:
+    """Remember ``password`` (and ``user:password`` as Basic token) so :func:`redact` hides it.
+
+    ``also``: more spellings of the password (how camwall.urls encodes it).
+    """
     forms = []
     if len(password) >= MIN_SECRET_LEN:
         forms += [password, quote(password, safe=""), quote(password), quote_plus(password)]
+        forms += [form for form in also if len(form) >= MIN_SECRET_LEN]
     # The Basic token FFmpeg sends (and a server or a debug log may echo).
     token = base64.b64encode(f"{user or ''}:{password}".encode()).decode().rstrip("=")
     if len(token) >= 2 * MIN_SECRET_LEN:

@@ -14,8 +14,9 @@ it is ``user[:password]`` (split at the first ``:``). So a raw password may hold
 character; a raw user name any but ``:/?#`` (that rule keeps ``/a@b`` in a path or
 ``?mail=a@b.com`` in a query from being read as credentials). Valid ``%XX`` sequences
 in the user name and password are decoded (``p%40ss`` is ``p@ss``); anything else is taken
-as typed. :meth:`CameraUrl.ffmpeg_url` percent-encodes both, which FFmpeg decodes before it
-authenticates (RTSP and HTTP, basic and digest).
+as typed. :meth:`CameraUrl.ffmpeg_url` percent-encodes in both what must be (``%/?#@[]``, ``:``
+in the user name, spaces), which FFmpeg decodes before it authenticates; the rest stays raw
+because FFmpeg's RTSP client keeps only 127 bytes of ``user:password``.
 
 Every failure is a :class:`~camwall.errors.UrlError` with a one-line reason and the masked
 URL; a masked URL (``rtsp://***@host/…``, as camwall shows URLs) is refused, so it can never
@@ -49,6 +50,13 @@ _IPV4ISH = re.compile(r"^[0-9.]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Characters that may stay as they are in a path and query FFmpeg sends to a camera.
 _PATH_SAFE = "/?#[]@!$&'()*+,;=:~%-._"
+# Characters a user name or password must have percent-encoded for FFmpeg, for this parser and
+# for urllib's urlsplit (brackets would read as an IPv6 host), besides spaces and control
+# characters. Everything else stays raw, as short as possible: FFmpeg keeps only
+# FFMPEG_RTSP_AUTH_MAX bytes of RTSP credentials.
+_USER_UNSAFE = "%/?#@[]:"
+_PASSWORD_UNSAFE = "%/?#@[]"
+FFMPEG_RTSP_AUTH_MAX = 127
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +80,8 @@ class CameraUrl:
     def __post_init__(self) -> None:
         # Once camwall knows a password, redact() hides it in any text, in any encoding.
         if self.password:
-            register_secret(self.password, self.user)
+            encoded = encode_userinfo(self.password, _PASSWORD_UNSAFE)
+            register_secret(self.password, self.user, also=(encoded,))
 
     @property
     def has_credentials(self) -> bool:
@@ -103,9 +112,18 @@ class CameraUrl:
             return f"synthetic://{self.path}"
         info = ""
         if self.has_credentials:
-            info = quote(self.user or "", safe="")
+            info = encode_userinfo(self.user or "", _USER_UNSAFE)
             if self.password is not None:
-                info += ":" + quote(self.password, safe="")
+                info += ":" + encode_userinfo(self.password, _PASSWORD_UNSAFE)
+            if self.scheme in ("rtsp", "rtsps") and len(info.encode()) > FFMPEG_RTSP_AUTH_MAX:
+                # FFmpeg's RTSP client keeps 127 bytes of "user:password" and silently cuts
+                # the rest: the camera would answer 401 with no hint why.
+                raise UrlError(
+                    f"the user name and password are too long for FFmpeg's RTSP client "
+                    f"({len(info.encode())} bytes as written in the URL; at most "
+                    f"{FFMPEG_RTSP_AUTH_MAX})",
+                    shown=self.display(),
+                )
             info += "@"
         host = self.netloc_host
         if not host.isascii():
@@ -137,6 +155,13 @@ class CameraUrl:
 
     def __str__(self) -> str:
         return self.display()
+
+
+def encode_userinfo(text: str, unsafe: str = _USER_UNSAFE) -> str:
+    """Percent-encode the characters of a user name or password FFmpeg and URLs need encoded."""
+    return "".join(
+        quote(c, safe="") if c in unsafe or c.isspace() or not c.isprintable() else c for c in text
+    )
 
 
 def is_masked(text: str) -> bool:
@@ -241,9 +266,16 @@ def _network(scheme: str, rest: str) -> CameraUrl:
         end = _authority_end(rest)
         info, hostport, tail = None, rest[:end], rest[end:]
         if "@" in hostport:
-            # Every "@" was followed by something that is not a host: say why for the last.
             info, _, hostport = hostport.rpartition("@")
-        host, port = _host_port(hostport)  # raises with the reason
+        try:
+            host, port = _host_port(hostport)
+        except UrlError:
+            at = rest.rfind("@")
+            if at >= 0:
+                # No "@" is followed by a host: the last one most likely ends the
+                # credentials (a raw "/" or "#" in the password), so its host says why.
+                _host_port(_hostport_after(rest, at)[0])
+            raise
     else:
         info, hostport, tail = found
         host, port = _host_port(hostport)
@@ -252,7 +284,9 @@ def _network(scheme: str, rest: str) -> CameraUrl:
     user, password = _split_userinfo(info)
     if MASK in (user, password):
         raise UrlError(MASKED_TEXT)
-    return CameraUrl("network", scheme, host, port, tail, user, password)
+    url = CameraUrl("network", scheme, host, port, tail, user, password)
+    url.ffmpeg_url()  # raises if FFmpeg could not use it
+    return url
 
 
 def _authority_end(rest: str) -> int:
@@ -264,24 +298,28 @@ def _credentials_split(rest: str) -> tuple[str, str, str] | None:
     """(userinfo, host[:port], tail) at the last "@" followed by a valid host, else None."""
     at = len(rest)
     while (at := rest.rfind("@", 0, at)) >= 0:
-        after = rest[at + 1 :]
-        if after.startswith("["):
-            close = after.find("]")
-            end = close + 1 + _authority_end(after[close + 1 :]) if close >= 0 else -1
-        else:
-            end = _authority_end(after)
-        if end >= 0:
-            hostport = after[:end]
-            try:
-                _host_port(hostport)
-            except UrlError:
-                continue
-            info = rest[:at]
-            if any(c in info.partition(":")[0] for c in "/?#"):
-                # A user name never holds these raw; this "@" is in a path or query.
-                continue
-            return info, hostport, after[end:]
+        hostport, tail = _hostport_after(rest, at)
+        try:
+            _host_port(hostport)
+        except UrlError:
+            continue
+        info = rest[:at]
+        if any(c in info.partition(":")[0] for c in "/?#"):
+            # A user name never holds these raw; this "@" is in a path or query.
+            continue
+        return info, hostport, tail
     return None
+
+
+def _hostport_after(rest: str, at: int) -> tuple[str, str]:
+    """(host[:port], tail) following the "@" at index ``at``."""
+    after = rest[at + 1 :]
+    end = _authority_end(after)
+    if after.startswith("["):
+        close = after.find("]")
+        if close >= 0:
+            end = close + 1 + _authority_end(after[close + 1 :])
+    return after[:end], after[end:]
 
 
 def _host_port(hostport: str) -> tuple[str, int | None]:
