@@ -14,8 +14,8 @@ it is ``user[:password]`` (split at the first ``:``). So a raw password may hold
 character; a raw user name any but ``:/?#`` (that rule keeps ``/a@b`` in a path or
 ``?mail=a@b.com`` in a query from being read as credentials). Valid ``%XX`` sequences
 in the user name and password are decoded (``p%40ss`` is ``p@ss``); anything else is taken
-as typed. :meth:`CameraUrl.ffmpeg_url` percent-encodes in both what must be (``%/?#@[]``, ``:``
-in the user name, spaces), which FFmpeg decodes before it authenticates; the rest stays raw
+as typed. :meth:`CameraUrl.ffmpeg_url` percent-encodes in both what must be (``%/?#@[]:`` and
+spaces), which FFmpeg decodes before it authenticates; the rest stays raw
 because FFmpeg's RTSP client keeps only 127 bytes of ``user:password``.
 
 Every failure is a :class:`~camwall.errors.UrlError` with a one-line reason and the masked
@@ -55,7 +55,7 @@ _PATH_SAFE = "/?#[]@!$&'()*+,;=:~%-._"
 # characters. Everything else stays raw, as short as possible: FFmpeg keeps only
 # FFMPEG_RTSP_AUTH_MAX bytes of RTSP credentials.
 _USER_UNSAFE = "%/?#@[]:"
-_PASSWORD_UNSAFE = "%/?#@[]"
+_PASSWORD_UNSAFE = _USER_UNSAFE  # a raw ":" would do in a password; encoded, as is usual
 FFMPEG_RTSP_AUTH_MAX = 127
 
 
