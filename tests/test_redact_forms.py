@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import logging
 import re
+import subprocess
+import sys
 import traceback
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -220,3 +222,25 @@ def test_no_formatted_log_record_shows_the_password(user: str, password: str) ->
     if len(password) >= 4:
         assert password not in text and quote(password, safe="") not in text
     assert url.ffmpeg_url() not in text
+
+
+def test_uncaught_tracebacks_are_redacted() -> None:
+    """``camwall`` installs redaction for tracebacks it does not catch (main and threads)."""
+    code = (
+        "import threading\n"
+        "from camwall.redact import install_redaction\n"
+        "install_redaction()\n"
+        "def boom():\n"
+        "    raise OSError('401 from rtsp://admin:Zq7@ss#1@10.0.0.5/s')\n"
+        "t = threading.Thread(target=boom, name='grabber')\n"
+        "t.start()\n"
+        "t.join()\n"
+        "raise ValueError('bad rtsp://admin:Zq7@ss#1@10.0.0.5/s')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 1
+    assert "Zq7" not in result.stderr
+    assert "Exception in thread grabber" in result.stderr and "OSError: 401 from" in result.stderr
+    assert "ValueError: bad rtsp://***@10.0.0.5/s" in result.stderr

@@ -14,6 +14,7 @@ Three layers, each enough on its own for the forms it knows:
 One logging filter, :class:`RedactingFilter`; :func:`install_redacting_filter` puts it on the
 root handlers *and* makes every log record redacted when it is created, so handlers added
 later (the wall's log panel, a library's own) never see a password either.
+:func:`install_redaction` adds the same for tracebacks of uncaught exceptions.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import sys
 import threading
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -250,3 +254,31 @@ def _redacting_factory(
         return record
 
     return factory
+
+
+def install_redaction() -> None:
+    """Everything a process needs: :func:`install_redacting_filter`, and uncaught exceptions
+    (main thread and other threads) printed with their tracebacks redacted."""
+    install_redacting_filter()
+    # Only in place of Python's own hooks: a debugger's or a test runner's stay.
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = _redacting_excepthook
+    if threading.excepthook is threading.__excepthook__:
+        threading.excepthook = _redacting_thread_excepthook
+
+
+def _redacting_excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    sys.stderr.write(redact(text))
+    sys.stderr.flush()
+
+
+def _redacting_thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit or args.exc_value is None:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
+    sys.stderr.write(redact(f"Exception in thread {name}:\n{text}"))
+    sys.stderr.flush()
