@@ -15,7 +15,14 @@ from camwall.control.model import StreamProfile, StreamRole
 from camwall.errors import InvalidSourceError, UrlError
 from camwall.redact import forget_secrets, mask_url
 from camwall.sources import SourceSettings, open_source, source_kind
-from camwall.urls import CameraUrl, build_url, encode_userinfo, is_masked, parse_url
+from camwall.urls import (
+    CameraUrl,
+    build_url,
+    encode_userinfo,
+    is_masked,
+    parse_url,
+    unmask,
+)
 
 HOST = "10.0.0.5"
 MASKED = f"rtsp://***@{HOST}:554/stream"
@@ -232,3 +239,17 @@ def test_credentials_too_long_for_ffmpeg_are_refused() -> None:
     with pytest.raises(UrlError, match=r"^rtsp://\*\*\*@cam/s: the user name and password"):
         build_url("rtsp", "cam", "/s", user="user", password="é" * 70).ffmpeg_url()
     assert parse_url(f"http://user:{fits}x@cam/s").password == fits + "x"  # HTTP: no limit
+
+
+def test_unmask_puts_the_credentials_back_only_for_the_same_host() -> None:
+    """The URL box shows ``rtsp://***@host/path``; editing the path keeps the password."""
+    original = "rtsp://admin:p@ss#1@10.0.0.5:554/Streaming/101"
+    shown = mask_url(original)
+    edited = unmask(shown.replace("/101", "/102"), original)
+    assert (edited.user, edited.password, edited.path) == ("admin", "p@ss#1", "/Streaming/102")
+    assert unmask(" rtsp://u:new@10.0.0.5/x ", original).password == "new"  # typed again
+    for other in ("rtsp://***@10.0.0.6:554/Streaming/101", "rtsp://***@10.0.0.5:8554/x"):
+        with pytest.raises(UrlError, match="this URL is masked"):
+            unmask(other, original)
+    with pytest.raises(UrlError, match="this URL is masked"):
+        unmask(shown, "clip.mp4")

@@ -173,6 +173,32 @@ def is_masked(text: str) -> bool:
     return MASK in (user, password)
 
 
+def unmask(edited: str, original: str) -> CameraUrl:
+    """The URL a person edited from a masked one, with the original's credentials put back.
+
+    ``edited`` is what the URL box holds (maybe ``rtsp://***@host/new-path``), ``original`` the
+    camera's real URL. A masked ``edited`` keeps the original user and password only if it
+    still names the same host and port; otherwise it raises :class:`UrlError` ("this URL is
+    masked; type the password again"). An unmasked ``edited`` is parsed as it is.
+    """
+    text = edited.strip()
+    if not is_masked(text):
+        return parse_url(text)
+    match = _SCHEME.match(text)
+    found = _credentials_split(text[match.end() :]) if match is not None else None
+    if match is None or found is None:
+        raise UrlError(MASKED_TEXT, shown=_shown(text))
+    _, hostport, tail = found
+    bare = parse_url(f"{match.group(1)}://{hostport}{tail}")
+    try:
+        before = parse_url(original.strip())
+    except UrlError:
+        raise UrlError(MASKED_TEXT, shown=_shown(text)) from None
+    if (before.kind, before.host.lower(), before.port) != ("network", bare.host.lower(), bare.port):
+        raise UrlError(MASKED_TEXT, shown=_shown(text))
+    return bare.with_credentials(before.user, before.password)
+
+
 def parse_url(text: str) -> CameraUrl:
     """Parse a camera URL, file path, webcam number or ``synthetic://``; raise UrlError why not."""
     try:
