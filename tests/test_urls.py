@@ -144,6 +144,9 @@ def test_other_kinds() -> None:
     assert parse_url("/var/video/a b.mp4").path == "/var/video/a b.mp4"
     assert parse_url("file:///tmp/a%20b.mp4").path == "/tmp/a b.mp4"
     assert parse_url("clips/x.mp4").kind == "file"
+    assert parse_url("cam@home.mp4").path == "cam@home.mp4"  # not "user@host"
+    with pytest.raises(UrlError, match=r"has no scheme; write it as rtsp://\*\*\*@10.0.0.5/s"):
+        parse_url("admin@10.0.0.5/s")
 
 
 def test_is_masked_and_masked_urls_are_refused() -> None:

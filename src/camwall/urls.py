@@ -269,11 +269,22 @@ def _schemeless(text: str) -> CameraUrl:
     if _LOOKS_LIKE_HOST.match(text):
         raise UrlError(f"has no scheme; write it as rtsp://{text}")
     found = _credentials_split(text)
-    if found is not None and ("." in found[1] or ":" in found[1]):
+    if found is not None and _looks_like_camera(*found[:2]):
         # "admin:pw@10.0.0.5/stream": a camera address, not a file name.
         _, hostport, tail = found
         raise UrlError(f"has no scheme; write it as rtsp://{MASK}@{hostport}{tail}")
     return CameraUrl("file", "file", path=text)
+
+
+def _looks_like_camera(info: str, hostport: str) -> bool:
+    """``user:password@`` or ``@address[:port]``, not a file name such as ``cam@home.mp4``."""
+    if ":" in info or ":" in hostport or hostport.startswith("["):
+        return True
+    try:
+        ipaddress.IPv4Address(hostport)
+    except ValueError:
+        return False
+    return True
 
 
 def _file_url_path(rest: str) -> str:
