@@ -143,12 +143,25 @@ def _mask_token(m: re.Match[str]) -> str:
 
 
 def _mask_line(line: str) -> str:
+    regions = _url_regions(line)
     out = []
     pos = 0
-    for start, end in _url_regions(line):
+    i = 0
+    while i < len(regions):
+        start, end = regions[i]
+        masked = _mask_region(line[start:end])
+        while masked == line[start:end] and i + 1 < len(regions):
+            if any(c.isspace() for c in line[start:end]):
+                break
+            # No credentials before the next "x://", and nothing separates them: that
+            # "x://" may be inside the password ("pa'ss://w"). Read both as one URL.
+            i += 1
+            end = regions[i][1]
+            masked = _mask_region(line[start:end])
         out.append(line[pos:start])
-        out.append(_mask_region(line[start:end]))
+        out.append(masked)
         pos = end
+        i += 1
     out.append(line[pos:])
     return "".join(out)
 
