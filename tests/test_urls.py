@@ -261,3 +261,19 @@ def test_unmask_puts_the_credentials_back_only_for_the_same_host() -> None:
             unmask(other, original)
     with pytest.raises(UrlError, match="this URL is masked"):
         unmask(shown, "clip.mp4")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("rtsp://admin:p@ss#1@10.0.0.5/stream", "10.0.0.5"),  # not "ss"
+        ("rtsp://admin:pa/ss@cam.local/stream", "cam.local"),  # not "admin"
+        ("rtsp://[::1]:8554/x", "::1"),
+        ("0", "webcam0"),
+        ("webcam://1?width=640", "webcam1"),
+        ("synthetic://door?width=64", "door"),
+        ("/var/video/back yard.mp4", "back yard"),
+    ],
+)
+def test_default_name_is_never_the_user_or_the_password(text: str, name: str) -> None:
+    assert parse_url(text).default_name() == name

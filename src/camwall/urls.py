@@ -28,6 +28,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import PurePath
 from typing import Literal
 from urllib.parse import quote, unquote
 
@@ -152,6 +153,17 @@ class CameraUrl:
         if (user is None and password is None) or self.kind != "network":
             return self
         return replace(self, user=user or "", password=password)
+
+    def default_name(self) -> str:
+        """A camera name for this address: the host, the file's stem, ``webcamN``, the
+        synthetic camera's name; never the user name or the password."""
+        if self.kind == "network":
+            return self.host
+        if self.kind == "webcam":
+            return f"webcam{self.path.split('?', 1)[0]}"
+        if self.kind == "synthetic":
+            return re.split(r"[/?#]", self.path, maxsplit=1)[0] or "synthetic"
+        return PurePath(self.path).stem or "camera"
 
     def __str__(self) -> str:
         return self.display()
