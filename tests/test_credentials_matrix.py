@@ -32,6 +32,7 @@ from camwall.redact import forget_secrets
 from camwall.testing.rtsp import RtspServer, gst_missing
 from camwall.urls import encode_userinfo
 from conftest import skip_or_fail
+from support.faultservers import MjpegServer
 from support.runtime_events import Collector
 
 USER = "ad min@é"
@@ -114,6 +115,22 @@ def test_check_connects_with_any_password(hostile: RtspServer, form: str, as_jso
         assert f"{shown}: OK" in result.stdout
         assert f"{shown}: FAILED (SourceAuthError)" in result.stdout
         assert "Traceback" not in result.stderr
+
+
+def test_check_mjpeg_over_http_with_any_password() -> None:
+    """The same password, raw in an http:// URL, against an MJPEG camera with basic auth."""
+    server = MjpegServer(width=160, height=96, user=USER, password=PASSWORD)
+    try:
+        good = f"http://{USER}:{PASSWORD}@127.0.0.1:{server.port}/video.mjpg"
+        bad = f"http://{USER}:{WRONG}@127.0.0.1:{server.port}/video.mjpg"
+        result = camwall("check", good, bad, "--seconds", "0.3", "--json")
+    finally:
+        server.stop()
+    assert not leaks(result.stdout + result.stderr), result.stdout + result.stderr
+    good_report, bad_report = json.loads(result.stdout)["checks"]
+    assert good_report["ok"] and good_report["codec"] == "mjpeg", good_report
+    assert bad_report["error"] == "SourceAuthError", bad_report
+    assert result.returncode == 3
 
 
 @pytest.mark.parametrize(
