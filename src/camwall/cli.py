@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from camwall import __version__
 from camwall.commands import EXIT_CODES_HELP, register, run_command
-from camwall.redact import install_redacting_filter
+from camwall.redact import install_redaction
 
 if TYPE_CHECKING:
     from camwall.config import Camera, Config
@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not isinstance(level, int):
         parser.error(f"--log-level {args.log_level!r}: use DEBUG, INFO, WARNING or ERROR")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_redacting_filter()
+    install_redaction()  # log records and uncaught tracebacks, every handler
     return run_command(args.func, args)
 
 

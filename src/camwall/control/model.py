@@ -10,9 +10,9 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field, fields
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from camwall.redact import mask_url
+from camwall.urls import parse_url
 
 
 @dataclass(frozen=True)
@@ -258,13 +258,12 @@ class StreamProfile:
     bitrate_kbps: int | None = None
 
     def uri_with_credentials(self, user: str, password: str) -> str:
-        """The RTSP URL with ``user:password@`` inserted (percent-encoded); never log it."""
-        parts = urlsplit(self.uri)
-        host = parts.netloc.rsplit("@", 1)[-1]
-        userinfo = quote(user, safe="")
-        if password:
-            userinfo += ":" + quote(password, safe="")
-        return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
+        """The RTSP URL with ``user:password@`` inserted (percent-encoded); never log it.
+
+        Raises :class:`~camwall.errors.UrlError` if the camera answered a malformed URI.
+        """
+        bare = parse_url(self.uri).without_credentials()
+        return bare.with_credentials(user, password or None).ffmpeg_url()
 
     def __str__(self) -> str:
         size = f"{self.width}x{self.height}" if self.width and self.height else "?"
