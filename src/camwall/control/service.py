@@ -202,7 +202,7 @@ class ControlService:
         on_capabilities: Callable[[Capabilities], object] | None = None,
     ) -> RemoteCamera:
         """Start connecting an ONVIF camera; the handle's ``connected`` future says how it went."""
-        from camwall.control.onvif_control import OnvifCameraControl
+        from camwall.control.onvif.client import OnvifCameraControl
 
         policy = HoldPolicy(
             move_timeout_s=settings.move_timeout_s, resend_interval_s=settings.resend_interval_s
@@ -211,13 +211,10 @@ class ControlService:
             OnvifCameraControl(settings), policy=policy, on_capabilities=on_capabilities
         )
 
-    def discover_streams(
-        self, host: str, port: int = 80, user: str = "", password: str = ""
-    ) -> Future[list[StreamProfile]]:
+    def discover_streams(self, settings: OnvifSettings) -> Future[list[StreamProfile]]:
         """The camera's RTSP streams (main first), found over ONVIF; returns at once."""
-        from camwall.control.discover import discover_streams_async
+        from camwall.control.onvif.discover import discover_streams_async
 
-        settings = OnvifSettings(host, port, user, password)
         return self.submit(discover_streams_async(settings))
 
     def _forget(self, camera: RemoteCamera) -> None:

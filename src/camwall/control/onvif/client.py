@@ -32,9 +32,9 @@ from camwall.control.model import (
     StreamProfile,
     Velocity,
 )
-from camwall.control.onvif_errors import load_onvif, map_error
-from camwall.control.onvif_focus import OnvifFocus
-from camwall.control.onvif_probe import (
+from camwall.control.onvif.errors import load_onvif, map_error
+from camwall.control.onvif.focus import OnvifFocus
+from camwall.control.onvif.probe import (
     IMAGING_NS,
     MEDIA_NS,
     PTZ_NS,
@@ -46,7 +46,7 @@ from camwall.control.onvif_probe import (
     probe_ptz,
     stream_roles,
 )
-from camwall.control.onvif_ptz import OnvifPtz
+from camwall.control.onvif.ptz import OnvifPtz
 from camwall.errors import ControlConnectionError, ControlError, ControlUnsupportedError
 
 log = logging.getLogger(__name__)
