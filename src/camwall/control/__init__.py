@@ -17,6 +17,7 @@ from camwall.control.hold import HeldMove, HoldPolicy
 from camwall.control.model import (
     Axis,
     Capabilities,
+    ControlState,
     ControlStatus,
     DeviceInfo,
     Feature,
@@ -38,6 +39,7 @@ __all__ = [
     "CameraControl",
     "Capabilities",
     "ControlService",
+    "ControlState",
     "ControlStatus",
     "DeviceInfo",
     "DigitalZoom",

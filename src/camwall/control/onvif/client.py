@@ -32,7 +32,7 @@ from camwall.control.model import (
     StreamProfile,
     Velocity,
 )
-from camwall.control.onvif.errors import load_onvif, map_error
+from camwall.control.onvif.errors import load_onvif, map_error, reply_errors
 from camwall.control.onvif.focus import OnvifFocus
 from camwall.control.onvif.probe import (
     IMAGING_NS,
@@ -115,19 +115,27 @@ class OnvifCameraControl(CameraControl):
         except self._errors as err:
             raise self._error(err, operation) from err
 
+    async def _service(self, kind: str) -> Any:
+        """The camera's ``kind`` service (devicemgmt, media, imaging, ptz), errors mapped.
+
+        The first creation in a process parses the service's WSDL, which can take seconds:
+        it is bounded by the connect timeout, not the call timeout.
+        """
+        cam = self._connected()
+        try:
+            async with asyncio.timeout(self._s.connect_timeout_s):
+                return await getattr(cam, f"create_{kind}_service")()
+        except self._errors as err:
+            raise self._error(
+                err, f"opening its {kind} service", self._s.connect_timeout_s
+            ) from err
+
     async def connect(self, *, probe: bool = True) -> Capabilities:
         """Log in, find the services and media profiles, then (``probe``) focus/PTZ features."""
         await self.close()
         onvif = load_onvif()
-        import aiohttp
-        import zeep.exceptions
-
-        self._errors = (
-            onvif.ONVIFError,
-            zeep.exceptions.Error,
-            aiohttp.ClientError,
-            OSError,  # includes TimeoutError and ConnectionError
-        )
+        self._errors = reply_errors(onvif)
+        failures: tuple[type[BaseException], ...] = (*self._errors, ControlError)
         timeout = self._s.connect_timeout_s
         try:
             async with asyncio.timeout(timeout):
@@ -148,7 +156,7 @@ class OnvifCameraControl(CameraControl):
                         f"{self.label} has no ONVIF Media service; camwall cannot find its "
                         "video source or streams"
                     )
-                media = await self._cam.create_media_service()
+                media = await self._service("media")
                 self._profiles = list(await self._call(media, "GetProfiles") or [])
                 ordered = [p for p, _ in stream_roles(self._profiles)] or self._profiles
                 self._video_source = next(
@@ -160,10 +168,12 @@ class OnvifCameraControl(CameraControl):
                     None,
                 )
                 if probe:
-                    self._focus_setup, self._ptz_setup = await asyncio.gather(
-                        self._probe_focus(), self._probe_ptz(ordered)
-                    )
-        except (*self._errors, ControlError) as err:
+                    # Sequential, not gathered: were one probe to fail, a gathered sibling
+                    # would still be creating its service (and HTTP session) while close()
+                    # runs, and that session would leak.
+                    self._focus_setup = await self._probe_focus()
+                    self._ptz_setup = await self._probe_ptz(ordered)
+        except failures as err:
             await self.close()
             raise self._error(err, "login and service discovery", timeout) from err
         except BaseException:
@@ -188,7 +198,7 @@ class OnvifCameraControl(CameraControl):
             return FocusSetup.missing("no media profile of the camera names a video source")
         if IMAGING_NS not in self._cam.xaddrs:
             return FocusSetup.missing("the camera has no ONVIF Imaging service")
-        service = await self._cam.create_imaging_service()
+        service = await self._service("imaging")
         setup = await probe_focus(self._call, service, source)
         if setup.continuous or setup.absolute or setup.relative or setup.auto:
             self._focus = OnvifFocus(self.label, self._call, service, source, setup)
@@ -197,7 +207,7 @@ class OnvifCameraControl(CameraControl):
     async def _probe_ptz(self, profiles: list[Any]) -> PtzSetup:
         if PTZ_NS not in self._cam.xaddrs:
             return PtzSetup.missing("the camera has no ONVIF PTZ service")
-        service = await self._cam.create_ptz_service()
+        service = await self._service("ptz")
         setup = await probe_ptz(self._call, service, profiles)
         if setup.profile_token is not None:
             self._ptz = OnvifPtz(self.label, self._call, service, setup, self._s.move_timeout_s)
@@ -242,7 +252,7 @@ class OnvifCameraControl(CameraControl):
     # information -----------------------------------------------------------------------
     async def device_info(self) -> DeviceInfo:
         """GetDeviceInformation."""
-        device = await self._connected().create_devicemgmt_service()
+        device = await self._service("devicemgmt")
         info = await self._call(device, "GetDeviceInformation")
 
         def text(name: str) -> str:
@@ -258,7 +268,7 @@ class OnvifCameraControl(CameraControl):
 
     async def stream_profiles(self) -> list[StreamProfile]:
         """Every video profile with its RTSP URI, main (largest) first."""
-        media = await self._connected().create_media_service()
+        media = await self._service("media")
         out = []
         for profile, role in stream_roles(self._profiles):
             token = str(attr(profile, "token"))
