@@ -1,4 +1,5 @@
-"""The ``camwall`` subcommands beyond the wall: ``check``, ``run`` (``--headless``), ``bench``.
+"""The ``camwall`` subcommands beyond the wall: ``check``, ``run`` (``--headless``), ``bench``,
+``discover``.
 
 Each module adds its own subparser; :func:`register` adds them all to cli.py's parser. None
 of them imports Qt (``camwall run`` without ``--headless`` imports the wall lazily).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from camwall.commands import bench, check, run
+from camwall.commands import bench, check, discover, run
 from camwall.commands.common import EXIT_CODES_HELP, run_command
 
 __all__ = ["EXIT_CODES_HELP", "register", "run_command"]
@@ -19,3 +20,4 @@ def register(sub: Any) -> None:
     check.add_parser(sub)
     run.add_parser(sub)
     bench.add_parser(sub)
+    discover.add_parser(sub)
