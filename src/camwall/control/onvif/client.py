@@ -51,6 +51,7 @@ from camwall.errors import ControlConnectionError, ControlError, ControlUnsuppor
 
 log = logging.getLogger(__name__)
 
+EVENTS_NS = "http://www.onvif.org/ver10/events/wsdl"
 _PTZ_AXES = frozenset({Axis.PAN, Axis.TILT, Axis.ZOOM})
 
 
@@ -109,11 +110,53 @@ class OnvifCameraControl(CameraControl):
         self, service: Any, operation: str, params: dict[str, Any] | None = None
     ) -> Any:
         """One SOAP operation, bounded by the call timeout, errors mapped to ControlError."""
+        return await self.call(service, operation, params)
+
+    async def call(
+        self,
+        service: Any,
+        operation: str,
+        params: dict[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+    ) -> Any:
+        """One SOAP operation of ``service`` (see :meth:`service`), errors mapped.
+
+        Bounded by ``timeout_s`` (default: the call timeout; a long poll passes more).
+        """
+        limit = timeout_s or self._s.call_timeout_s
         try:
-            async with asyncio.timeout(self._s.call_timeout_s):
+            async with asyncio.timeout(limit):
                 return await getattr(service, operation)(params)
         except self._errors as err:
-            raise self._error(err, operation) from err
+            raise self._error(err, operation, limit) from err
+
+    def has_service(self, namespace: str) -> bool:
+        """True if the connected camera lists a service of ``namespace`` (GetServices)."""
+        return namespace in self._connected().xaddrs
+
+    async def service(self, kind: str) -> Any:
+        """The camera's ``kind`` service (devicemgmt, media, events, …), errors mapped."""
+        return await self._service(kind)
+
+    async def pullpoint(self, address: str) -> tuple[Any, Any]:
+        """The subscription manager and pull-point services of a new subscription's address.
+
+        As onvif-zeep-async's own PullPointManager does: the address becomes the
+        PullPointSubscription XAddr that both services are bound to.
+        """
+        from onvif.util import normalize_url
+
+        cam = self._connected()
+        cam.xaddrs[f"{EVENTS_NS}/PullPointSubscription"] = cam.rewrite_url(normalize_url(address))
+        limit = self._s.connect_timeout_s
+        try:
+            async with asyncio.timeout(limit):
+                manager = await cam.create_subscription_service("PullPointSubscription")
+                puller = await cam.create_pullpoint_service()
+        except self._errors as err:
+            raise self._error(err, "opening the pull point", limit) from err
+        return manager, puller
 
     async def _service(self, kind: str) -> Any:
         """The camera's ``kind`` service (devicemgmt, media, imaging, ptz), errors mapped.
