@@ -9,7 +9,11 @@ import pytest
 
 from camwall.control import ControlService, OnvifSettings
 from camwall.errors import ControlError
-from camwall.logfilters import CollapsingFilter, collapse_library_records
+from camwall.logfilters import (
+    CollapsingFilter,
+    collapse_library_records,
+    install_collapsing_filter,
+)
 from support.onvif_sim_faults import MisbehavingOnvifSimulator, Misbehaviour
 
 
@@ -111,3 +115,18 @@ def test_a_real_zeep_flood_collapses(
     kinds = {(r.name, r.msg, r.exc_info[0] if r.exc_info else None) for r in raw}
     assert len(shown) < len(raw) and len(shown) == len(kinds)
     assert flt.suppressed == len(raw) - len(shown)
+
+
+def test_install_on_every_handler_once() -> None:
+    logger = logging.getLogger("camwall.test.logfilters")
+    first, second = Collect(), Collect()
+    logger.addHandler(first)
+    logger.addHandler(second)
+    try:
+        install_collapsing_filter(logger)
+        install_collapsing_filter(logger)
+        for handler in (first, second):
+            assert sum(isinstance(f, CollapsingFilter) for f in handler.filters) == 1
+    finally:
+        logger.removeHandler(first)
+        logger.removeHandler(second)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from camwall import __version__
 from camwall.commands import EXIT_CODES_HELP, register, run_command
+from camwall.logfilters import install_collapsing_filter
 from camwall.redact import install_redacting_filter
 
 
@@ -121,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--log-level {args.log_level!r}: use DEBUG, INFO, WARNING or ERROR")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_redacting_filter()
+    install_collapsing_filter()  # zeep/aiohttp floods: first of a kind, then a count
     return run_command(args.func, args)
 
 
