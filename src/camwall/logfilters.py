@@ -132,9 +132,3 @@ def collapse_library_records(
     flt = CollapsingFilter(window_s=window_s)
     handler.addFilter(flt)
     return flt
-
-
-def install_collapsing_filter(logger: logging.Logger | None = None) -> None:
-    """:func:`collapse_library_records` on every handler of ``logger`` (default: root)."""
-    for handler in (logger or logging.getLogger()).handlers:
-        collapse_library_records(handler)
