@@ -14,7 +14,13 @@ from collections.abc import Callable
 import pytest
 
 from camwall.capture.spec import BackoffPolicy
-from camwall.control import ControlService, ControlState, OnvifSettings, Velocity
+from camwall.control import (
+    ControlService,
+    ControlState,
+    OnvifSettings,
+    Velocity,
+    discover_streams,
+)
 from camwall.errors import ControlError, ControlTimeoutError
 from fixtures.onvif import open_connected
 from support.onvif_sim_faults import MisbehavingOnvifSimulator, Misbehaviour
@@ -167,3 +173,19 @@ def test_partly_broken_reply_degrades_only_that_feature(
     assert "namespace prefix is used but never declared" in caps.focus_continuous.reason
     assert caps.zoom_continuous and caps.presets
     assert cam.state is ControlState.CONNECTED
+
+
+def test_stream_discovery_with_broken_replies(
+    make_misbehaving_sim: Callable[..., MisbehavingOnvifSimulator],
+) -> None:
+    sim = make_misbehaving_sim(Misbehaviour.TRUNCATED, ["GetStreamUri"])
+    # A truncated answer parses leniently into an empty URL: no use, and said so.
+    with pytest.raises(ControlError, match="gave no stream URL for profile"):
+        discover_streams(settings_for(sim))
+    sim.misbehave(Misbehaviour.WRONG_TYPES, ["GetProfiles"])
+    streams = discover_streams(settings_for(sim))  # garbled sizes are unknown, not a crash
+    assert {s.uri for s in streams} == {"rtsp://127.0.0.1:8554/main", "rtsp://127.0.0.1:8554/sub"}
+    assert all(s.width is None and s.bitrate_kbps is None for s in streams)
+    sim.misbehave(Misbehaviour.UNDECLARED_PREFIX, ["GetStreamUri"])
+    with pytest.raises(ControlError, match="never declared"):
+        discover_streams(settings_for(sim))

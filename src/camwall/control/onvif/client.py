@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -53,6 +54,15 @@ log = logging.getLogger(__name__)
 
 EVENTS_NS = "http://www.onvif.org/ver10/events/wsdl"
 _PTZ_AXES = frozenset({Axis.PAN, Axis.TILT, Axis.ZOOM})
+
+
+def _count(value: Any) -> int | None:
+    """A positive whole number from a camera's answer; None for missing or garbled values
+    (zeep leaves a number it cannot translate as the camera's text)."""
+    number = as_float(value)
+    if number is None or not math.isfinite(number) or number <= 0:
+        return None
+    return int(number)
 
 
 @contextlib.contextmanager
@@ -323,22 +333,25 @@ class OnvifCameraControl(CameraControl):
                     "ProfileToken": token,
                 },
             )
+            uri = str(attr(answer, "Uri") or "").strip()
+            if not uri:
+                raise ControlError(
+                    f"{self.label} gave no stream URL for profile {token!r} (its GetStreamUri "
+                    "answer is incomplete); a firmware update may fix it"
+                )
             enc = attr(profile, "VideoEncoderConfiguration")
-            fps = as_float(attr(enc, "RateControl", "FrameRateLimit"))
-            kbps = attr(enc, "RateControl", "BitrateLimit")
-            width = attr(enc, "Resolution", "Width")
-            height = attr(enc, "Resolution", "Height")
+            kbps = _count(attr(enc, "RateControl", "BitrateLimit"))
             out.append(
                 StreamProfile(
                     token=token,
                     name=str(attr(profile, "Name") or token),
                     role=role,
-                    uri=str(attr(answer, "Uri") or ""),
+                    uri=uri,
                     encoding=str(attr(enc, "Encoding")) if attr(enc, "Encoding") else None,
-                    width=int(width) if width is not None else None,
-                    height=int(height) if height is not None else None,
-                    fps=fps,
-                    bitrate_kbps=int(kbps) if kbps is not None else None,
+                    width=_count(attr(enc, "Resolution", "Width")),
+                    height=_count(attr(enc, "Resolution", "Height")),
+                    fps=as_float(attr(enc, "RateControl", "FrameRateLimit")),
+                    bitrate_kbps=kbps,
                 )
             )
         return out
