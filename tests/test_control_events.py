@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from camwall.control.onvif.events import (
     classify,
 )
 from support.onvif_sim import OnvifSimulator
+from support.onvif_sim_faults import MisbehavingOnvifSimulator, Misbehaviour
 
 WAIT = 20.0
 FAST = BackoffPolicy(initial_s=0.2, factor=2.0, max_s=0.5, jitter=0.0)
@@ -187,3 +189,36 @@ def test_remove_one_camera_keeps_the_others(
 )
 def test_topics_are_classified(topic: str, kind: EventKind) -> None:
     assert classify(topic) is kind
+
+
+def test_broken_pull_answers_retry_with_backoff_and_recover(
+    events: CameraEvents,
+    heard: Heard,
+    make_misbehaving_sim: Callable[..., MisbehavingOnvifSimulator],
+) -> None:
+    sim = make_misbehaving_sim(Misbehaviour.HTTP_500, ["PullMessages"])
+    events.add("yard", settings(sim)).result(WAIT)
+    assert heard.wait(
+        lambda: sum("HTTP error page" in s.reason for s in heard.states) >= 2
+    )  # retried, each time with the reason, never stuck
+    assert events.following("yard")
+    # Each abandoned subscription was unsubscribed: the camera's pull points are not used up.
+    assert heard.wait(lambda: sim.events.unsubscribed >= 2)
+    sim.misbehave(None)
+    created = sim.events.created
+    assert heard.wait(lambda: sim.events.created > created)
+    sim.events.emit("motion", True)
+    assert heard.wait(lambda: any(e.camera == "yard" and e.active for e in heard.events))
+
+
+def test_subscriptions_lost_at_once_back_off_instead_of_storming(
+    events: CameraEvents, heard: Heard, onvif_sim: OnvifSimulator
+) -> None:
+    onvif_sim.events.max_termination_s = 0.0  # every subscription is gone before its first pull
+    events.add("door", settings(onvif_sim)).result(WAIT)
+    assert heard.wait(lambda: onvif_sim.events.created >= 4)
+    creates = [r.time for r in onvif_sim.received("CreatePullPointSubscription")]
+    gaps = [b - a for a, b in itertools.pairwise(creates)]
+    # No subscription ever delivered a pull: each new one waits the backoff (0.2 s, 0.4 s…).
+    assert all(g >= 0.15 for g in gaps), gaps
+    assert events.following("door")

@@ -14,6 +14,7 @@ import logging
 import os
 from typing import Any
 
+from camwall.commands.check import positive_seconds
 from camwall.commands.common import EXIT_CHECK_FAILED, EXIT_CODES_HELP, EXIT_OK, out
 from camwall.errors import ConfigError
 
@@ -22,16 +23,6 @@ Find ONVIF cameras with a WS-Discovery probe on every interface (and/or at given
 addresses), and list each one's address, model, name and scopes. With --user and
 --password-env, log in to each camera and list its streams (main and sub picked by
 resolution, codec, resolution). Answers that are no use are listed with the reason."""
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 120:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0 and at most 120 seconds")
-    return value
 
 
 def _target(text: str) -> tuple[str, int]:
@@ -59,7 +50,7 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=positive_seconds,
         default=3.0,
         metavar="S",
         help="listen this long for answers; also each login's timeout (default 3)",

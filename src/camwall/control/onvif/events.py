@@ -193,6 +193,11 @@ def _seconds_left(answer: Any) -> float | None:
 class _Resubscribe(Exception):
     """The subscription is gone (renewal refused, camera restarted): make a new one."""
 
+    def __init__(self, reason: str, *, lost: bool) -> None:
+        super().__init__(reason)
+        #: The camera no longer knows it: nothing to unsubscribe.
+        self.lost = lost
+
 
 class CameraEvents:
     """Follows cameras' ONVIF events; :meth:`start`, :meth:`add` cameras, :meth:`stop`."""
@@ -297,8 +302,9 @@ class CameraEvents:
         try:
             while True:
                 control = OnvifCameraControl(settings)
+                pulls = [0]  # successful PullMessages of this subscription
                 try:
-                    await self._subscribed(camera, control)
+                    await self._subscribed(camera, control, pulls)
                 except (ControlUnsupportedError, ControlAuthError) as err:
                     # Asking again would not help (and bad logins lock some cameras).
                     state = (
@@ -309,9 +315,16 @@ class CameraEvents:
                     self._report(camera, state, str(err))
                     return
                 except _Resubscribe as why:
-                    failures = 0
-                    self._report(camera, EventsState.RETRYING, f"{why}; subscribing again")
+                    # At once after a subscription that worked; with backoff when the new
+                    # one is lost straight away too (a camera answering 404 to every pull).
+                    failures = 0 if pulls[0] else failures + 1
+                    delay = self.backoff.delay(failures) if failures else 0.0
+                    self._report(
+                        camera, EventsState.RETRYING, f"{why}; subscribing again in {delay:.0f} s"
+                    )
+                    await asyncio.sleep(delay)
                 except ControlError as err:
+                    failures = 0 if pulls[0] else failures
                     failures += 1
                     delay = self.backoff.delay(failures)
                     self._report(
@@ -324,7 +337,7 @@ class CameraEvents:
             if self._states.get(camera) not in (EventsState.UNSUPPORTED, EventsState.FAILED):
                 self._report(camera, EventsState.STOPPED)
 
-    async def _subscribed(self, camera: str, control: OnvifCameraControl) -> None:
+    async def _subscribed(self, camera: str, control: OnvifCameraControl, pulls: list[int]) -> None:
         await control.connect(probe=False)
         if not control.has_service(EVENTS_NS):
             raise ControlUnsupportedError(f"{control.label} has no ONVIF event service")
@@ -340,6 +353,7 @@ class CameraEvents:
         manager, puller = await control.pullpoint(str(address))
         renew_at = self._renew_at(answer)
         self._report(camera, EventsState.SUBSCRIBED, str(address))
+        lost = False
         try:
             while True:
                 if time.monotonic() >= renew_at:
@@ -348,7 +362,7 @@ class CameraEvents:
                             manager, "Renew", {"TerminationTime": _duration(self.termination_s)}
                         )
                     except ControlError as err:
-                        raise _Resubscribe(f"renewing failed ({err})") from err
+                        raise _Resubscribe(f"renewing failed ({err})", lost=False) from err
                     renew_at = self._renew_at(renewed)
                 wait = max(0.1, min(self.pull_timeout_s, renew_at - time.monotonic()))
                 try:
@@ -359,20 +373,29 @@ class CameraEvents:
                         timeout_s=wait + control.settings.call_timeout_s,
                     )
                 except ControlError as err:
-                    if "ResourceUnknown" in str(err) or "no subscription" in str(err):
-                        raise _Resubscribe(f"the camera lost the subscription ({err})") from err
+                    # A rebooted camera answers a fault (wsrf ResourceUnknown) or HTTP 404
+                    # (ControlUnsupportedError) for the pull point it no longer has.
+                    if isinstance(err, ControlUnsupportedError) or "ResourceUnknown" in str(err):
+                        raise _Resubscribe(
+                            f"the camera lost the subscription ({err})", lost=True
+                        ) from err
                     raise
+                pulls[0] += 1
                 loop = asyncio.get_running_loop()
                 for event in _events(camera, pulled):
                     # Scheduled, not called: a listener's exception cannot end the follow.
                     loop.call_soon(self._on_event, event)
-        except asyncio.CancelledError:
-            # Removed or stopping: a courtesy Unsubscribe, bounded by the call timeout.
-            try:
-                await control.call(manager, "Unsubscribe")
-            except ControlError as err:
-                log.debug("camera events of %s: Unsubscribe: %s", camera, err)
+        except _Resubscribe as why:
+            lost = why.lost
             raise
+        finally:
+            # Removed, stopping or failed: Unsubscribe (bounded by the call timeout), so a
+            # camera's few pull points are not used up by subscriptions nobody reads.
+            if not lost:
+                try:
+                    await control.call(manager, "Unsubscribe")
+                except ControlError as err:
+                    log.debug("camera events of %s: Unsubscribe: %s", camera, err)
 
     def _renew_at(self, answer: Any) -> float:
         left = _seconds_left(answer)
