@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from camwall.capture.spec import BackoffPolicy
+from camwall.backoff import BackoffPolicy
 from camwall.control import OnvifSettings
 from camwall.control.onvif.events import (
     CameraEvent,

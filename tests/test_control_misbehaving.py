@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from camwall.capture.spec import BackoffPolicy
+from camwall.backoff import BackoffPolicy
 from camwall.control import (
     ControlService,
     ControlState,

@@ -26,8 +26,9 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from camwall.backoff import BackoffPolicy
 from camwall.control.base import CameraControl
 from camwall.control.hold import HeldMove, HoldPolicy
 from camwall.control.model import (
@@ -48,9 +49,6 @@ from camwall.errors import (
     ControlTimeoutError,
     ControlUnsupportedError,
 )
-
-if TYPE_CHECKING:
-    from camwall.capture.spec import BackoffPolicy
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +79,7 @@ CONNECT_ATTEMPTS = 3
 
 
 def connect_backoff() -> BackoffPolicy:
-    """The delays between connection attempts: camwall's one backoff policy, tuned for control.
-
-    Imported on use: ``camwall.capture`` is heavy, and only a failing camera needs it.
-    """
-    from camwall.capture.spec import BackoffPolicy
-
+    """The delays between connection attempts: camwall's one backoff policy, tuned for control."""
     return BackoffPolicy(initial_s=1.0, factor=2.0, max_s=10.0)
 
 

@@ -9,7 +9,7 @@ or a shared one). Per camera:
   normalised to a :class:`CameraEvent` and handed to ``on_event``;
 * ``Renew`` when 80 % of the termination time has passed; a refused renewal, a pull-point
   the camera no longer knows (it rebooted) or a lost connection → a new subscription, after
-  the one :class:`~camwall.capture.spec.BackoffPolicy` delay if the last one failed too;
+  the one :class:`~camwall.backoff.BackoffPolicy` delay if the last one failed too;
 * a camera without an event service, or one refusing the login, is reported once
   (``on_state``: "unsupported" / "failed") and not asked again — no retry storm;
 * :meth:`CameraEvents.remove` and :meth:`CameraEvents.stop` Unsubscribe cleanly.
@@ -27,16 +27,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from camwall.backoff import BackoffPolicy
 from camwall.control.model import OnvifSettings
 from camwall.control.onvif.client import EVENTS_NS, OnvifCameraControl
 from camwall.control.onvif.probe import attr
-from camwall.control.service import ControlService
+from camwall.control.service import ControlService, connect_backoff
 from camwall.errors import ControlAuthError, ControlError, ControlUnsupportedError
-
-if TYPE_CHECKING:
-    from camwall.capture.spec import BackoffPolicy
 
 log = logging.getLogger(__name__)
 
@@ -220,11 +218,7 @@ class CameraEvents:
         self._service = service or ControlService(name="camwall-events")
         self.termination_s = termination_s
         self.pull_timeout_s = pull_timeout_s
-        if backoff is None:
-            from camwall.control.service import connect_backoff
-
-            backoff = connect_backoff()
-        self.backoff = backoff
+        self.backoff = backoff or connect_backoff()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._states: dict[str, EventsState] = {}
 

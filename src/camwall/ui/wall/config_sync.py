@@ -1,0 +1,79 @@
+"""Keeping the config file's camera list in step with the wall: cameras added in the UI persist.
+
+The wall adds and removes cameras; this object mirrors each change into the ``[[camera]]``
+list of the config it was opened with and saves the file (atomically, validated first, on a
+thread of its own so a slow disk never stalls the window). Everything else in the file is
+left as it was loaded. A camera whose URL carries a password is saved with it (the file is
+created 0600 and the config loader warns); ``password_env`` is the better home for it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qtpy.QtCore import QObject
+
+from camwall.config import Camera, Config, save
+from camwall.errors import ConfigError
+
+if TYPE_CHECKING:
+    from camwall.ui.wall.main_window import CameraWall
+
+log = logging.getLogger(__name__)
+
+
+class ConfigSync(QObject):
+    """Saves the wall's cameras to ``path`` whenever one is added or removed."""
+
+    def __init__(self, window: CameraWall, path: Path, config: Config | None = None) -> None:
+        """Follow ``window``; ``config`` is what ``path`` holds now (None: no file yet)."""
+        super().__init__(window)
+        self._window = window
+        self.path = path
+        self.config = config if config is not None else Config()
+        self._saver = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="camwall-config"
+        )
+        self._pending: list[concurrent.futures.Future[Path]] = []
+        window.camera_added.connect(self._on_added)
+        window.camera_removed.connect(self._on_removed)
+        window.shut_down.connect(self.close)
+
+    def _on_added(self, name: str) -> None:
+        if any(c.name == name for c in self.config.cameras):
+            return  # it came from the file
+        entry = self._window.cameras.camera(name)
+        self._replace((*self.config.cameras, entry), f"added {name}")
+
+    def _on_removed(self, name: str) -> None:
+        kept = tuple(c for c in self.config.cameras if c.name != name)
+        if len(kept) != len(self.config.cameras):
+            self._replace(kept, f"removed {name}")
+
+    def _replace(self, cameras: tuple[Camera, ...], what: str) -> None:
+        config = dataclasses.replace(self.config, cameras=cameras)
+        self.config = config
+        future = self._saver.submit(save, config, self.path)
+        future.add_done_callback(lambda f: self._report(f, what))
+        self._pending = [f for f in self._pending if not f.done()] + [future]
+
+    def _report(self, future: concurrent.futures.Future[Path], what: str) -> None:
+        # Runs on the saver thread; logging is thread-safe and the log panel queues it.
+        try:
+            path = future.result()
+        except (ConfigError, OSError) as exc:
+            log.error("%s, but the config file %s could not be saved: %s", what, self.path, exc)
+        else:
+            log.info("%s: saved the camera list to %s", what, path)
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Wait until every save so far has finished (tests, shutdown)."""
+        concurrent.futures.wait(self._pending, timeout=timeout)
+
+    def close(self) -> None:
+        """Finish pending saves and stop the saver thread."""
+        self._saver.shutdown(wait=True)
