@@ -1,37 +1,5 @@
-"""Find a camera's RTSP streams over ONVIF: add a camera by host, port, user and password."""
+"""Old path of :mod:`camwall.control.onvif.discover`, kept for ``camwall.ui.control_hub``."""
 
-from __future__ import annotations
+from camwall.control.onvif.discover import discover_streams, discover_streams_async
 
-import asyncio
-
-from camwall.control.model import OnvifSettings, StreamProfile
-from camwall.control.onvif_control import OnvifCameraControl
-
-
-async def discover_streams_async(settings: OnvifSettings) -> list[StreamProfile]:
-    """Log in, read the media profiles and their RTSP URIs (main stream first), log out."""
-    control = OnvifCameraControl(settings)
-    try:
-        await control.connect(probe=False)
-        return await control.stream_profiles()
-    finally:
-        await control.close()
-
-
-def discover_streams(
-    host: str,
-    port: int = 80,
-    user: str = "",
-    password: str = "",
-    *,
-    timeout_s: float = 20.0,
-) -> list[StreamProfile]:
-    """The camera's streams, main then sub (blocking; from a UI use ControlService).
-
-    The URIs are as the camera gives them, normally without credentials; use
-    :meth:`StreamProfile.uri_with_credentials` to open one. Raises ControlAuthError,
-    ControlTimeoutError, ControlConnectionError or ControlError with a readable message.
-    Must not be called from a thread that runs an asyncio loop.
-    """
-    settings = OnvifSettings(host, port, user, password, connect_timeout_s=timeout_s)
-    return asyncio.run(discover_streams_async(settings))
+__all__ = ["discover_streams", "discover_streams_async"]

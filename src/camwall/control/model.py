@@ -134,6 +134,22 @@ class Capabilities:
         return {name: f.reason for name, f in self.features().items() if not f.available}
 
 
+class ControlState(enum.Enum):
+    """Where a camera's control connection stands; every state but the first two is final
+    until the owner calls ``connect()`` again (or a later request tries again)."""
+
+    CONNECTING = "connecting"
+    #: An attempt failed in a way retrying may fix (timeout, refused, garbled reply); the
+    #: next attempt follows after a backoff delay.
+    RETRYING = "retrying"
+    CONNECTED = "connected"
+    #: Login refused, or every attempt failed: the reason is in the capabilities.
+    FAILED = "failed"
+    #: The camera has no ONVIF service camwall can use (e.g. no Media service).
+    UNSUPPORTED = "unsupported"
+    CLOSED = "closed"
+
+
 class Axis(enum.Enum):
     """A motor a continuous move can drive."""
 
