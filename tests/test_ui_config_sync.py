@@ -44,7 +44,7 @@ def test_cameras_added_and_removed_are_saved(
         "admin",
     )
     # The ONVIF password is the camera's (from its URL) when the file is read back.
-    endpoint = ptz.onvif_endpoint()
+    endpoint = ptz.onvif_settings()
     assert endpoint is not None and endpoint.password == "hunter2"
     assert (path.stat().st_mode & 0o777) == 0o600
 

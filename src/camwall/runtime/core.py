@@ -56,6 +56,7 @@ from camwall.capture.spec import BackoffPolicy, RecordingSpec
 from camwall.capture.supervisor import CaptureSupervisor, Mode
 from camwall.config import Camera, Config
 from camwall.control import RemoteCamera
+from camwall.control.onvif.events import CameraEvent
 from camwall.detect.messages import DetectionStats, Message, TrackEvent
 from camwall.detect.service import DetectionService
 from camwall.detect.spec import DetectorSpec
@@ -198,7 +199,7 @@ class Runtime:
         )
         if snapshot_dir is not None:
             self.detection.set_snapshot_dir(snapshot_dir)
-        self.control = ControlSessions(self._emit)
+        self.control = ControlSessions(self._on_control)
         self._grabber = FrameGrabber()
         #: The decode budget (camwall.runtime.decode), ticked by its own thread.
         self.decode = DecodeController(
@@ -260,20 +261,13 @@ class Runtime:
             self.detection.add_camera(
                 camera.name, camera.detect, self.config.detect_fps(camera), camera.masks
             )
-        endpoint = None
+        settings = None
         try:
-            endpoint = camera.onvif_endpoint(self._env)
+            settings = camera.onvif_settings(self._env)
         except ConfigError as exc:
             log.error("%s: no camera control: %s", camera.name, exc, extra={"camera": camera.name})
-        if endpoint is not None:
-            from camwall.control import OnvifSettings
-
-            self.control.open(
-                camera.name,
-                OnvifSettings(
-                    endpoint.host, endpoint.port, endpoint.user or "", endpoint.password or ""
-                ),
-            )
+        if settings is not None:
+            self.control.open(camera.name, settings)
         if camera.record:
             problem = self._check_folder(self.config.recording_dir())
             if problem is not None:
@@ -814,6 +808,15 @@ class Runtime:
                 return
             self._detect_stats_at[message.camera] = now
         self._emit(message)
+
+    def _on_control(self, payload: Payload) -> None:
+        """Control thread: a camera reporting motion (or any event) is decoded first a while."""
+        if isinstance(payload, CameraEvent) and payload.active:
+            with self._lock:
+                entry = self._entries.get(payload.camera)
+                if entry is not None:
+                    entry.active_until = time.monotonic() + ACTIVE_AFTER_EVENT_S
+        self._emit(payload)
 
     def _on_retention(self, directory: Path, result: RetentionResult) -> None:
         if not result.deleted:

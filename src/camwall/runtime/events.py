@@ -14,13 +14,16 @@ the runtime's own ``runtime``, ``camera`` (added/removed/updated), ``control``,
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from camwall.capture.events import CaptureEvent, LogEvent, event_to_dict
+from camwall.control.onvif.events import CameraEvent, EventsStatus
 from camwall.detect.messages import (
     CameraStatus,
     DetectionResult,
@@ -111,6 +114,8 @@ Payload = (
     | CameraChanged
     | ControlChanged
     | DecodeChanged
+    | CameraEvent
+    | EventsStatus
 )
 
 _DETECT_TYPES: dict[type, str] = {
@@ -160,6 +165,12 @@ class RuntimeEvent:
             return {"type": "runtime", **asdict(payload)}
         if isinstance(payload, CameraChanged):
             return {"type": "camera", **asdict(payload)}
+        if isinstance(payload, (CameraEvent, EventsStatus)):
+            # The camera's own events (ONVIF): its topic kept, enums and times as text.
+            data = _plain(asdict(payload))
+            # The camera's own clock, which may be off: "time" stays when camwall heard it.
+            data["camera_time"] = data.pop("time", None)
+            return {**data, "type": payload.type}
         if isinstance(payload, DecodeChanged):
             return {"type": "decode", **asdict(payload)}
         if isinstance(payload, ControlChanged):
@@ -181,3 +192,16 @@ class RuntimeEvent:
         if isinstance(payload, LogEvent):
             data["level"] = logging.getLevelName(payload.level)
         return data
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """Enums by value, datetimes as ISO 8601: JSON-ready."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, enum.Enum):
+            out[key] = value.value
+        elif isinstance(value, datetime):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
