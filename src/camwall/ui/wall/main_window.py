@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 from qtpy import uic
-from qtpy.QtCore import Qt, QTimer
+from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtGui import QCloseEvent
 from qtpy.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
@@ -93,7 +93,9 @@ class CameraWall(QMainWindow):
         self.splitter.setSizes([700, 140])
         self._summary = QLabel(self)
         self.statusbar.addPermanentWidget(self._summary)
-        self.cameras = WallCameras(self.runtime, self._wanted_stream, parent=self)
+        self.cameras = WallCameras(
+            self.runtime, self._wanted_stream, parent=self, shown=lambda: not self.isMinimized()
+        )
         self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
         self.controls = WallControls(self)  # control dock, "Add ONVIF camera…", shortcuts
@@ -398,6 +400,12 @@ class CameraWall(QMainWindow):
             self._on_snapshot_requested(name, "png")
 
     # -- closing ----------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        """Minimised or restored: the decode budget pauses or resumes every camera."""
+        super().changeEvent(event)
+        if event is not None and event.type() == QEvent.Type.WindowStateChange:
+            self.cameras.update_views()
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         """Stop every camera without freezing: the window closes once the workers are gone."""
