@@ -433,7 +433,9 @@ def test_headless_killed_while_recording_loses_at_most_a_second(
         os.kill(pid, signal.SIGKILL)
     assert child.wait(10) == -signal.SIGKILL
     assert not gone(child.seen), "workers outlived their killed owner"
-    assert segments_of(pid) == rings  # nobody was left to unlink them
+    # Nobody was left to unlink the rings (though another camwall run sharing /dev/shm on
+    # this machine may reclaim them before the next start below does).
+    assert segments_of(pid) <= rings
 
     segments = sorted((tmp_path / "rec" / "file").rglob("*.mp4"))
     assert [str(p) for p in segments] == [opened["path"]]
