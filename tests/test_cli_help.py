@@ -11,7 +11,7 @@ import pytest
 from camwall.cli import build_parser, main
 from camwall.commands.common import EXIT_CODES_HELP
 
-COMMANDS = ("check", "run", "bench", "recordings", "export")
+COMMANDS = ("check", "run", "bench", "discover", "recordings", "export")
 
 
 @pytest.mark.parametrize("command", ["", *COMMANDS])

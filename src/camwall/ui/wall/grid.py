@@ -1,0 +1,228 @@
+"""The camera grid: 1, 2×2, 3×3, 4×4 or automatic, pages, and one camera filling the wall."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from qtpy.QtCore import Qt
+from qtpy.QtGui import QColor, QPalette
+from qtpy.QtWidgets import QGridLayout, QLabel, QWidget
+
+from camwall.ui.qt_compat import Signal
+from camwall.ui.wall.tile import CameraTile
+
+GridMode = Literal["auto", 1, 4, 9, 16]
+#: The layouts the wall offers, in menu order.
+GRID_MODES: tuple[GridMode, ...] = ("auto", 1, 4, 9, 16)
+_SPACING = 2
+_EMPTY_HINT = (
+    "No cameras yet.\n\nEnter a camera URL above (rtsp://…, a file, a webcam number or "
+    "synthetic://name) and press Connect."
+)
+
+
+def parse_grid_mode(value: object) -> GridMode:
+    """``"auto"``, 1, 4, 9 or 16 (also "2x2"-style text); ValueError otherwise."""
+    text = str(value).strip().lower().replace("×", "x")
+    table: dict[str, GridMode] = {
+        "auto": "auto",
+        "1": 1,
+        "1x1": 1,
+        "4": 4,
+        "2x2": 4,
+        "9": 9,
+        "3x3": 9,
+        "16": 16,
+        "4x4": 16,
+    }
+    try:
+        return table[text]
+    except KeyError:
+        raise ValueError(
+            f"grid {value!r} is not one of auto, 1, 4 (2x2), 9 (3x3), 16 (4x4)"
+        ) from None
+
+
+def grid_shape(mode: GridMode, cameras: int) -> tuple[int, int]:
+    """(rows, columns) of the grid for ``cameras`` cameras in ``mode``."""
+    if mode == "auto":
+        n = max(1, cameras)
+        cols = math.ceil(math.sqrt(n))
+        return math.ceil(n / cols), cols
+    side = math.isqrt(int(mode))
+    return side, side
+
+
+class CameraGrid(QWidget):
+    """Lays out camera tiles; a double-clicked tile can fill the grid on its own."""
+
+    #: The set of tiles on screen changed (mode, page, focus, cameras added or removed).
+    layout_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """An empty grid in automatic mode."""
+        super().__init__(parent)
+        self.setObjectName("cameraGrid")
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(12, 12, 12))
+        self.setPalette(palette)
+        self.setAutoFillBackground(True)
+        self._tiles: dict[str, CameraTile] = {}
+        self._mode: GridMode = "auto"
+        self._focused: str | None = None
+        self._page = 0
+        self._fillers: list[QLabel] = []
+        self._layout = QGridLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(_SPACING)
+        self._hint = QLabel(_EMPTY_HINT, self)
+        self._hint.setObjectName("emptyHint")
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setWordWrap(True)
+        self._hint.setStyleSheet("color: #aaaaaa; font-size: 14px;")
+        self._relayout()
+
+    # -- tiles ------------------------------------------------------------------------------------
+
+    def tiles(self) -> list[CameraTile]:
+        """Every tile, in wall order."""
+        return list(self._tiles.values())
+
+    def tile(self, name: str) -> CameraTile | None:
+        """The tile of camera ``name``."""
+        return self._tiles.get(name)
+
+    def add_tile(self, tile: CameraTile) -> None:
+        """Append ``tile`` to the wall (its camera name must be new)."""
+        if tile.camera in self._tiles:
+            raise ValueError(f"the wall already has a camera named {tile.camera!r}")
+        tile.setParent(self)
+        self._tiles[tile.camera] = tile
+        tile.activated.connect(self.toggle_focus)
+        self._relayout()
+
+    def take_tile(self, name: str) -> CameraTile | None:
+        """Remove camera ``name``'s tile from the wall and return it (the caller disposes of it)."""
+        tile = self._tiles.pop(name, None)
+        if tile is None:
+            return None
+        tile.activated.disconnect(self.toggle_focus)
+        self._layout.removeWidget(tile)
+        tile.hide()
+        if self._focused == name:
+            self._focused = None
+        self._relayout()
+        return tile
+
+    # -- mode, pages, focus ----------------------------------------------------------------------
+
+    @property
+    def mode(self) -> GridMode:
+        """The grid layout: "auto", 1, 4, 9 or 16 cells."""
+        return self._mode
+
+    def set_mode(self, mode: GridMode | str | int) -> None:
+        """Switch layout; leaves the one-camera view."""
+        self._mode = parse_grid_mode(mode)
+        self._focused = None
+        self._page = 0
+        self._relayout()
+
+    @property
+    def focused(self) -> str | None:
+        """The camera filling the grid, if any."""
+        return self._focused
+
+    def set_focused(self, name: str | None) -> None:
+        """Let camera ``name`` fill the grid (None: back to the grid)."""
+        if name is not None and name not in self._tiles:
+            raise KeyError(f"no camera named {name!r} on the wall")
+        if name != self._focused:
+            self._focused = name
+            self._relayout()
+
+    def toggle_focus(self, name: str) -> None:
+        """Double-click behaviour: fill the grid with ``name``, or go back to the grid."""
+        self.set_focused(None if self._focused == name else name)
+
+    def cells(self) -> int:
+        """Tiles per page."""
+        if self._mode == "auto":
+            return max(1, len(self._tiles))
+        return int(self._mode)
+
+    def page_count(self) -> int:
+        """Pages needed to show every camera in the current mode."""
+        return max(1, math.ceil(len(self._tiles) / self.cells()))
+
+    @property
+    def page(self) -> int:
+        """The page shown (0-based)."""
+        return self._page
+
+    def set_page(self, page: int) -> None:
+        """Show page ``page`` (wraps around)."""
+        page %= self.page_count()
+        if page != self._page or self._focused is not None:
+            self._page = page
+            self._focused = None
+            self._relayout()
+
+    def visible_names(self) -> list[str]:
+        """Cameras on screen now, in order."""
+        if self._focused is not None:
+            return [self._focused]
+        names = list(self._tiles)
+        cells = self.cells()
+        return names[self._page * cells : (self._page + 1) * cells]
+
+    # -- layout -------------------------------------------------------------------------------------
+
+    def _relayout(self) -> None:
+        self._page = min(self._page, self.page_count() - 1)
+        while self._layout.count():
+            self._layout.takeAt(0)
+        for r in range(self._layout.rowCount()):
+            self._layout.setRowStretch(r, 0)
+        for c in range(self._layout.columnCount()):
+            self._layout.setColumnStretch(c, 0)
+        visible = self.visible_names()
+        for name, tile in self._tiles.items():
+            if name not in visible:
+                tile.hide()
+        for filler in self._fillers:
+            filler.hide()
+        if not self._tiles:
+            self._layout.addWidget(self._hint, 0, 0)
+            self._layout.setRowStretch(0, 1)
+            self._layout.setColumnStretch(0, 1)
+            self._hint.show()
+            self.layout_changed.emit()
+            return
+        self._hint.hide()
+        if self._focused is not None:
+            rows, cols = 1, 1
+        else:
+            rows, cols = grid_shape(self._mode, len(self._tiles))
+        for index in range(rows * cols):
+            row, col = divmod(index, cols)
+            if index < len(visible):
+                widget: QWidget = self._tiles[visible[index]]
+            else:
+                widget = self._filler(index - len(visible))
+            self._layout.addWidget(widget, row, col)
+            widget.show()
+        for r in range(rows):
+            self._layout.setRowStretch(r, 1)
+        for c in range(cols):
+            self._layout.setColumnStretch(c, 1)
+        self.layout_changed.emit()
+
+    def _filler(self, index: int) -> QLabel:
+        while len(self._fillers) <= index:
+            filler = QLabel(self)
+            filler.setObjectName("emptyCell")
+            filler.setStyleSheet("background: #161616;")
+            self._fillers.append(filler)
+        return self._fillers[index]

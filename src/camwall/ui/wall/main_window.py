@@ -1,0 +1,500 @@
+"""The camera wall window: URL box, connect/disconnect, the camera grid, the log panel.
+
+Layout comes from ``main_window.ui`` (Qt Designer), loaded at run time with
+``qtpy.uic.loadUi`` (works with PySide6, PyQt5 and PyQt6). The cameras belong to a
+:class:`~camwall.runtime.Runtime` (the same one ``camwall run --headless`` uses); the window
+shows them (:class:`~camwall.ui.wall.wall_cameras.WallCameras`) and sends commands. Every
+button returns at once: commands only queue work, and closing the window closes the runtime
+on a helper thread while the event loop keeps running.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+from qtpy import uic
+from qtpy.QtCore import QEvent, Qt, QTimer
+from qtpy.QtGui import QCloseEvent
+from qtpy.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
+
+from camwall.capture import CameraState
+from camwall.config import Camera, Config
+from camwall.errors import CamwallError
+from camwall.redact import mask_url
+from camwall.runtime import Runtime, RuntimeEvent, Stream
+from camwall.runtime.snapshots import SnapshotKind
+from camwall.sources import source_kind
+from camwall.ui.control.wall_controls import WallControls
+from camwall.ui.qt_compat import Signal, connect_queued
+from camwall.ui.wall.detection_menu import DetectionMenu
+from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
+from camwall.ui.wall.log_panel import LogPanel
+from camwall.ui.wall.tile import CameraTile
+from camwall.ui.wall.wall_cameras import WallCameras
+from camwall.ui.wall.wall_detection import WallDetection
+
+__all__ = ["CameraWall"]
+
+log = logging.getLogger(__name__)
+
+UI_FILE = Path(__file__).with_name("main_window.ui")
+#: Longest the window waits for workers to end when it closes (they are killed before).
+SHUTDOWN_TIMEOUT_S = 5.0
+
+
+class CameraWall(QMainWindow):
+    """The camwall main window; see the module docstring."""
+
+    #: A camera was added to or removed from the wall (its name).
+    camera_added = Signal(str)
+    camera_removed = Signal(str)
+    #: Every worker has ended after the window was closed.
+    shut_down = Signal()
+    _shutdown_finished = Signal()
+
+    def __init__(
+        self,
+        *,
+        mode: Literal["process", "thread"] = "process",
+        snapshot_dir: Path | None = None,
+        runtime: Runtime | None = None,
+        config: Config | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """Create the window over ``runtime`` (None: a runtime of its own for ``config``).
+
+        ``mode``: capture workers as processes or threads (for a runtime of its own). The
+        window closes the runtime when it closes, in either case.
+        """
+        super().__init__(parent)
+        uic.loadUi(str(UI_FILE), self)
+        self.runtime = runtime if runtime is not None else Runtime(config, mode=mode)
+        self.snapshot_dir = snapshot_dir or Path(platformdirs.user_pictures_dir()) / "camwall"
+        self._selected: str | None = None
+        self._stats_visible = False
+        self._shutting_down = False
+        self._shutdown_done = False
+        self._shutdown_thread: threading.Thread | None = None
+
+        self.grid = CameraGrid(self.gridHost)
+        self.gridHost.layout().addWidget(self.grid)
+        self.log_panel = LogPanel(self.logHost)
+        self.logHost.layout().addWidget(self.log_panel)
+        self.log_panel.install(logging.getLogger())
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([700, 140])
+        self._summary = QLabel(self)
+        self.statusbar.addPermanentWidget(self._summary)
+        self.cameras = WallCameras(
+            self.runtime, self._wanted_stream, parent=self, shown=lambda: not self.isMinimized()
+        )
+        self.detection = WallDetection(self.runtime, self)
+        self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
+        self.controls = WallControls(self)  # control dock, "Add ONVIF camera…", shortcuts
+
+        self.cameras.camera_state_changed.connect(self._update_summary)
+        self.cameras.event_received.connect(self._on_runtime_event)
+        connect_queued(self._shutdown_finished, self._finish_shutdown)
+        self.connectButton.clicked.connect(self._on_connect_clicked)
+        self.urlBox.editTextChanged.connect(self._update_connect_button)
+        self.urlBox.lineEdit().returnPressed.connect(self._on_connect_clicked)
+        self.urlBox.lineEdit().setPlaceholderText(
+            "rtsp://user@camera:554/stream  ·  a video file  ·  synthetic://demo"
+        )
+        self.layoutBox.currentIndexChanged.connect(self._on_layout_index)
+        self.statsBox.toggled.connect(self.set_stats_visible)
+        self.grid.layout_changed.connect(self._on_grid_changed)
+        self.actionQuit.triggered.connect(self.close)
+        self.actionBackToGrid.triggered.connect(lambda: self.grid.set_focused(None))
+        self.actionNextPage.triggered.connect(lambda: self.grid.set_page(self.grid.page + 1))
+        self.actionPreviousPage.triggered.connect(lambda: self.grid.set_page(self.grid.page - 1))
+        self.actionShowLog.toggled.connect(self.logHost.setVisible)
+        self.actionFullScreen.toggled.connect(self._set_full_screen)
+        self.actionSnapshotAll.triggered.connect(self._snapshot_all)
+        app = QApplication.instance()
+        if app is not None:
+            # app.quit() without closing the window (Ctrl-C, a test) still stops every worker.
+            app.aboutToQuit.connect(self.shutdown_now)
+        self._update_connect_button()
+        self._update_summary()
+
+    # -- cameras ----------------------------------------------------------------------------------
+
+    def camera_names(self) -> list[str]:
+        """Cameras on the wall, in order."""
+        return self.cameras.names()
+
+    def tile(self, name: str) -> CameraTile:
+        """The tile of camera ``name``."""
+        return self.cameras.tile(name)
+
+    def add_camera(self, camera: Camera, *, start: bool = True) -> CameraTile:
+        """Put ``camera`` on the wall and start it; raises for a bad URL or a taken name."""
+        if self._shutting_down:
+            raise CamwallError("the wall is closing; no cameras can be added")
+        if not camera.name.strip():
+            raise ValueError("a camera needs a non-empty name")
+        if camera.name in self.cameras.names():
+            raise ValueError(f"the wall already has a camera named {camera.name!r}")
+        source_kind(camera.url)  # raises InvalidSourceError with a helpful message
+        if camera.substream_url:
+            source_kind(camera.substream_url)
+        tile = CameraTile(camera.name)
+        tile.set_stats_visible(self._stats_visible)
+        tile.selected.connect(self.select_camera)
+        tile.snapshot_requested.connect(self._on_snapshot_requested)
+        tile.reconnect_requested.connect(self.reconnect_camera)
+        tile.stop_requested.connect(self.stop_camera)
+        tile.start_requested.connect(self.start_camera)
+        tile.remove_requested.connect(self.remove_camera)
+        tile.record_toggled.connect(self.set_recording)
+        try:
+            self.cameras.add(camera, tile, start=False)
+        except BaseException:
+            tile.deleteLater()
+            raise
+        self.detection.attach(tile)
+        self.controls.attach(tile, camera)
+        self.grid.add_tile(tile)
+        self._show_recording(camera.name)
+        log.info("added %s (%s)", camera.name, camera.display_url, extra={"camera": camera.name})
+        self.camera_added.emit(camera.name)
+        if start:
+            self.start_camera(camera.name)
+        self._update_connect_button()
+        return tile
+
+    def add_cameras(self, cameras: Iterable[Camera]) -> None:
+        """Add and start several cameras (e.g. from a config); a bad one is logged and skipped."""
+        for camera in cameras:
+            try:
+                self.add_camera(camera)
+            except (CamwallError, ValueError) as exc:
+                log.error("cannot add %s: %s", camera.name, exc, extra={"camera": camera.name})
+
+    def start_camera(self, name: str) -> None:
+        """Start camera ``name`` (returns at once; its tile shows the progress)."""
+        if not self._shutting_down:
+            self.cameras.start(name)
+            self._update_connect_button()
+
+    def stop_camera(self, name: str) -> None:
+        """Stop camera ``name`` (returns at once; its worker ends in the background)."""
+        if self.cameras.is_running(name):
+            self.cameras.stop(name)
+            log.info("stopped %s", name, extra={"camera": name})
+        self._update_connect_button()
+
+    def reconnect_camera(self, name: str) -> None:
+        """Drop camera ``name``'s connection and connect again now."""
+        log.info("reconnecting %s", name, extra={"camera": name})
+        self.cameras.reconnect(name)
+
+    def remove_camera(self, name: str) -> None:
+        """Stop camera ``name`` and take it off the wall."""
+        self.detection.detach(name)
+        self.controls.detach(name)
+        self.cameras.remove(name)
+        tile = self.grid.take_tile(name)
+        if tile is not None:
+            tile.deleteLater()
+        if self._selected == name:
+            self._selected = None
+        log.info("removed %s", name, extra={"camera": name})
+        self.camera_removed.emit(name)
+        self._update_connect_button()
+        self._update_summary()
+
+    def set_recording(self, name: str, on: bool) -> None:
+        """Record camera ``name`` or stop recording it (the open segment is finished)."""
+        try:
+            self.runtime.set_recording(name, on)
+        except (CamwallError, KeyError) as exc:
+            log.error("recording: %s", exc, extra={"camera": name})
+            self.statusbar.showMessage(str(exc), 10000)
+        self._show_recording(name)
+
+    def _show_recording(self, name: str) -> None:
+        if name not in self.cameras.names():
+            return
+        stats = self.runtime.recording_stats(name)
+        self.cameras.tile(name).set_recording(
+            self.runtime.is_recording(name), stats.active, stats.segments, stats.bytes, stats.error
+        )
+
+    def _on_runtime_event(self, event: RuntimeEvent) -> None:
+        """UI thread: what the tiles do not handle themselves."""
+        self.detection.on_event(event)
+        self.controls.on_event(event)
+        if event.type in ("recording", "camera") and event.camera is not None:
+            self._show_recording(event.camera)
+        elif event.type == "runtime" and event.camera is not None:
+            notice = event.to_dict()
+            if notice.get("kind") == "error":
+                self.cameras.tile(event.camera).set_problem(str(notice.get("message", "")))
+
+    def select_camera(self, name: str | None) -> None:
+        """Highlight camera ``name`` and put its (masked) URL in the URL box."""
+        names = self.cameras.names()
+        self._selected = name if name in names else None
+        for other in names:
+            self.cameras.tile(other).set_highlighted(other == self._selected)
+        if self._selected is not None:
+            self.urlBox.setEditText(self.cameras.camera(self._selected).display_url)
+        self._update_connect_button()
+        self.controls.select(self._selected)
+
+    def _wanted_stream(self, name: str) -> Stream:
+        """Main stream when the camera fills the wall or is zoomed in, else its substream."""
+        alone = self.grid.focused == name or (
+            self.grid.mode == 1 and self.grid.visible_names() == [name]
+        )
+        alone = alone or self.cameras.tile(name).zoom.is_zoomed
+        return "main" if alone else "sub"
+
+    def _on_grid_changed(self) -> None:
+        self.cameras.update_streams()
+        self.cameras.schedule_frame_sizes()
+        self._update_summary()
+
+    # -- toolbar ----------------------------------------------------------------------------------
+
+    def _url_from_box(self) -> str:
+        """The URL in the box; a masked history entry or camera URL maps back to the real one."""
+        text = self.urlBox.currentText().strip()
+        index = self.urlBox.findText(text, Qt.MatchFlag.MatchExactly)
+        if index >= 0:
+            data = self.urlBox.itemData(index)
+            if isinstance(data, str) and data:
+                return data
+        name = self.cameras.find_url(text)
+        return self.cameras.camera(name).url if name is not None else text
+
+    def _camera_for_box(self) -> str | None:
+        url = self._url_from_box()
+        if not url:
+            return None
+        if self._selected is not None and self.cameras.camera(self._selected).url == url:
+            return self._selected
+        return self.cameras.find_url(url)
+
+    def _update_connect_button(self) -> None:
+        name = self._camera_for_box()
+        running = name is not None and self.cameras.is_running(name)
+        self.connectButton.setText("&Disconnect" if running else "&Connect")
+
+    def _on_connect_clicked(self) -> None:
+        """Connect the URL in the box, or disconnect the camera it names. Never waits."""
+        if self._shutting_down or not self.connectButton.isEnabled():
+            return
+        self.connectButton.setEnabled(False)  # only for this instant: nothing below blocks
+        try:
+            name = self._camera_for_box()
+            if name is not None and self.cameras.is_running(name):
+                self.stop_camera(name)
+            elif name is not None:
+                self.start_camera(name)
+            else:
+                self.connect_url(self._url_from_box())
+        except (CamwallError, ValueError) as exc:
+            log.error("cannot connect: %s", exc)
+            self.statusbar.showMessage(str(exc), 10000)
+        finally:
+            QTimer.singleShot(0, lambda: self.connectButton.setEnabled(True))
+            self._update_connect_button()
+
+    def connect_url(self, url: str, name: str | None = None) -> CameraTile:
+        """Add a camera for ``url`` (named after it unless ``name`` is given) and start it."""
+        url = url.strip()
+        source_kind(url)  # a clear error before anything else happens
+        camera = Camera(name=name or self._unique_name(name_for_url(url)), url=url)
+        tile = self.add_camera(camera)
+        self._remember_url(url)
+        self.select_camera(camera.name)
+        return tile
+
+    def _unique_name(self, base: str) -> str:
+        names = set(self.cameras.names())
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base}-{n}", n + 1
+        return name
+
+    def _remember_url(self, url: str) -> None:
+        shown = mask_url(url)
+        index = self.urlBox.findText(shown, Qt.MatchFlag.MatchExactly)
+        if index >= 0:
+            self.urlBox.removeItem(index)
+        self.urlBox.insertItem(0, shown, url)
+        self.urlBox.setCurrentIndex(0)
+
+    def url_history(self) -> list[str]:
+        """Recent URLs as shown in the box (masked), newest first."""
+        return [self.urlBox.itemText(i) for i in range(self.urlBox.count())]
+
+    def _on_layout_index(self, index: int) -> None:
+        self.set_grid_mode(GRID_MODES[max(0, index)])
+
+    def set_grid_mode(self, mode: GridMode | str | int) -> None:
+        """Auto, 1, 4 (2×2), 9 (3×3) or 16 (4×4) cameras per page."""
+        parsed = parse_grid_mode(mode)
+        index = GRID_MODES.index(parsed)
+        if self.layoutBox.currentIndex() != index:
+            self.layoutBox.setCurrentIndex(index)  # re-enters through _on_layout_index
+            return
+        self.grid.set_mode(parsed)
+
+    def set_stats_visible(self, visible: bool) -> None:
+        """Show or hide the stats overlay on every tile."""
+        self._stats_visible = visible
+        if self.statsBox.isChecked() != visible:
+            self.statsBox.setChecked(visible)
+        for name in self.cameras.names():
+            self.cameras.tile(name).set_stats_visible(visible)
+
+    def _set_full_screen(self, on: bool) -> None:
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
+    def _update_summary(self) -> None:
+        names = self.cameras.names()
+        live = sum(1 for n in names if self.cameras.tile(n).state is CameraState.STREAMING)
+        text = f"{len(names)} camera{'s' if len(names) != 1 else ''}, {live} live"
+        if self.grid.page_count() > 1 and self.grid.focused is None:
+            text += f"  ·  page {self.grid.page + 1}/{self.grid.page_count()} (PgUp/PgDn)"
+        self._summary.setText(text)
+
+    # -- snapshots --------------------------------------------------------------------------------
+
+    def save_snapshot(
+        self, name: str, kind: SnapshotKind = "png", directory: Path | None = None
+    ) -> concurrent.futures.Future[Path]:
+        """Save camera ``name``'s current frame at full resolution; the future gives the path.
+
+        Raises CamwallError at once if the camera has no picture. The runtime gets the
+        full-size frame and writes the file on its own thread: never block on the future
+        from the UI thread.
+        """
+        if self._shutting_down:
+            raise CamwallError("the wall is closing")
+        return self.runtime.snapshot(name, directory or self.snapshot_dir, kind)
+
+    def _on_snapshot_requested(self, name: str, kind: str) -> None:
+        try:
+            self.save_snapshot(name, "jpeg" if kind == "jpeg" else "png")
+        except CamwallError as exc:
+            log.error("snapshot: %s", exc, extra={"camera": name})
+
+    def _snapshot_all(self) -> None:
+        for name in self.grid.visible_names():
+            self._on_snapshot_requested(name, "png")
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        """Minimised or restored: the decode budget pauses or resumes every camera."""
+        super().changeEvent(event)
+        if event is not None and event.type() == QEvent.Type.WindowStateChange:
+            self.cameras.update_views()
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:
+        """Stop every camera without freezing: the window closes once the workers are gone."""
+        if event is None:
+            return
+        if self._shutdown_done:
+            event.accept()
+            return
+        event.ignore()
+        self.begin_shutdown()
+
+    @property
+    def is_shut_down(self) -> bool:
+        """True once every worker has ended and the window has released everything."""
+        return self._shutdown_done
+
+    def begin_shutdown(self) -> None:
+        """Start stopping everything in the background; :attr:`shut_down` follows."""
+        if self._shutting_down:
+            return
+        self._shutting_down = True
+        log.info("closing: stopping %d camera(s)", len(self.cameras.names()))
+        self.statusbar.showMessage("Stopping cameras…")
+        central = self.centralWidget()
+        if central is not None:
+            central.setEnabled(False)
+        self.controls.begin_close()
+        self.cameras.begin_close()
+        self.detection.begin_close()
+        self._shutdown_thread = threading.Thread(
+            target=self._shutdown_worker, name="camwall-shutdown", daemon=True
+        )
+        self._shutdown_thread.start()
+
+    def _shutdown_worker(self) -> None:
+        # Off the UI thread: close() waits (bounded) for the workers to end.
+        self._stop_background(SHUTDOWN_TIMEOUT_S)
+        self._shutdown_finished.emit()
+
+    def _stop_background(self, timeout: float) -> None:
+        # Off the UI thread: close() waits (bounded) for every worker to end.
+        if not self.runtime.close(timeout):
+            log.warning("some workers were still running after %.1f s", timeout)
+
+    def _finish_shutdown(self) -> None:
+        if self._shutdown_done:
+            return
+        if self._shutdown_thread is not None:
+            self._shutdown_thread.join(SHUTDOWN_TIMEOUT_S)
+            self._shutdown_thread = None
+        self._release()
+        self.close()
+
+    def shutdown_now(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> None:
+        """Stop everything and wait here (bounded); for application exit without a close."""
+        if self._shutdown_done:
+            return
+        self._shutting_down = True
+        self.controls.begin_close()
+        self.cameras.begin_close()
+        self.detection.begin_close()
+        if self._shutdown_thread is not None:
+            self._shutdown_thread.join(timeout)
+            self._shutdown_thread = None
+        else:
+            self._stop_background(timeout)
+        self._release()
+
+    def _release(self) -> None:
+        self._shutdown_done = True
+        self.log_panel.uninstall()
+        app = QApplication.instance()
+        if app is not None:
+            try:
+                app.aboutToQuit.disconnect(self.shutdown_now)
+            except (RuntimeError, TypeError):
+                pass  # already disconnected (PySide raises RuntimeError, PyQt TypeError)
+        self.shut_down.emit()
+
+
+def name_for_url(url: str) -> str:
+    """A readable camera name from its URL: the synthetic name, the host, or the file name."""
+    text = url.strip()
+    if text.isdigit():
+        return f"webcam{text}"
+    parts = urlsplit(text)
+    # hostname, never netloc: netloc carries the user name and password.
+    if parts.scheme == "synthetic":
+        return parts.hostname or parts.path.strip("/") or "synthetic"
+    if parts.hostname:
+        return parts.hostname
+    return Path(parts.path or text).stem or "camera"
