@@ -163,7 +163,7 @@ def test_stepping_one_frame_crosses_a_segment_boundary_both_ways(recorded: Recor
 
 
 def test_no_recording_before_after_and_in_a_missing_or_corrupt_segment(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Spans without a playable segment are NoRecording events and a state, never an
     exception; playing runs through them and goes on with the next segment."""
@@ -210,6 +210,8 @@ def test_no_recording_before_after_and_in_a_missing_or_corrupt_segment(
             ring.close()
     reasons = [e.reason for e in events.no_recording()]
     assert reasons.count("missing") >= 2 and reasons.count("corrupt") >= 2, reasons
+    # The worker's warnings reach this process's logging (through camwall.childproc).
+    assert any("cannot play" in r.getMessage() for r in caplog.records), caplog.records
 
 
 def test_two_cameras_at_one_instant_show_frames_within_one_frame_interval(

@@ -2,10 +2,10 @@
 
 Commands go to the worker; every command carries an ``id`` that the worker echoes in the
 :class:`PlaybackPosition` it sends once the command took effect, so an owner can wait for
-exactly that answer. Events come back: positions, state changes, spans without recording,
-log records. No pixels travel here: frames go through the playback's FrameRing, whose slot
-``pts`` is the frame's recorded wall-clock time in nanoseconds since the epoch
-(:func:`frame_time`).
+exactly that answer. Events come back: positions, state changes, spans without recording
+(log records travel as :class:`camwall.childproc.LogRecordMessage`). No pixels travel here:
+frames go through the playback's FrameRing, whose slot ``pts`` is the frame's recorded
+wall-clock time in nanoseconds since the epoch (:func:`frame_time`).
 """
 
 from __future__ import annotations
@@ -126,17 +126,7 @@ class NoRecording:
         return {"type": "no_recording", **asdict(self)}
 
 
-@dataclass(frozen=True, slots=True)
-class PlaybackLog:
-    """A log record of the worker, for the owner's logging."""
-
-    camera: str
-    level: int
-    logger: str
-    message: str
-
-
-PlaybackEvent = PlaybackPosition | PlaybackStateChanged | NoRecording | PlaybackLog
+PlaybackEvent = PlaybackPosition | PlaybackStateChanged | NoRecording
 
 
 def frame_time(pts: int | None) -> float | None:

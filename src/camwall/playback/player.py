@@ -8,31 +8,31 @@
         pb.play(4.0)                          # 4× from there
         pb.step(-1)                           # pause, one frame back
 
-It creates the ring (and unlinks it in :meth:`close`), spawns the worker process, reads the
-worker's events on a thread it owns and hands them to ``on_event`` on that thread. Commands
+It creates the ring (and unlinks it in :meth:`close`), starts the worker process with the
+shared child-process helper (:mod:`camwall.childproc`: ``spawn``, a stop pipe, terminate
+then kill past a deadline, log records forwarded), reads the worker's events on a thread it
+owns and hands them to ``on_event`` on that thread. Commands
 never block; :meth:`wait` waits for the position report of one command. The worker
 publishes every frame with its recorded wall-clock time in the slot's ``pts`` (nanoseconds
 since the epoch, :func:`camwall.playback.messages.frame_time`).
 
-Spawning follows the capture supervisor's pattern (``spawn`` context, a stop pipe the worker
-watches, terminate then kill after a deadline); it is kept small here so it can move onto
-the runtime's shared child-process helper.
+A worker that dies is not restarted (a face can start a new Playback); its owner reports
+FAILED and every pending :meth:`wait` returns.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing as mp
 import os
 import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from camwall.capture.spec import DEFAULT_MAX_FRAME
+from camwall.childproc import CTX, ChildProcess, LogRecordMessage, log_forwarded, spawn_child
 from camwall.config.names import safe_name
 from camwall.errors import RecordError
 from camwall.frames import FrameRing
@@ -41,7 +41,6 @@ from camwall.playback.messages import (
     Pause,
     Play,
     PlaybackEvent,
-    PlaybackLog,
     PlaybackPosition,
     PlaybackState,
     PlaybackStateChanged,
@@ -57,7 +56,6 @@ log = logging.getLogger(__name__)
 EventCallback = Callable[[PlaybackEvent], None]
 #: Seconds a worker gets to stop on its own before it is terminated, then killed.
 STOP_DEADLINE_S = 3.0
-_KILL_GRACE_S = 1.0
 
 
 class Playback:
@@ -102,16 +100,15 @@ class Playback:
         self._done: dict[int, PlaybackPosition] = {}
         self._state = PlaybackState.STARTING
         self._ring: FrameRing | None = None
-        self._process: BaseProcess | None = None
+        self._child: ChildProcess | None = None
         self._control: Connection | None = None
-        self._stop: Connection | None = None
         self._reader: threading.Thread | None = None
 
     # -- lifetime ------------------------------------------------------------------------------
 
     def start(self) -> Playback:
         """Create the ring and spawn the worker (the index must exist: RecordingIndex.open)."""
-        if self._process is not None:
+        if self._child is not None:
             raise RuntimeError("this Playback is already started")
         if not (self.root / INDEX_NAME).is_file():
             raise RecordError(
@@ -121,26 +118,22 @@ class Playback:
         self._ring = FrameRing.create(
             FrameRing.capacity_for(*self._frame_size()), slots=self._slots, prefix=self._prefix
         )
-        events_r, events_w = mp.Pipe(duplex=False)
-        control_r, control_w = mp.Pipe(duplex=False)
-        stop_r, stop_w = mp.Pipe(duplex=False)
-        process = mp.get_context("spawn").Process(
-            target=process_main,
-            args=(self._spec, self._ring.name, events_w, control_r, stop_r, self._notify),
-            name=f"camwall-playback-{self.camera}",
-            daemon=True,
-        )
+        events_r, events_w = CTX.Pipe(duplex=False)
+        control_r, control_w = CTX.Pipe(duplex=False)
         try:
-            process.start()
-        except (OSError, RuntimeError) as exc:
-            for conn in (events_r, events_w, control_r, control_w, stop_r, stop_w):
-                conn.close()
+            child = spawn_child(
+                process_main,
+                (self._spec, self._ring.name, events_w, control_r, self._notify),
+                name=f"camwall-playback-{self.camera}",
+                label=f"{self.camera}: playback worker",
+                child_ends=(events_w, control_r),
+            )
+        except (OSError, RuntimeError, TypeError, ValueError) as exc:
+            events_r.close()
+            control_w.close()
             self._release_ring()
             raise RecordError(f"cannot start a playback process for {self.camera}: {exc}") from exc
-        # The child has its own copies; closing ours lets EOF reach each side when one exits.
-        for conn in (events_w, control_r, stop_r):
-            conn.close()
-        self._process, self._control, self._stop = process, control_w, stop_w
+        self._child, self._control = child, control_w
         self._reader = threading.Thread(
             target=self._read_events, args=(events_r,), name=f"camwall-playback-{self.camera}"
         )
@@ -148,21 +141,16 @@ class Playback:
         return self
 
     def close(self, timeout: float = STOP_DEADLINE_S) -> None:
-        """Stop the worker (terminate/kill after ``timeout``), unlink the ring. Idempotent."""
-        process, self._process = self._process, None
-        if self._stop is not None:
-            self._stop.close()  # EOF on the worker's side: stop
-            self._stop = None
-        if process is not None:
-            process.join(timeout)
-            if process.is_alive():
-                log.warning("%s: playback worker did not stop; terminating it", self.camera)
-                process.terminate()
-                process.join(_KILL_GRACE_S)
-                if process.is_alive():
-                    process.kill()
-                    process.join(_KILL_GRACE_S)
-            process.close()
+        """Stop the worker (terminate, then kill, past ``timeout``), unlink the ring.
+        Idempotent; blocks until the worker has exited."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop(timeout)  # EOF on the worker's stop pipe
+            while child.is_alive():
+                child.join(0.05)
+                child.enforce_stop()
+            how = child.close()
+            log.debug("%s: playback worker %s", self.camera, how)
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -224,7 +212,7 @@ class Playback:
     @property
     def pid(self) -> int | None:
         """The worker's process id while it runs."""
-        return None if self._process is None else self._process.pid
+        return None if self._child is None else self._child.pid
 
     @property
     def position(self) -> PlaybackPosition | None:
@@ -280,11 +268,10 @@ class Playback:
                 )
             )
 
-    def _dispatch(self, event: PlaybackEvent) -> None:
-        if isinstance(event, PlaybackLog):
-            logging.getLogger(event.logger).log(
-                event.level, "%s", event.message, extra={"camera": event.camera}
-            )
+    def _dispatch(self, event: PlaybackEvent | LogRecordMessage) -> None:
+        if isinstance(event, LogRecordMessage):
+            log_forwarded(event, camera=self.camera)
+            return
         with self._cond:
             if isinstance(event, PlaybackPosition):
                 self._position = event
@@ -293,7 +280,7 @@ class Playback:
             elif isinstance(event, PlaybackStateChanged):
                 self._state = event.state
             self._cond.notify_all()
-        if self._on_event is not None and not isinstance(event, PlaybackLog):
+        if self._on_event is not None:
             try:
                 self._on_event(event)
             except Exception:  # the callback is the caller's code; it must not end playback

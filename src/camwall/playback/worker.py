@@ -1,9 +1,9 @@
 """The playback worker: decodes one camera's recordings into its FrameRing, as commanded.
 
-It runs in a child process (``spawn``; :func:`process_main`) or a thread (:func:`run_in_thread`)
+It runs in a child process started by :func:`camwall.childproc.spawn_child` (:func:`process_main`)
 and talks to its owner, :class:`~camwall.playback.Playback`, through pipes: commands in
-(:mod:`camwall.playback.messages`), events out, and a stop pipe whose closing (or the owner's
-death) ends it.
+(:mod:`camwall.playback.messages`), events and log records out, and the helper's stop pipe,
+whose closing (or the owner's death) ends it.
 
 Playing is driven by a clock, not by a frame count: timeline instant ``at`` is due at
 monotonic time ``anchor``, and frame recorded at ``t`` is shown at
@@ -20,7 +20,6 @@ import collections
 import logging
 import multiprocessing.connection as mpc
 import os
-import signal
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from camwall.capture.spec import fit_size
+from camwall.childproc import Child, Outbox, OwnerGone
 from camwall.errors import RecordError, RingError
 from camwall.frames import FrameRing, PixelFormat
 from camwall.playback.messages import (
@@ -35,7 +35,6 @@ from camwall.playback.messages import (
     Pause,
     Play,
     PlaybackEvent,
-    PlaybackLog,
     PlaybackPosition,
     PlaybackState,
     PlaybackStateChanged,
@@ -97,12 +96,13 @@ class PlaybackWorker:
         self,
         spec: PlaybackSpec,
         ring_name: str,
-        events: Connection,
+        events: Outbox,
         control: Connection,
         stop: Connection,
         notify: Connection | None = None,
     ) -> None:
-        """Prepare; :meth:`run` opens the ring and the index."""
+        """Prepare; :meth:`run` opens the ring and the index. ``stop`` becomes readable when
+        the owner asks the worker to stop (or dies)."""
         self.spec = spec
         self._ring_name = ring_name
         self._events = events
@@ -530,25 +530,8 @@ class PlaybackWorker:
     def _emit(self, event: PlaybackEvent) -> None:
         try:
             self._events.send(event)
-        except (OSError, ValueError):
+        except (OwnerGone, ValueError):
             self._terminated = True  # the owner is gone: stop
-
-
-class _LogHandler(logging.Handler):
-    """Sends the worker's log records to the owner."""
-
-    def __init__(self, camera: str, events: Connection) -> None:
-        super().__init__()
-        self._camera = camera
-        self._events = events
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self._events.send(
-                PlaybackLog(self._camera, record.levelno, record.name, record.getMessage())
-            )
-        except (OSError, ValueError):
-            pass  # the owner is gone: nobody is left to tell
 
 
 def process_main(
@@ -556,31 +539,14 @@ def process_main(
     ring_name: str,
     events: Connection,
     control: Connection,
-    stop: Connection,
     notify: Connection | None = None,
+    *,
+    stop: Connection,
 ) -> None:
-    """Entry point of a playback worker process (spawned by :class:`Playback`)."""
-    import cv2
-
-    # The owner decides when the worker stops; Ctrl-C reaches the whole process group.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    cv2.setNumThreads(1)  # one process per camera is the parallelism (see capture/worker.py)
-    worker = PlaybackWorker(spec, ring_name, events, control, stop, notify)
-    signal.signal(signal.SIGTERM, lambda signum, frame: worker.terminate())
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.addHandler(_LogHandler(spec.camera, events))
-    root.setLevel(spec.log_level)
-    code = 0
-    try:
-        worker.run()
-    except BaseException:  # the process boundary: report anything, then exit non-zero
-        log.exception("%s: playback worker crashed", spec.camera)
-        code = 1
-    finally:
-        for conn in (events, control, stop):
-            conn.close()
-    logging.shutdown()
-    # Skip interpreter teardown: nothing is left to flush, and FFmpeg threads can hang it.
-    os._exit(code)
+    """Entry point of a playback worker process (started by :class:`Playback` through
+    :func:`camwall.childproc.spawn_child`: signals, logging to the owner, exit)."""
+    child = Child.bootstrap(
+        events, stop, label=f"{spec.camera}: playback worker", log_level=spec.log_level
+    )
+    worker = PlaybackWorker(spec, ring_name, child.outbox, control, child.stop_pipe, notify)
+    child.run(worker.run, on_stop=worker.terminate)
