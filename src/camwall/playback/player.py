@@ -232,7 +232,9 @@ class Playback:
         """The largest frame this camera recorded (a 4K ring if the index cannot say)."""
         try:
             with RecordingIndex.open_readonly(self.root) as index:
-                sizes = [(s.width, s.height) for s in index.segments(self.camera)]
+                sizes = [
+                    (s.width, s.height) for s in index.segments(self.camera) if s.width * s.height
+                ]
         except RecordError:
             return DEFAULT_MAX_FRAME
         return max(sizes, key=lambda wh: wh[0] * wh[1], default=DEFAULT_MAX_FRAME)

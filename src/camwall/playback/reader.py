@@ -19,6 +19,7 @@ from typing import Any
 import av
 from av.video.frame import VideoFrame
 
+from camwall.record.probe import OPEN_OPTIONS
 from camwall.record.records import SegmentRecord
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class SegmentReader:
         """
         self.segment = segment
         try:
-            self._container: Any = av.open(str(segment.path))
+            self._container: Any = av.open(str(segment.path), options=OPEN_OPTIONS)
         except FileNotFoundError as exc:
             raise SegmentUnreadable("missing", f"{segment.path} is gone: {exc}") from None
         except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:

@@ -27,6 +27,7 @@ import av
 
 from camwall.errors import RecordError
 from camwall.record.index import RecordingIndex
+from camwall.record.probe import OPEN_OPTIONS
 from camwall.record.records import SegmentRecord, iso
 from camwall.record.storage import FILE_MODE
 
@@ -223,7 +224,7 @@ def _demux(segments: list[SegmentRecord], notes: list[str]) -> Iterator[_Timed]:
     params: tuple[Any, ...] | None = None
     for seg in segments:
         try:
-            container = av.open(str(seg.path))
+            container = av.open(str(seg.path), options=OPEN_OPTIONS)
         except (av.FFmpegError, OSError) as exc:
             log.warning("export: skipping %s: %s", seg.path, exc)
             continue

