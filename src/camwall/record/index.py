@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = ".camwall-index.sqlite3"
 SCHEMA_VERSION = 1
+#: Probed segments written per transaction while refreshing.
+REFRESH_BATCH = 200
 #: Camera states a timeline marks (the others are steps of reconnecting).
 MARKED_STATES = frozenset({"streaming", "lost", "failed", "stopped"})
 #: Recorded spans closer than this are drawn as one (a segment boundary is not a gap).
@@ -202,8 +204,13 @@ class RecordingIndex:
         ]
         gone = [rel for rel in known if rel not in on_disk]
         added = changed = unreadable = 0
-        rows = []
-        for rel, (path, camera, size, mtime_ns) in sorted(todo):
+        rows: list[tuple[Any, ...]] = []
+        with self._lock, self._conn:
+            self._conn.executemany("DELETE FROM segments WHERE path = ?", [(r,) for r in gone])
+        # Newest first, committed in batches: after a rebuild of a large folder the latest
+        # recordings are reviewable long before the oldest are probed.
+        todo.sort(key=lambda item: (item[1][0].parent.name, item[1][0].name[-20:]), reverse=True)
+        for rel, (path, camera, size, mtime_ns) in todo:
             row = self._probe_row(rel, path, camera, size, mtime_ns)
             unreadable += not row[6]
             rows.append(row)
@@ -211,9 +218,9 @@ class RecordingIndex:
                 changed += 1
             else:
                 added += 1
-        with self._lock, self._conn:
-            self._conn.executemany(_UPSERT, rows)
-            self._conn.executemany("DELETE FROM segments WHERE path = ?", [(r,) for r in gone])
+            if len(rows) >= REFRESH_BATCH:
+                self._upsert(rows)
+        self._upsert(rows)
         if todo or gone:
             log.info(
                 "recordings index of %s: %d added, %d changed, %d removed (%d unreadable)",
@@ -224,6 +231,13 @@ class RecordingIndex:
                 unreadable,
             )
         return RefreshResult(added, changed, len(gone), unreadable)
+
+    def _upsert(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write probed rows and empty the list."""
+        if rows:
+            with self._lock, self._conn:
+                self._conn.executemany(_UPSERT, rows)
+            rows.clear()
 
     def segment_closed(self, event: SegmentClosed | Path) -> SegmentRecord | None:
         """Index a segment the recorder has just finished (the runtime calls this for every
