@@ -41,6 +41,7 @@ from camwall.playback import Playback
 from camwall.record import SegmentRecorder
 from camwall.record.export import export_clip
 from camwall.record.index import RecordingIndex
+from camwall.record.probe import OPEN_OPTIONS
 
 OUT = Path(__file__).resolve().parent / "out"
 W, H, FPS = 2560, 1440, 25
@@ -143,7 +144,7 @@ def bench_seek(root: Path, camera: str, seeks: int, threads: int) -> dict[str, f
             started = time.perf_counter()
             container = open_files.pop(seg.path, None)
             if container is None:
-                container = av.open(str(seg.path))
+                container = av.open(str(seg.path), options=OPEN_OPTIONS)  # as the worker
                 cc = container.streams.video[0].codec_context
                 if threads > 1:
                     cc.thread_type, cc.thread_count = "FRAME", threads
