@@ -79,8 +79,8 @@ class PlaybackSpec:
     position_interval_s: float = 0.25
     keyframes_only_speed: float = KEYFRAMES_ONLY_SPEED
     #: Decoder threads. 2 (frame threads) by default: a seek decodes up to a whole GOP as fast
-    #: as it can, and two threads bring a 2 s GOP's worst case under 300 ms at 1440p
-    #: (docs/benchmarks.md); 1 costs the least CPU per frame, as capture does.
+    #: as it can, ≈ 15 % sooner with two threads when a core is free (docs/benchmarks.md);
+    #: 1 costs the least CPU per frame, as capture does.
     decoder_threads: int = 2
     log_level: int = logging.INFO
 
