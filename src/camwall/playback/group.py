@@ -68,7 +68,10 @@ class PlaybackGroup:
         return self
 
     def close(self) -> None:
-        """Stop every worker and unlink every ring."""
+        """Stop every worker (all asked at once) and unlink every ring; blocks until they
+        have exited."""
+        for player in self.players.values():
+            player.stop()
         for player in self.players.values():
             player.close()
 

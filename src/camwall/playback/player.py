@@ -140,9 +140,16 @@ class Playback:
         self._reader.start()
         return self
 
+    def stop(self, timeout: float = STOP_DEADLINE_S) -> None:
+        """Ask the worker to stop; never blocks (then :meth:`close`). Stopping many
+        playbacks: call stop() on all first, so they wind down together."""
+        if self._child is not None:
+            self._child.stop(timeout)
+
     def close(self, timeout: float = STOP_DEADLINE_S) -> None:
         """Stop the worker (terminate, then kill, past ``timeout``), unlink the ring.
-        Idempotent; blocks until the worker has exited."""
+        Idempotent; blocks until the worker has exited (typically well under 0.1 s; at most
+        ``timeout`` plus a second): call it off the UI thread."""
         child, self._child = self._child, None
         if child is not None:
             child.stop(timeout)  # EOF on the worker's stop pipe
