@@ -278,3 +278,61 @@ def test_a_killed_worker_is_reported_and_waits_end(recorded: Recording) -> None:
         assert time.monotonic() - started < 1
     failed = [e for e in events.items if getattr(e, "state", None) is PlaybackState.FAILED]
     assert failed and "exited unexpectedly" in getattr(failed[-1], "reason", "")
+
+
+def test_the_live_edge_a_segment_still_being_written(tmp_path: Path) -> None:
+    """observe(SegmentOpened) + refresh_open(): the open segment is reviewable up to its last
+    complete fragment, and further as it grows."""
+    import av
+
+    from camwall.record import SegmentOpened, SegmentRecorder
+    from support.numbered import encode_numbered
+
+    root = tmp_path / "rec"
+    clip = encode_numbered(tmp_path / "live.mp4", frames=150)
+    index = RecordingIndex.open(root)
+    opened: list[object] = []
+    try:
+        with av.open(str(clip)) as container:
+            stream = container.streams.video[0]
+            now = [T0]
+            recorder = SegmentRecorder(
+                "live", root, 60, stream, on_event=opened.append, clock=lambda: now[0]
+            )
+            packets = (p for p in container.demux(stream) if p.size)
+
+            def feed(count: int) -> None:
+                for _ in range(count):
+                    packet = next(packets)
+                    now[0] = T0 + float(packet.pts * stream.time_base)
+                    recorder.write(packet)
+
+            feed(76)  # frames 0-75: the fragments of frames 0-74 are complete on disk
+            for event in opened:
+                index.observe(event)
+            assert any(isinstance(e, SegmentOpened) for e in opened)
+            assert index.refresh_open() == 1
+            (seg,) = index.segments("live")
+            assert seg.end == pytest.approx(T0 + 3.0, abs=1e-3)
+            with Playback(root, "live") as pb:
+                ring = FrameRing.attach(pb.ring_name)
+                try:
+                    pb.wait(pb.seek(T0 + 1.5))
+                    assert shown(ring)[0] == 37
+                    feed(50)  # frames 76-125
+                    index.refresh_open()
+                    (seg,) = index.segments("live")
+                    assert seg.end == pytest.approx(T0 + 5.0, abs=1e-3)
+                    pos = pb.wait(pb.seek(T0 + 4.5))
+                    assert pos is not None and pos.state is PlaybackState.PAUSED
+                    assert shown(ring)[0] == 112  # read from the grown file
+                finally:
+                    ring.close()
+            recorder.close()
+        for event in opened:
+            index.observe(event)  # SegmentClosed: indexed in full, no longer "open"
+        assert index.refresh_open() == 0
+        (seg,) = index.segments("live")
+        assert seg.end == pytest.approx(T0 + 126 / FPS, abs=1e-3)
+    finally:
+        index.close()

@@ -114,6 +114,7 @@ class RecordingIndex:
         #: Where a corrupt index was moved, if it was.
         self.moved_aside: Path | None = None
         self._last_state: dict[str, str] = {}
+        self._open_segments: set[Path] = set()  # being written (SegmentOpened seen)
 
     # -- opening -------------------------------------------------------------------------
 
@@ -241,7 +242,8 @@ class RecordingIndex:
 
     def segment_closed(self, event: SegmentClosed | Path) -> SegmentRecord | None:
         """Index a segment the recorder has just finished (the runtime calls this for every
-        ``SegmentClosed``; a path works too). Returns its record, None if unreadable."""
+        ``SegmentClosed``; a path works too, also of a segment still being written: it is
+        indexed as far as it is written). Returns its record, None if unreadable."""
         path = Path(event if isinstance(event, Path) else event.path)
         parsed = parse_segment_name(path.name)
         try:
@@ -254,6 +256,22 @@ class RecordingIndex:
         with self._lock, self._conn:
             self._conn.execute(_UPSERT, row)
         return self._record(row) if row[6] else None
+
+    def refresh_open(self) -> int:
+        """Re-index the segments being written right now (seen through :meth:`observe` as
+        ``SegmentOpened``, not yet closed) up to their last complete fragment: the live edge
+        of review. A runtime calls this every few seconds; returns how many it re-read."""
+        with self._lock:
+            paths = sorted(self._open_segments)
+        count = 0
+        for path in paths:
+            if not path.exists():
+                with self._lock:
+                    self._open_segments.discard(path)
+                continue
+            self.segment_closed(path)  # the file as it is now
+            count += 1
+        return count
 
     def remove(self, paths: Iterable[Path]) -> None:
         """Forget deleted segment files (retention's ``on_deleted`` hook)."""
@@ -314,12 +332,17 @@ class RecordingIndex:
         raised, so a runtime can call this for every event."""
         from camwall.capture.events import RecordingEvent, StateEvent
         from camwall.detect.messages import TrackEvent
-        from camwall.record.events import SegmentClosed
+        from camwall.record.events import SegmentClosed, SegmentOpened
 
         if isinstance(payload, RecordingEvent):
             payload = payload.record
         try:
-            if isinstance(payload, SegmentClosed):
+            if isinstance(payload, SegmentOpened):
+                with self._lock:
+                    self._open_segments.add(Path(payload.path))
+            elif isinstance(payload, SegmentClosed):
+                with self._lock:
+                    self._open_segments.discard(Path(payload.path))
                 self.segment_closed(payload)
             elif isinstance(payload, TrackEvent):
                 self.track_event(payload)
