@@ -45,6 +45,7 @@ def test_recordings_list_json(
         ("2026-11-26T02:14:00.000Z", "2026-11-26T02:14:08.000Z")
     ]
     assert len(door["segments"]) == 4 and door["bytes"] > 0
+    assert door["events"] == []
 
 
 def test_recordings_list_one_camera_in_a_range(
@@ -105,3 +106,20 @@ def test_export_of_a_camera_without_recordings_fails_with_exit_1(
     args = ["export", "garage", "--from", START, "--to", END, "-o", str(tmp_path / "g.mp4")]
     assert main([*args, "--config", str(config)]) == 1
     assert "garage: nothing was recorded" in capsys.readouterr().err
+
+
+def test_recordings_list_events(
+    setup: tuple[Path, list[Recording]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from camwall.record.index import RecordedEvent, RecordingIndex
+
+    config, recs = setup
+    with RecordingIndex.open(recs[1].root) as index:
+        index.add_event(RecordedEvent("yard", "detection", "person", T0 + 2, T0 + 3, 0.91, "a.jpg"))
+    args = ["recordings", "list", "yard", "--events", "--config", str(config)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "1 event(s)" in out
+    assert (
+        "2026-11-26T02:14:02.000Z – 2026-11-26T02:14:03.000Z  detection: person 0.91  a.jpg" in out
+    )

@@ -21,7 +21,8 @@ from camwall.commands.timespec import BadTime, time_range
 
 DESCRIPTION = """\
 List the recordings of the config's recording folder (or --dir): per camera, the recorded
-spans with their gaps, or every segment with --segments. Times (--from, --to) are ISO 8601
+spans with their gaps, or every segment with --segments; --events adds what happened
+(tracked detections, camera states). Times (--from, --to) are ISO 8601
 with a zone or Z (2026-11-26T02:14:00Z), or local time without one (2026-11-26T03:14).
 The folder's index is brought up to date first (rebuilt if missing or corrupt)."""
 
@@ -45,6 +46,9 @@ def add_parser(sub: Any) -> None:
     lister.add_argument("camera", nargs="?", help="only this camera (name or folder name)")
     add_range_options(lister)
     lister.add_argument("--segments", action="store_true", help="every segment, not spans")
+    lister.add_argument(
+        "--events", action="store_true", help="also list the events (detections, camera states)"
+    )
     lister.add_argument("--json", action="store_true", help="print one JSON document (scripts)")
     lister.set_defaults(func=run_list)
 
@@ -91,13 +95,14 @@ def run_list(args: argparse.Namespace) -> int:
         for camera in cameras:
             segments = index.segments(camera, start, end)
             spans = index.spans(camera, start, end)
+            events = index.events(camera, start, end)
             report["cameras"][camera] = {
                 "spans": [
                     {"start": iso(a), "end": iso(b), "seconds": round(b - a, 3)} for a, b in spans
                 ],
                 "segments": [s.to_dict() for s in segments] if args.segments or args.json else None,
                 "bytes": sum(s.size for s in segments),
-                "events": len(index.events(camera, start, end)),
+                "events": [e.to_dict() for e in events],
             }
     if args.json:
         out(json.dumps(report, indent=2))
@@ -106,7 +111,7 @@ def run_list(args: argparse.Namespace) -> int:
         spans = info["spans"]
         out(
             f"{camera}: {len(spans)} span(s), {info['bytes'] / 1e6:.1f} MB, "
-            f"{info['events']} event(s)"
+            f"{len(info['events'])} event(s)"
         )
         if not spans:
             out("  nothing recorded in that time")
@@ -119,4 +124,13 @@ def run_list(args: argparse.Namespace) -> int:
         else:
             for span in spans:
                 out(f"  {span['start']} – {span['end']}  ({span['seconds']:.0f} s)")
+        if args.events:
+            for event in info["events"]:
+                score = "" if event["score"] is None else f" {event['score']:.2f}"
+                snapshot = f"  {event['snapshot']}" if event["snapshot"] else ""
+                until = f" – {event['end_iso']}" if event["end_iso"] else " (ongoing)"
+                out(
+                    f"  {event['start_iso']}{until}  {event['kind']}: {event['label']}{score}"
+                    f"{snapshot}"
+                )
     return EXIT_OK
