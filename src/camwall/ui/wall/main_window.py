@@ -94,7 +94,11 @@ class CameraWall(QMainWindow):
         self._summary = QLabel(self)
         self.statusbar.addPermanentWidget(self._summary)
         self.cameras = WallCameras(
-            self.runtime, self._wanted_stream, parent=self, shown=lambda: not self.isMinimized()
+            self.runtime,
+            self._wanted_stream,
+            parent=self,
+            shown=lambda: not self.isMinimized(),
+            focused=self._is_focused,
         )
         self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
@@ -251,6 +255,11 @@ class CameraWall(QMainWindow):
             self.urlBox.setEditText(self.cameras.camera(self._selected).display_url)
         self._update_connect_button()
         self.controls.select(self._selected)
+
+    def _is_focused(self, name: str) -> bool:
+        """The camera filling the wall, zoomed into, or alone on it: decoded in full."""
+        alone = self.grid.focused == name or self.grid.visible_names() == [name]
+        return alone or self.cameras.tile(name).zoom.is_zoomed
 
     def _wanted_stream(self, name: str) -> Stream:
         """Main stream when the camera fills the wall or is zoomed in, else its substream."""
