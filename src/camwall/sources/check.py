@@ -76,9 +76,25 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def check_source(url: str, *, seconds: float = 3.0, transport: Transport = "tcp") -> CheckReport:
-    """Open ``url``, decode for ``seconds`` after the first frame, and report."""
-    settings = SourceSettings(url, transport=transport)
+def check_source(
+    url: str,
+    *,
+    seconds: float = 3.0,
+    transport: Transport = "tcp",
+    first_frame_timeout_s: float | None = None,
+    read_timeout_s: float | None = None,
+) -> CheckReport:
+    """Open ``url``, decode for ``seconds`` after the first frame, and report.
+
+    The timeouts are a camera's own (None: adaptive, see camwall.sources.liveness), so a
+    long-GOP or slow camera checks out the way the wall will capture it.
+    """
+    settings = SourceSettings(
+        url,
+        transport=transport,
+        first_frame_timeout_s=first_frame_timeout_s,
+        read_timeout_s=read_timeout_s,
+    )
     masked = settings.display_url
     t0 = time.monotonic()
     try:

@@ -30,8 +30,9 @@ from camwall.sources.base import Pixels
 #: AVColorSpace values whose YUV→RGB matrix is BT.601, the one OpenCV's conversions use:
 #: BT470BG (5), SMPTE170M (6), and unspecified (2), which swscale takes as BT.601 too.
 BT601_COLORSPACES = frozenset({2, 5, 6})
-#: swscale threads: one. A process per camera is the wall's parallelism; a pool per
-#: conversion costs more CPU per frame (measured: bench/convert.py, "## Conversion").
+#: swscale threads: one, like the decoder and OpenCV in a capture worker. A process per
+#: camera is the wall's parallelism; a pool in every worker only adds threads competing for
+#: the same cores (bench/convert.py measured no CPU saved by swscale's pool).
 SWS_THREADS = 1
 
 #: Pixel formats converted with one OpenCV call (after at most a plane copy).
