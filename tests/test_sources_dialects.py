@@ -226,3 +226,12 @@ def test_liveness_packets_without_pictures_are_not_a_stall() -> None:
     live.frame(8.1)
     assert live.lost(8.2) is None
     assert live.lost(8.1 + 3.01) == "stall"  # no packets at all: the stall limit
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), float("inf")])
+def test_timeouts_must_be_positive(value: float) -> None:
+    """A nonsensical timeout is refused when the settings are made, naming the field."""
+    with pytest.raises(ValueError, match="first_frame_timeout_s must be a positive"):
+        SourceSettings("rtsp://cam/x", first_frame_timeout_s=value)
+    with pytest.raises(ValueError, match="read_timeout_s must be a positive"):
+        SourceSettings("rtsp://cam/x", read_timeout_s=value)

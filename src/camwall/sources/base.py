@@ -65,6 +65,17 @@ class SourceSettings:
     #: Files: start again at the end instead of reporting the end as a lost stream.
     loop: bool = False
 
+    def __post_init__(self) -> None:
+        for name in (
+            "open_timeout_s",
+            "read_timeout_s",
+            "stall_timeout_s",
+            "first_frame_timeout_s",
+        ):
+            value = getattr(self, name)
+            if value is not None and not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+
     @property
     def display_url(self) -> str:
         """The URL with credentials masked, for logs, events and errors."""
