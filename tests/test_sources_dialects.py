@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from camwall.capture import CameraState, CaptureSupervisor, StateEvent
+from camwall.capture import CameraSpec, CameraState, CaptureSupervisor, StateEvent
 from camwall.errors import StreamLostError
 from camwall.frames import FrameRing
 from camwall.sources import SourceSettings, open_source
@@ -112,6 +112,43 @@ def test_first_frame_timeout_is_settable(long_gop: RtspServer, opened: list[Sour
     assert "first_frame_timeout_s" in str(err.value)
 
 
+@pytest.mark.rtsp
+@pytest.mark.timeout(120)
+def test_capture_joins_a_long_gop_without_reconnecting(long_gop: RtspServer) -> None:
+    """Through the capture worker: the first frame lands in the ring, never LOST on the way."""
+    events = EventLog()
+    sup = CaptureSupervisor(events, mode="process", stop_deadline_s=3.0)
+    try:
+        with mid_gop(long_gop):
+            t0 = time.monotonic()
+            sup.start(
+                CameraSpec(
+                    name="gop",
+                    source=SourceSettings(long_gop.url("longgop")),
+                    initial_frame=(320, 180),
+                )
+            )
+            wait_for_frames(events, "gop", 1)
+            waited = time.monotonic() - t0
+        states = [e.state for e in events.events if isinstance(e, StateEvent)]
+        assert CameraState.LOST not in states, states
+        assert waited > 3.0, f"joined too close to a keyframe ({waited:.1f} s): case not met"
+    finally:
+        assert sup.close(timeout=15.0)
+
+
+def wait_for_frames(events: EventLog, camera: str, n: int, timeout: float = 30.0) -> None:
+    """Wait until ``camera``'s ring has published ``n`` frames."""
+    ring = FrameRing.attach(events.ring(camera).ring_name)
+    try:
+        deadline = time.monotonic() + timeout
+        while ring.latest_seq < n:
+            assert time.monotonic() < deadline, f"{ring.latest_seq} frames in {timeout} s"
+            time.sleep(0.05)
+    finally:
+        ring.close()
+
+
 # -- slow cameras -----------------------------------------------------------------------------
 
 
@@ -159,8 +196,6 @@ def test_capture_keeps_a_quarter_fps_camera_without_reconnecting(
     slow_mjpeg: MjpegServer,
 ) -> None:
     """Through the capture worker: 4 frames in the ring over 3 intervals, never LOST."""
-    from camwall.capture import CameraSpec
-
     events = EventLog()
     sup = CaptureSupervisor(events, mode="process", stop_deadline_s=3.0)
     try:
@@ -169,16 +204,7 @@ def test_capture_keeps_a_quarter_fps_camera_without_reconnecting(
                 name="slow", source=SourceSettings(slow_mjpeg.stream_url), initial_frame=(640, 360)
             )
         )
-        ring_name = events.ring("slow").ring_name
-        events.wait_state("slow", CameraState.STREAMING, 30)
-        ring = FrameRing.attach(ring_name)
-        try:
-            deadline = time.monotonic() + 30
-            while ring.latest_seq < 4:
-                assert time.monotonic() < deadline, f"{ring.latest_seq} frames in 30 s"
-                time.sleep(0.1)
-        finally:
-            ring.close()
+        wait_for_frames(events, "slow", 4)
         states = [e.state for e in events.events if isinstance(e, StateEvent)]
         assert CameraState.LOST not in states, states
         assert slow_mjpeg.streams_served == 1  # one connection: no reconnect
