@@ -261,3 +261,17 @@ def test_timeouts_must_be_positive(value: float) -> None:
         SourceSettings("rtsp://cam/x", first_frame_timeout_s=value)
     with pytest.raises(ValueError, match="read_timeout_s must be a positive"):
         SourceSettings("rtsp://cam/x", read_timeout_s=value)
+
+
+def test_liveness_with_a_set_read_timeout_for_a_very_slow_camera() -> None:
+    """read_timeout_s=60 for a 20 s interval: neither the stall nor the cap cuts it shorter."""
+    live = Liveness(SourceSettings("rtsp://cam/x", read_timeout_s=60.0))
+    live.reset(0.0)
+    live.packet(0.0, None)
+    live.frame(0.0)
+    assert live.lost(11.0, read_started=0.0) is None  # pace unknown: stall waits 12 s
+    live.packet(20.0, None)
+    live.frame(20.0)
+    assert live.read_limit == 60.0 and live.stall_limit == 60.0
+    assert live.lost(75.0, read_started=20.0) is None
+    assert live.lost(81.0, read_started=20.0) == "read-timeout"

@@ -92,7 +92,12 @@ class SourceSettings:
         cut earlier; FFmpeg's timeout is fixed per connection, so it must allow the slowest
         stream the adaptive timeouts accept)."""
         longest = READ_TIMEOUT_MAX_S if self.read_timeout_s is None else self.read_timeout_s
-        return max(self.open_timeout_s, longest)
+        first = (
+            FIRST_FRAME_TIMEOUT_S
+            if self.first_frame_timeout_s is None
+            else self.first_frame_timeout_s
+        )
+        return max(self.open_timeout_s, longest, first)
 
     def __repr__(self) -> str:
         # The dataclass repr would print the password; reprs end up in logs and tracebacks.

@@ -92,11 +92,10 @@ class Liveness:
     def _update_limits(self) -> None:
         s = self.settings
         interval = self.interval_s
-        rhythm = (
-            min(READ_TIMEOUT_MAX_S, READ_TIMEOUT_INTERVALS * interval)
-            if interval is not None
-            else None
-        )
+        # A set read timeout longer than the adaptive cap raises the cap: the user knows
+        # the camera is that slow.
+        cap = max(READ_TIMEOUT_MAX_S, s.read_timeout_s or 0.0)
+        rhythm = min(cap, READ_TIMEOUT_INTERVALS * interval) if interval is not None else None
         first = s.first_frame_timeout_s
         if first is None:
             first = max(FIRST_FRAME_TIMEOUT_S, rhythm or 0.0)
@@ -108,10 +107,10 @@ class Liveness:
             self.read_limit = max(READ_TIMEOUT_BASE_S, first)
         else:
             self.read_limit = max(READ_TIMEOUT_BASE_S, rhythm)
-        if rhythm is None and s.read_timeout_s is None:
-            self.stall_limit = max(s.stall_timeout_s, self.read_limit)
+        if rhythm is None:
+            self.stall_limit = max(s.stall_timeout_s, min(self.read_limit, first))
         else:
-            self.stall_limit = max(s.stall_timeout_s, rhythm or 0.0)
+            self.stall_limit = max(s.stall_timeout_s, rhythm)
 
     def lost(self, now: float, read_started: float | None = None) -> LostReason | None:
         """Why the stream counts as lost at ``now`` (a read blocked since ``read_started``)."""
