@@ -19,8 +19,9 @@ FFmpeg options, and why (measured against the GStreamer test server, ``bench/con
 packets read while probing — including the keyframe a camera sends to a new client — so the
 first frame came a whole GOP later (1.07 s instead of 0.27 s). ``discardcorrupt`` is not
 set either: we drop corrupt packets ourselves, so we can count them. ``fpsprobesize=0`` for
-network streams: probing would otherwise wait for several frames to guess a frame rate —
-32 s for a 0.25 fps camera; the rate a stream declares (SDP, container) is still read.
+network streams: probing would otherwise wait for several frames to guess a frame rate (4
+more frames, 16 s, from the 0.25 fps test camera); the rate a stream declares (SDP,
+container, H.264 timing info) is still read.
 """
 
 from __future__ import annotations
