@@ -79,7 +79,7 @@ def test_mjpeg_over_http_declares_no_rate(mjpeg_server: MjpegServer) -> None:
     assert report.fps is None
     assert "frame rate not declared" in report.summary()
     assert report.measured_fps is not None
-    assert report.measured_fps == pytest.approx(10.0, rel=0.025), report.measured_fps
+    assert report.measured_fps == pytest.approx(10.0, rel=0.03), report.measured_fps
 
 
 @pytest.mark.rtsp
@@ -100,3 +100,6 @@ def test_measured_rate_leaves_out_the_burst() -> None:
     assert measured_rate([0.0, 4.0]) == pytest.approx(0.25)
     assert measured_rate([1.0]) is None and measured_rate([]) is None
     assert measured_rate([2.0, 2.0]) is None
+    late_last = [0.1 * i for i in range(40)]
+    late_last[-1] += 0.1  # one frame delivered a whole interval late
+    assert measured_rate(late_last) == pytest.approx(10.0, rel=0.02)

@@ -156,17 +156,24 @@ def check_source(
 
 
 def measured_rate(arrivals: list[float], after_s: float = MEASURE_AFTER_S) -> float | None:
-    """Frames per second from frame arrival times (seconds): N frames span N−1 intervals.
+    """Frames per second from frame arrival times (seconds, in order).
 
     Frames arriving within ``after_s`` of the first are left out when enough remain (the
-    probing burst); a short or slow check falls back to every frame.
+    probing burst); a short or slow check falls back to every frame. The rate is the inverse
+    of the least-squares slope of arrival time over frame number, so one late frame at either
+    end (a busy machine) moves it little; for evenly spaced frames it is N−1 intervals over
+    the span of N frames.
     """
     if len(arrivals) < 2:
         return None
     start = next((i for i, t in enumerate(arrivals) if t - arrivals[0] >= after_s), None)
     window = arrivals[start:] if start is not None and len(arrivals) - start >= 3 else arrivals
-    span = window[-1] - window[0]
-    return (len(window) - 1) / span if span > 0 else None
+    n = len(window)
+    mean_i = (n - 1) / 2
+    mean_t = sum(window) / n
+    spread = sum((i - mean_i) ** 2 for i in range(n))
+    slope = sum((i - mean_i) * (t - mean_t) for i, t in enumerate(window)) / spread
+    return 1.0 / slope if slope > 0 else None
 
 
 def _measured_bitrate(nbytes: int, seconds: float) -> int | None:
