@@ -713,7 +713,10 @@ class Runtime:
         elif isinstance(event, RecordingEvent):
             entry.rec = _count(entry.rec, event)
         elif isinstance(event, StatsEvent):
-            rate = event.packet_rate or event.fps_in
+            # The camera's own rate, not what a starved worker managed to decode: arriving
+            # packets, else what the stream declares, else what was decoded.
+            declared = entry.info.fps if entry.info is not None else None
+            rate = event.packet_rate or declared or event.fps_in
             entry.load = Load(event.decode_ms, rate)
         return [_renamed(event, name)]
 
