@@ -17,6 +17,20 @@ from camwall.mqtt.settings import MqttSettings, TlsSettings
 from fixtures.mosquitto import PASSWORDS, Broker
 
 
+def wait_until(
+    get: Callable[[], Any], ok: Callable[[Any], Any] = bool, timeout: float = 10.0
+) -> Any:
+    """Poll ``get()`` until ``ok(value)``; the value, or AssertionError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = get()
+        if ok(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s; last value: {value!r}")
+        time.sleep(0.02)
+
+
 def env_for(user: str) -> dict[str, str]:
     """An environment holding ``user``'s broker password."""
     return {"MQTT_PASSWORD": PASSWORDS[user]}
