@@ -14,7 +14,7 @@ from camwall.mqtt.sink import MqttSink
 from camwall.mqtt.topics import Topics
 from fixtures.mosquitto import PASSWORDS, Broker
 from support import mqtt_events as ev
-from support.mqtt_clients import env_for, retained_now, settings_for, subscriber
+from support.mqtt_clients import env_for, retained_now, settings_for, subscriber, wait_until
 
 NODE = "cellar"
 T = Topics("camwall", NODE)
@@ -195,6 +195,7 @@ def test_a_full_queue_drops_the_oldest_and_says_so(
     sink = make_sink(sink_factory, broker, reconnect_max_s=1.0, keepalive=2, queue_size=50)
     assert sink.connection.wait_connected(10)
     broker.stop()
+    wait_until(sink.connection.is_connected, lambda up: not up)
     for i in range(80):
         sink.publish(ev.track("door", "appeared", i))
     # The track messages, the camera's first info/discovery/label messages: the oldest went.

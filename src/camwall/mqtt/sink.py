@@ -171,7 +171,8 @@ class MqttSink:
 
     def _enqueue(self, message: Outgoing) -> None:
         """Append (lock held); drop the oldest beyond ``queue_size``."""
-        if message.retain:
+        if message.retain and message.topic != self.topics.info:
+            # (The node info is made afresh at each connection, with the current counts.)
             self._retained[message.topic] = message
         if len(self._pending) >= self.settings.queue_size:
             self._pending.popleft()
@@ -288,8 +289,10 @@ class MqttSink:
                         ),
                     )
                 )
-                # Older node info may still wait in the queue: this one, with the count, goes last.
-                self._enqueue(self._node_info())
+            # The node info sent now is the newest; older ones still queued would undo it.
+            self._pending = collections.deque(
+                m for m in self._pending if m.topic != self.topics.info
+            )
             retained = [self._node_info(), *self._retained.values()]
         infos = [client.publish(self.topics.availability, ONLINE, qos=1, retain=True)]
         for message in [*retained, *notes]:

@@ -9,6 +9,7 @@ real name.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from camwall.config.names import safe_name
@@ -32,6 +33,7 @@ CAMERA_LEAVES = (
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def camera_slug(name: str) -> str:
     """The topic level of camera ``name``."""
     return safe_name(name)

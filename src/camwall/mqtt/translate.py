@@ -8,6 +8,7 @@ thread: stats are rate limited per camera; tracks are followed between ``appeare
 
 from __future__ import annotations
 
+import collections
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +18,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from camwall.capture.events import CameraState, InfoEvent, LogEvent, StateEvent, StatsEvent
-from camwall.config.names import safe_name
 from camwall.detect.messages import (
     CameraStatus,
     DetectionResult,
@@ -35,6 +35,8 @@ from camwall.runtime.events import RetentionEvent, RuntimeEvent, RuntimeNotice
 UPDATE_INTERVAL_S = 1.0
 #: A detection continues a track when its box overlaps the track's last box this much.
 MIN_IOU = 0.3
+#: Open tracks kept per camera; beyond this the oldest is forgotten (its "left" was lost).
+MAX_TRACKS = 256
 
 Box = tuple[float, float, float, float]
 
@@ -52,6 +54,8 @@ class _Camera:
     name: str
     info: dict[str, Any]
     tracks: dict[int, _Track] = field(default_factory=dict)
+    #: Open tracks per label (as its binary sensor names it).
+    open_labels: collections.Counter[str] = field(default_factory=collections.Counter)
     stats_at: float | None = None
     detect_stats_at: float | None = None
 
@@ -241,14 +245,21 @@ class EventTranslator:
 
     def _track(self, camera: _Camera, event: TrackEvent) -> list[Outgoing]:
         out: list[Outgoing] = []
-        before = self._labels_on(camera)
+        label = self._label_name(event.label)
+        was_on = camera.open_labels[label] > 0
         if event.kind == "appeared":
+            if event.track_id not in camera.tracks:
+                camera.open_labels[label] += 1
             camera.tracks[event.track_id] = _Track(
                 event.label, event.box, event.best_score, self._clock()
             )
+            if len(camera.tracks) > MAX_TRACKS:
+                oldest = next(iter(camera.tracks))
+                camera.open_labels[self._label_name(camera.tracks.pop(oldest).label)] -= 1
             kind = "start"
         else:
-            camera.tracks.pop(event.track_id, None)
+            if camera.tracks.pop(event.track_id, None) is not None:
+                camera.open_labels[label] -= 1
             kind = "end"
         out.append(
             self._camera_msg(
@@ -275,9 +286,9 @@ class EventTranslator:
         )
         if event.snapshot is not None:
             out += self.snapshot(camera.name, Path(event.snapshot))
-        after = self._labels_on(camera)
-        for label in before ^ after:
-            value = b"ON" if label in after else b"OFF"
+        is_on = camera.open_labels[label] > 0
+        if is_on != was_on:
+            value = b"ON" if is_on else b"OFF"
             out.append(Outgoing(self.topics.label(camera.name, label), value, 1, True))
         return out
 
@@ -323,9 +334,10 @@ class EventTranslator:
             )
         return out
 
-    def _labels_on(self, camera: _Camera) -> set[str]:
-        configured = {safe_name(label): label for label in self.settings.labels}
-        return {configured.get(safe_name(t.label), t.label) for t in camera.tracks.values()}
+    def _label_name(self, label: str) -> str:
+        """``label`` as configured (``Person`` in the model, ``person`` in [mqtt] labels)."""
+        folded = label.casefold()
+        return next((c for c in self.settings.labels if c.casefold() == folded), label)
 
 
 def _box(values: Any) -> Box:
