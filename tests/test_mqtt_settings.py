@@ -91,3 +91,22 @@ def test_missing_password_variable_names_it() -> None:
     s = MqttSettings.from_table({"username": "u", "password_env": "NOPE_NOT_SET"})
     with pytest.raises(ConfigError, match="NOPE_NOT_SET"):
         s.password({})
+
+
+def test_run_node_needs_an_mqtt_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_camwall_logging: None
+) -> None:
+    from camwall.cli import main
+
+    config = tmp_path / "c.toml"
+    config.write_text('version = 1\n[[camera]]\nname = "a"\nurl = "synthetic://a"\n')
+    assert main(["run", "--headless", "--config", str(config), "--node", "x"]) == 2
+    assert "--mqtt-config" in capsys.readouterr().err
+    mqtt = tmp_path / "mqtt.toml"
+    mqtt.write_text('[mqtt]\nhost = "127.0.0.1"\nkeepalive = "soon"\n')
+    assert main(["run", "--headless", "--config", str(config), "--mqtt-config", str(mqtt)]) == 2
+    err = capsys.readouterr().err
+    assert "mqtt.keepalive" in err and str(mqtt) in err
+    mqtt.write_text('host = "127.0.0.1"\n')
+    assert main(["run", "--headless", "--config", str(config), "--mqtt-config", str(mqtt)]) == 2
+    assert "no [mqtt] table" in capsys.readouterr().err
