@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from camwall.capture.events import CameraState
+from camwall.mqtt.settings import TlsSettings
 from camwall.mqtt.sink import MqttSink
 from camwall.mqtt.topics import Topics
 from fixtures.mosquitto import PASSWORDS, Broker
@@ -212,3 +215,38 @@ def test_a_full_queue_drops_the_oldest_and_says_so(
     assert "homeassistant/camera/camwall_cellar_door/config" in retained_now(
         broker, "homeassistant"
     )
+
+
+def test_a_wrong_password_or_certificate_is_logged_without_secrets(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = settings_for(broker, "node", reconnect_max_s=0.5)
+    sink = MqttSink(wrong, node=NODE, env={"MQTT_PASSWORD": "not-the-password-93"}).start()
+    try:
+        wait_until(lambda: "refused the login" in caplog.text)
+        sink.publish(ev.state("door", CameraState.STREAMING))  # queued; nothing blocks
+        assert not sink.connection.is_connected() and sink.queued > 0
+    finally:
+        sink.close(timeout=2)
+    assert "Not authorized" in caplog.text or "Bad user name or password" in caplog.text
+    # A CA that did not sign the broker's certificate: TLS refuses, the node says why.
+    other = tmp_path / "other-ca"
+    other.mkdir()
+    other_ca = other / "ca.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(other / "ca.key"), "-out", str(other_ca), "-days", "1",
+         "-subj", "/CN=someone else"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    bad_tls = settings_for(broker, "node", tls=True, reconnect_max_s=0.5)
+    bad_tls = dataclasses.replace(bad_tls, tls=TlsSettings(ca_file=other_ca))
+    sink = MqttSink(bad_tls, node=NODE, env=env_for("node")).start()
+    try:
+        wait_until(lambda: "CERTIFICATE_VERIFY_FAILED" in caplog.text)
+        assert not sink.connection.is_connected()
+    finally:
+        sink.close(timeout=2)
+    for secret in (*PASSWORDS.values(), "not-the-password-93"):
+        assert secret not in caplog.text

@@ -13,6 +13,7 @@ its CONNACK handling; ``on_ready`` runs after that, in this thread, so whatever 
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Mapping
@@ -32,7 +33,7 @@ __all__ = ["BrokerConnection", "mqtt"]
 
 log = logging.getLogger(__name__)
 
-#: How long one ``loop()`` call waits for traffic; bounds how late close() and ticks notice.
+#: How long one ``loop()`` call waits for traffic; bounds how late the thread notices close().
 LOOP_S = 0.25
 #: CONNACK reason codes that retrying at the normal pace cannot fix.
 _FATAL_CONNACK = {"Not authorized", "Bad user name or password", "Client identifier not valid"}
@@ -43,8 +44,8 @@ class BrokerConnection:
 
     ``on_ready()`` runs in the connection thread after each successful (re)connection;
     ``on_message(topic, payload, retained)`` for each message on subscribed topics;
-    ``on_down()`` when an established connection is lost; ``tick()`` about every
-    :data:`LOOP_S` seconds. Subscriptions are made again on each connection (``subscribe``).
+    ``on_down()`` when an established connection is lost. Subscriptions are made again on
+    each connection (``subscribe``).
     """
 
     def __init__(
@@ -58,7 +59,6 @@ class BrokerConnection:
         on_ready: Callable[[], None] | None = None,
         on_message: Callable[[str, bytes, bool], None] | None = None,
         on_down: Callable[[], None] | None = None,
-        tick: Callable[[], None] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
         """Prepare the client (the password is read from the environment now); nothing connects yet."""
@@ -68,7 +68,6 @@ class BrokerConnection:
         self._on_ready = on_ready
         self._on_message_cb = on_message
         self._on_down = on_down
-        self._tick = tick
         self._backoff = settings.backoff()
         self._stop = threading.Event()
         self._connected = threading.Event()
@@ -152,7 +151,8 @@ class BrokerConnection:
                     self.settings.effective_port,
                     keepalive=self.settings.keepalive,
                 )
-            except (OSError, ssl.SSLError, ValueError) as exc:
+            except (OSError, ValueError) as exc:
+                _close_sockets_of(exc)
                 attempt += 1
                 self._wait(attempt, f"cannot connect to {self.where}: {exc}", failed=False)
                 continue
@@ -183,8 +183,6 @@ class BrokerConnection:
                     self.client.subscribe(topic, qos=1)
                 if self._on_ready is not None:
                     self._on_ready()
-            if self._tick is not None:
-                self._tick()
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 break
         self._connected.clear()
@@ -235,3 +233,14 @@ class BrokerConnection:
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         if self._on_message_cb is not None:
             self._on_message_cb(message.topic, bytes(message.payload), bool(message.retain))
+
+
+def _close_sockets_of(exc: BaseException) -> None:
+    """Close sockets left open in the frames of ``exc`` (paho 2.2 leaves the socket of a
+    failed TLS handshake to the garbage collector, which then warns about it)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        for value in tb.tb_frame.f_locals.values():
+            if isinstance(value, socket.socket) and value.fileno() != -1:
+                value.close()
+        tb = tb.tb_next
