@@ -364,3 +364,40 @@ def test_torn_view_is_re_read_once_as_a_copy() -> None:
             worker.close()
             for c in (cmd_r, cmd_w, out_r, out_w):
                 c.close()
+
+
+def test_zones_send_entered_after_tracking(person_model: Path) -> None:
+    """The worker loop in this process: a confirmed person whose feet are in a zone enters it."""
+    from camwall.detect.messages import ZoneEvent
+    from camwall.detect.yolo_onnx import OnnxDetector
+    from camwall.detect.zones import Zone
+
+    # The person's feet are at (90, 200) of 320×240: (0.28, 0.83). Only "door" holds them.
+    door = Zone("door", ((0.0, 0.5), (0.5, 0.5), (0.5, 1.0), (0.0, 1.0)))
+    road = Zone("road", ((0.5, 0.5), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0)))
+    cars = Zone("cars", door.points, labels=frozenset({"car"}))
+    cmd_r, cmd_w = mp.Pipe(duplex=False)
+    out_r, out_w = mp.Pipe(duplex=False)
+    with ring_of() as ring:
+        worker = _Worker(OnnxDetector(person_model), PipelineConfig(), cmd_r, _Sender(out_w))
+        try:
+            cmd_w.send(AddCamera("cam", ring.name, 5.0, zones=(door, road, cars)))
+            assert worker._commands()
+            cam = worker.cameras["cam"]
+            msgs = []
+            for i in range(3):
+                ring.publish(np.full((H, W, 4), i, np.uint8))
+                worker._serve(cam, time.monotonic())
+                while out_r.poll():
+                    msgs.append(out_r.recv())
+            zone_events = [m for m in msgs if isinstance(m, ZoneEvent)]
+            (appeared,) = [m for m in msgs if isinstance(m, TrackEvent)]
+            assert [(z.kind, z.zone, z.label) for z in zone_events] == [
+                ("entered", "door", "person")
+            ]
+            assert zone_events[0].track_id == appeared.track_id
+            assert zone_events[0].seq == appeared.seq  # entered as soon as it was confirmed
+        finally:
+            worker.close()
+            for c in (cmd_r, cmd_w, out_r, out_w):
+                c.close()

@@ -174,7 +174,7 @@ url = "synthetic://plain?width=64&height=48&fps=10"
         assert rt.cameras() == ["plain"]
         # The last camera that detects went: the detection process goes too.
         events.wait_type("detect_worker", 20, after=mark, state="stopped")
-        assert rt.detection is None
+        assert rt.detection_service is None
     finally:
         assert rt.close(timeout=15)
     assert appeared["label"] == "person" and appeared["snapshot"]
@@ -243,7 +243,7 @@ def test_runtime_rejects_a_second_camera_of_the_same_name(tmp_path: Path) -> Non
         assert rt.close(timeout=10)
     with pytest.raises(RuntimeError, match="closed"):
         rt.add_camera(cfg.cameras[0])
-    assert rt.detection is None  # no camera detects: no detection process was started
+    assert rt.detection_service is None  # no camera detects: no detection process was started
 
 
 def test_unwritable_recording_folder_is_reported_not_fatal(tmp_path: Path) -> None:

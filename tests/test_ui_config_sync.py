@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from camwall.config import Camera, Config, load, save
-from camwall.control.model import OnvifSettings
-from camwall.ui.config_sync import ConfigSync
-from camwall.ui.main_window import CameraWall
-from camwall.ui.wall_cameras import WallCamera
+from camwall.config import Camera, Config, OnvifConfig, load, save
+from camwall.ui.wall.config_sync import ConfigSync
+from camwall.ui.wall.main_window import CameraWall
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
@@ -21,16 +19,16 @@ def test_cameras_added_and_removed_are_saved(
     qtbot: QtBot, wall: CameraWall, tmp_path: Path
 ) -> None:
     path = tmp_path / "camwall.toml"
-    original = Config(cameras=(Camera("door", "synthetic://door?width=160&height=90"),))
+    original = Config(cameras=(Camera(name="door", url="synthetic://door?width=160&height=90"),))
     save(original, path)
     sync = ConfigSync(wall, path, load(path))
-    wall.add_cameras([WallCamera.from_config(c) for c in load(path).cameras])
+    wall.add_cameras(load(path).cameras)
     wall.add_camera(
-        WallCamera(
-            "ptz",
-            "rtsp://admin:hunter2@127.0.0.1:9/main",
-            "rtsp://admin:hunter2@127.0.0.1:9/sub",
-            onvif=OnvifSettings("127.0.0.1", 8080, "admin", "hunter2"),
+        Camera(
+            name="ptz",
+            url="rtsp://admin:hunter2@127.0.0.1:9/main",
+            substream_url="rtsp://admin:hunter2@127.0.0.1:9/sub",
+            onvif=OnvifConfig(host="127.0.0.1", port=8080, user="admin"),
         ),
         start=False,
     )

@@ -11,9 +11,8 @@ from qtpy.QtGui import QWheelEvent
 from qtpy.QtWidgets import QApplication, QDialogButtonBox
 
 from camwall.capture import CameraState
-from camwall.config import loads
-from camwall.ui.main_window import CameraWall
-from camwall.ui.wall_cameras import WallCamera
+from camwall.config import Camera, OnvifConfig, loads
+from camwall.ui.wall.main_window import CameraWall
 from support.onvif_sim import OnvifSimulator
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
@@ -57,12 +56,12 @@ name = "yard"
 url = "synthetic://yard"
 """
     )
-    door, yard = (WallCamera.from_config(c) for c in config.cameras)
-    assert door.onvif is not None
-    assert (door.onvif.host, door.onvif.port, door.onvif.user) == ("192.0.2.10", 8000, "operator")
-    assert door.onvif.password == "onvif-Pa55"
-    assert "onvif-Pa55" not in repr(door.onvif)
-    assert yard.onvif is None
+    door, yard = (c.onvif_endpoint() for c in config.cameras)
+    assert door is not None
+    assert (door.host, door.port, door.user) == ("192.0.2.10", 8000, "operator")
+    assert door.password == "onvif-Pa55"
+    assert "onvif-Pa55" not in repr(door)
+    assert yard is None
 
 
 def test_add_onvif_camera_then_control_it_from_the_dock(
@@ -136,9 +135,9 @@ def test_zoomed_tile_gets_full_resolution_frames_from_the_main_stream(
     qtbot: QtBot, wall: CameraWall
 ) -> None:
     wall.add_camera(
-        WallCamera(
-            "z",
-            "synthetic://z-main?width=1280&height=720&fps=10",
+        Camera(
+            name="z",
+            url="synthetic://z-main?width=1280&height=720&fps=10",
             substream_url="synthetic://z-sub?width=320&height=180&fps=10",
         )
     )
@@ -179,10 +178,18 @@ def test_zoomed_tile_gets_full_resolution_frames_from_the_main_stream(
 
 
 def test_panel_shortcut_keys_reach_the_selected_camera_from_its_tile(
-    qtbot: QtBot, wall: CameraWall, onvif_sim: OnvifSimulator, onvif_settings: Callable[..., object]
+    qtbot: QtBot, wall: CameraWall, onvif_sim: OnvifSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = onvif_settings(onvif_sim)
-    wall.add_camera(WallCamera("cam", "synthetic://cam?width=160&height=90&fps=5", onvif=settings))
+    monkeypatch.setenv("CAM_ONVIF_PW", onvif_sim.config.password)
+    onvif = OnvifConfig(
+        host=onvif_sim.host,
+        port=onvif_sim.port,
+        user=onvif_sim.config.user,
+        password_env="CAM_ONVIF_PW",
+    )
+    wall.add_camera(
+        Camera(name="cam", url="synthetic://cam?width=160&height=90&fps=5", onvif=onvif)
+    )
     tile = wall.tile("cam")
     qtbot.mouseClick(tile, LEFT)
     panel = wall.controls.panel

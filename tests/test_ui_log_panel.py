@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from camwall.ui.log_panel import LogPanel
+from camwall.ui.wall.log_panel import LogPanel
 
 pytestmark = pytest.mark.qt
 

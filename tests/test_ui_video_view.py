@@ -14,7 +14,7 @@ from camwall.errors import RingNotFoundError
 from camwall.frames import FrameRing
 from camwall.sources.synthetic import background
 from camwall.ui import FrameClock, VideoView
-from camwall.ui.view_painting import BACKGROUNDS, Placeholder
+from camwall.ui.view.view_painting import BACKGROUNDS, Placeholder
 from support.pixels import BAR_RGB, GREY_RGB, bars_match, close, rgb_at
 
 pytestmark = pytest.mark.qt
@@ -312,7 +312,7 @@ def test_frame_clock_ticks_on_notification(qtbot: QtBot) -> None:
     """A watched descriptor drives the clock: a byte in, one tick out; the timer slows down."""
     import os
 
-    from camwall.ui.frame_clock import DEFAULT_INTERVAL_MS, FALLBACK_INTERVAL_MS, FrameClock
+    from camwall.ui.view.frame_clock import DEFAULT_INTERVAL_MS, FALLBACK_INTERVAL_MS, FrameClock
 
     clock = FrameClock()
     r, w = os.pipe()

@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 from qtpy.QtCore import Qt
 
 from camwall.capture import CameraState
-from camwall.ui.main_window import CameraWall, name_for_url
-from camwall.ui.tile import CameraTile
-from camwall.ui.view_painting import fit_rect
+from camwall.ui.view.view_painting import fit_rect
+from camwall.ui.wall.main_window import CameraWall, name_for_url
+from camwall.ui.wall.tile import CameraTile
 from conftest import camwall_segments
 from support.pixels import BAR_RGB, bars_match, close
 from support.stall import StallMeter
@@ -180,7 +180,7 @@ def test_tile_menu_snapshot_reconnect_remove(
     actions["removeAction"].trigger()
     menu.deleteLater()
     assert wall.camera_names() == []
-    qtbot.waitUntil(lambda: wall.cameras.supervisor.cameras() == [])
+    qtbot.waitUntil(lambda: wall.runtime.supervisor.cameras() == [])
 
 
 @pytest.mark.slow
@@ -208,13 +208,13 @@ def test_full_resolution_snapshot_from_a_tile_sized_ring(
 def test_substream_in_the_grid_main_stream_when_alone(
     qtbot: QtBot, make_wall: Callable[..., CameraWall]
 ) -> None:
-    from camwall.ui.wall_cameras import WallCamera
+    from camwall.config import Camera
 
     wall = make_wall()
     wall.add_camera(
-        WallCamera(
-            "door",
-            "synthetic://door-main?width=640&height=360&fps=25",
+        Camera(
+            name="door",
+            url="synthetic://door-main?width=640&height=360&fps=25",
             substream_url="synthetic://door-sub?width=320&height=180&fps=25",
         )
     )
@@ -230,13 +230,13 @@ def test_substream_in_the_grid_main_stream_when_alone(
     # The switch overlaps: the tile never stopped showing video.
     assert door.state is CameraState.STREAMING
     assert door.stream_info is not None and door.stream_info.width == 640
-    qtbot.waitUntil(lambda: "door (sub)" not in wall.cameras.supervisor.cameras())
+    qtbot.waitUntil(lambda: "door (sub)" not in wall.runtime.supervisor.cameras())
     assert tile_bars(door) == []
 
     qtbot.mouseDClick(door, Qt.MouseButton.LeftButton)
     assert wall.grid.focused is None
     qtbot.waitUntil(lambda: wall.cameras.stream("door") == "sub", timeout=20000)
-    qtbot.waitUntil(lambda: "door" not in wall.cameras.supervisor.cameras())
+    qtbot.waitUntil(lambda: "door" not in wall.runtime.supervisor.cameras())
 
 
 def test_layout_box_and_stats_toggle(qtbot: QtBot, make_wall: Callable[..., CameraWall]) -> None:

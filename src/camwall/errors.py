@@ -24,9 +24,13 @@ meaning matches a built-in, the class also derives from it, so callers may catch
     │   └── StreamLostError (ConnectionError)       a stream that was playing stopped delivering frames
     ├── CaptureError                          a capture worker or its supervisor
     │   └── WorkerDiedError                         a worker process exited unexpectedly
+    ├── RuntimeClosedError (RuntimeError)     a command reached the runtime after it was closed
     ├── DetectError                           object / motion detection
     │   ├── ModelLoadError                          a model file is missing, unreadable or corrupt
-    │   └── ModelLayoutError (ValueError)           a model's inputs/outputs match no supported layout
+    │   ├── ModelLayoutError (ValueError)           a model's inputs/outputs match no supported layout
+    │   └── ModelFetchError                         a model cannot be fetched or added (unknown name, unpinned)
+    │       ├── ModelDownloadError (ConnectionError)  server unreachable, download cut short or too slow
+    │       └── ModelChecksumError (ValueError)       the downloaded file is not the pinned one
     ├── ControlError                          camera control (ONVIF focus, zoom, PTZ)
     │   ├── ControlAuthError (PermissionError)      the device rejected the credentials
     │   ├── ControlTimeoutError (TimeoutError)      the device did not answer in time
@@ -142,6 +146,10 @@ class WorkerDiedError(CaptureError):
     """A capture worker process exited unexpectedly."""
 
 
+class RuntimeClosedError(CamwallError, RuntimeError):
+    """A command reached the runtime after :meth:`~camwall.runtime.Runtime.close`."""
+
+
 class DetectError(CamwallError):
     """Object or motion detection failed."""
 
@@ -152,6 +160,18 @@ class ModelLoadError(DetectError):
 
 class ModelLayoutError(DetectError, ValueError):
     """A detection model's inputs or outputs match no supported layout."""
+
+
+class ModelFetchError(DetectError):
+    """A model cannot be fetched or added: unknown name, unpinned hash, unusable file."""
+
+
+class ModelDownloadError(ModelFetchError, ConnectionError):
+    """A model download failed: server unreachable, answer not OK, cut short, or too slow."""
+
+
+class ModelChecksumError(ModelFetchError, ValueError):
+    """A downloaded model's sha256 differs from the pinned one; the file was discarded."""
 
 
 class ControlError(CamwallError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import signal
 import sys
 import threading
@@ -273,29 +272,9 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def run_wall(config: Config, args: argparse.Namespace) -> int:
-    """Open the wall with the config's cameras, if a Qt binding and a display are there."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY")
-        or os.environ.get("WAYLAND_DISPLAY")
-        or os.environ.get("QT_QPA_PLATFORM")
-    ):
-        error("no display (DISPLAY and WAYLAND_DISPLAY are unset); use `camwall run --headless`")
+    """Open the wall over the config's cameras (launched by ``camwall.cli``: no Qt here)."""
+    open_wall: Callable[..., int] | None = getattr(args, "open_wall", None)
+    if open_wall is None:
+        error("this program cannot open the wall; use `camwall run --headless`")
         return EXIT_USAGE
-    try:
-        from camwall.ui.app import run_wall as open_wall
-        from camwall.ui.wall_cameras import WallCamera
-    except ImportError as exc:
-        error(
-            f"the wall needs a Qt binding, which cannot be imported ({exc}); install PySide6 "
-            "or use `camwall run --headless`"
-        )
-        return EXIT_USAGE
-    if any(camera.record for camera in config.cameras):
-        log.warning(
-            "the wall shows and detects on the cameras but does not record yet; "
-            "use `camwall run --headless` for recording"
-        )
-    cameras = [WallCamera.from_config(camera) for camera in config.cameras]
-    return int(
-        open_wall(cameras, seconds=max(0.0, args.seconds), grid=config.wall.grid, config=config)
-    )
+    return open_wall(config, seconds=max(0.0, args.seconds), config_path=config.source)

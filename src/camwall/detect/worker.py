@@ -37,6 +37,7 @@ from camwall.detect.messages import (
 from camwall.detect.pipeline import CameraPipeline
 from camwall.detect.spec import DetectorSpec, PipelineConfig, build_detector
 from camwall.detect.tracker import IoUTracker
+from camwall.detect.zones import Zone, ZoneTracker
 from camwall.errors import (
     CamwallError,
     DetectError,
@@ -62,13 +63,14 @@ MAX_WAIT_S = 0.5
 
 @dataclass(frozen=True, slots=True)
 class AddCamera:
-    """Start detecting on ``name`` (replaces a camera of that name)."""
+    """Start detecting on ``name`` (replaces a camera of that name); ``zones`` send ZoneEvents."""
 
     name: str
     ring_name: str
     fps: float
     mask: Mask | None = None
     snapshot: SnapshotFn | None = None
+    zones: tuple[Zone, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,7 @@ class _Camera:
         self.snapshot = cmd.snapshot
         self.pipeline = CameraPipeline(detector, config, cmd.mask)
         self.tracker = IoUTracker(cmd.name, config.tracker, ids=ids)
+        self.zones = ZoneTracker(cmd.name, cmd.zones) if cmd.zones else None
         self.ring: FrameRing | None = None
         self.due = time.monotonic()
         self.last_seq = -1
@@ -371,6 +374,18 @@ class _Worker:
         for ev in events:
             log.debug("%s: %s %s #%d", cam.name, ev.kind, ev.label, ev.track_id)
             self.sender.send(ev)
+        if cam.zones is not None:
+            # After tracking, on confirmed tracks; zones are normalised, so any frame size fits.
+            for zev in cam.zones.update(
+                cam.tracker.confirmed,
+                width,
+                height,
+                now=time.time(),
+                capture_ns=capture_ns,
+                seq=seq,
+            ):
+                log.debug("%s: #%d %s %s", cam.name, zev.track_id, zev.kind, zev.zone)
+                self.sender.send(zev)
 
     @staticmethod
     def _snapshotter(

@@ -8,7 +8,8 @@ JSON-serialisable dict with a ``type`` that names the kind of event across all p
 
 ``type`` values: capture ``state``, ``info``, ``ring``, ``stats``, ``log``, ``recording``;
 detection ``detections``, ``track``, ``detect_stats``, ``detect_status``, ``detect_worker``;
-the runtime's own ``runtime`` and ``retention``. docs/cli.md lists every field.
+the runtime's own ``runtime``, ``camera`` (added/removed/updated), ``control`` and
+``retention``. docs/cli.md lists every field.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from camwall.detect.messages import (
     WorkerStatus,
 )
 
-NoticeKind = Literal["started", "stopping", "stopped", "warning", "error"]
+NoticeKind = Literal["started", "stopping", "stopped", "warning", "error", "info"]
+CameraAction = Literal["added", "removed", "updated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,39 @@ class RetentionEvent:
     at: float = field(default_factory=time.time)
 
 
-Payload = CaptureEvent | Message | RuntimeNotice | RetentionEvent
+@dataclass(frozen=True, slots=True)
+class CameraChanged:
+    """A camera joined, left, or its settings changed: what every face shows about it.
+
+    ``stream`` is the stream shown now ("main" or "sub"); ``recording`` and ``detecting`` are
+    what was asked for (recording events say whether segments are being written).
+    """
+
+    camera: str
+    action: CameraAction
+    running: bool = False
+    recording: bool = False
+    detecting: bool = False
+    stream: str = "main"
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlChanged:
+    """A camera's optical control (ONVIF) connected, failed or changed its capabilities.
+
+    ``capabilities`` is the control layer's :class:`~camwall.control.Capabilities` (kept as an
+    object; ``summary`` is its text for JSON lines and logs).
+    """
+
+    camera: str
+    connected: bool
+    summary: str
+    capabilities: object = field(default=None, compare=False, repr=False)
+    at: float = field(default_factory=time.time)
+
+
+Payload = CaptureEvent | Message | RuntimeNotice | RetentionEvent | CameraChanged | ControlChanged
 
 _DETECT_TYPES: dict[type, str] = {
     DetectionResult: "detections",
@@ -103,6 +137,16 @@ class RuntimeEvent:
         payload = self.payload
         if isinstance(payload, RuntimeNotice):
             return {"type": "runtime", **asdict(payload)}
+        if isinstance(payload, CameraChanged):
+            return {"type": "camera", **asdict(payload)}
+        if isinstance(payload, ControlChanged):
+            return {
+                "type": "control",
+                "camera": payload.camera,
+                "connected": payload.connected,
+                "summary": payload.summary,
+                "at": payload.at,
+            }
         if isinstance(payload, RetentionEvent):
             data = asdict(payload)
             data["directory"] = str(payload.directory)

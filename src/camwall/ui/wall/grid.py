@@ -10,7 +10,7 @@ from qtpy.QtGui import QColor, QPalette
 from qtpy.QtWidgets import QGridLayout, QLabel, QWidget
 
 from camwall.ui.qt_compat import Signal
-from camwall.ui.tile import CameraTile
+from camwall.ui.wall.tile import CameraTile
 
 GridMode = Literal["auto", 1, 4, 9, 16]
 #: The layouts the wall offers, in menu order.

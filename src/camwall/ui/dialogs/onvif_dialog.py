@@ -8,7 +8,7 @@ control endpoint, so its focus, zoom and pan/tilt work at once.
 
 The password is never shown or logged: the URL fields show the camera's URLs as it reports
 them (without credentials; any it includes are masked); credentials are added to the URLs
-only in the :class:`~camwall.ui.wall_cameras.WallCamera` the dialog returns.
+only in the :class:`~camwall.config.Camera` the dialog returns.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from camwall.config import Camera, OnvifConfig
 from camwall.config.urls import userinfo, with_credentials
 from camwall.control.model import OnvifSettings, StreamProfile, StreamRole
 from camwall.errors import (
@@ -41,8 +42,7 @@ from camwall.errors import (
 )
 from camwall.redact import mask_url, redact
 from camwall.sources import source_kind
-from camwall.ui.control_hub import ControlHub
-from camwall.ui.wall_cameras import WallCamera
+from camwall.ui.control.control_hub import ControlHub
 
 log = logging.getLogger(__name__)
 
@@ -270,10 +270,9 @@ class OnvifCameraDialog(QDialog):
             return
         self.accept()
 
-    def camera(self) -> WallCamera:
+    def camera(self) -> Camera:
         """The camera to add: its streams with credentials, and its ONVIF endpoint."""
         host, port, user, password = self._target()
-        settings = OnvifSettings(host, port, user, password)
         name = self.name_edit.text().strip() or self._free_name(host)
         if name in self._taken:
             raise ValueError(f"the wall already has a camera named {name!r}")
@@ -285,7 +284,13 @@ class OnvifCameraDialog(QDialog):
         sub = self._real_url(sub_text, user, password) if sub_text else None
         if sub is not None:
             source_kind(sub)
-        return WallCamera(name, main, substream_url=sub, onvif=settings)
+        # The ONVIF password is the stream's (the same account): no second copy of it.
+        return Camera(
+            name=name,
+            url=main,
+            substream_url=sub,
+            onvif=OnvifConfig(host=host, port=port, user=user or None),
+        )
 
     def _real_url(self, shown: str, user: str, password: str) -> str:
         """The URL to open for a field's text: the camera's own URL, with our credentials."""

@@ -10,17 +10,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QApplication
 
 from camwall.capture import CameraState
-from camwall.ui.config_sync import ConfigSync
-from camwall.ui.main_window import CameraWall, WallCamera
-
-if TYPE_CHECKING:
-    from camwall.config import Config
+from camwall.config import Camera, Config
+from camwall.runtime import Runtime
+from camwall.ui.wall.config_sync import ConfigSync
+from camwall.ui.wall.main_window import CameraWall
 
 log = logging.getLogger(__name__)
 
@@ -67,35 +66,40 @@ class _Screenshot:
         self.window.close()
 
 
+#: Signals that close the wall the way its close button does (SIGHUP: the terminal went away).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def run_wall(
-    cameras: Sequence[WallCamera] = (),
+    config: Config | None = None,
+    cameras: Sequence[Camera] | None = None,
     *,
     mode: Literal["process", "thread"] = "process",
     seconds: float = 0.0,
-    grid: str | int = "auto",
+    grid: str | int | None = None,
     stats: bool = False,
     screenshot: Path | None = None,
     size: tuple[int, int] = (1280, 860),
-    config: Config | None = None,
     config_path: Path | None = None,
 ) -> int:
-    """Open the wall with ``cameras`` and run until it is closed; returns an exit code.
+    """Open the wall over a runtime for ``config`` and run until it is closed; the exit code.
 
-    ``seconds`` > 0 closes the window after that long; ``screenshot`` saves the window to a
-    PNG once every camera shows video, then closes it (exit code 1 if that failed).
-    ``config`` supplies the detector and which cameras detect (``detect``, ``[detection]``);
-    with ``config_path``, cameras added or removed on the wall are saved to that file.
+    ``cameras`` (default: the config's) are put on the wall. ``seconds`` > 0 closes the
+    window after that long; ``screenshot`` saves the window to a PNG once every camera shows
+    video, then closes it (exit code 1 if that failed). With ``config_path``, cameras added
+    or removed on the wall are saved to that file. SIGINT, SIGTERM and SIGHUP close the wall
+    as cleanly as its close button: workers stopped, segments finished, no shared memory left.
     """
+    config = config if config is not None else Config()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("camwall")
-    window = CameraWall(mode=mode)
-    window.set_grid_mode(grid)
+    runtime = Runtime(config, mode=mode)
+    window = CameraWall(runtime=runtime)
+    window.set_grid_mode(grid if grid is not None else config.wall.grid)
     window.set_stats_visible(stats)
-    if config is not None:
-        window.configure_detection(config)
     if config_path is not None:
         ConfigSync(window, config_path, config)
-    window.add_cameras(cameras)
+    window.add_cameras(config.cameras if cameras is None else cameras)
     window.resize(*size)
     window.show()
     # Everything built so far (Qt bindings, modules, the window) lives as long as the app:
@@ -112,13 +116,13 @@ def run_wall(
         QTimer.singleShot(int(seconds * 1000), close_window)
     shot = _Screenshot(window, screenshot, timeout_s=60.0, settle_s=1.5) if screenshot else None
 
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        """Ctrl-C closes the wall the same way the window's close button does."""
-        log.info("interrupted: closing the wall")
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        """Ctrl-C, SIGTERM, SIGHUP: close the wall the way the window's close button does."""
+        log.info("%s: closing the wall", signal.Signals(signum).name)
         window.close()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    # Qt's event loop does not return to Python on its own; an idle timer lets the SIGINT
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
+    # Qt's event loop does not return to Python on its own; an idle timer lets the signal
     # handler run within a fraction of a second.
     wake = QTimer()
     wake.timeout.connect(lambda: None)
@@ -127,7 +131,8 @@ def run_wall(
         app.exec()
     finally:
         wake.stop()
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         window.shutdown_now()
     if shot is not None and not shot.ok:
         return 1

@@ -24,7 +24,7 @@ from qtpy.QtWidgets import QAbstractButton, QWidget
 from camwall.control.hold import HeldMove
 from camwall.control.model import StopMethod, Velocity
 from camwall.errors import ControlError
-from camwall.ui.control_hub import AXIS_FEATURE, ControlHub
+from camwall.ui.control.control_hub import AXIS_FEATURE, ControlHub
 from camwall.ui.qt_compat import Signal
 
 log = logging.getLogger(__name__)

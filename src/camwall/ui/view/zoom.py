@@ -1,6 +1,6 @@
 """Digital zoom for a VideoView: the wheel zooms about the cursor, a drag pans, ``0`` resets.
 
-:class:`ZoomController` attaches to any :class:`~camwall.ui.video_view.VideoView` (every wall
+:class:`ZoomController` attaches to any :class:`~camwall.ui.view.video_view.VideoView` (every wall
 tile has one) and keeps a :class:`camwall.control.DigitalZoom`, which does the geometry in
 fractions of the frame. The view keeps receiving whole frames and paints only the visible
 region, ``drawImage(target, image, source_rect)`` straight from shared memory: no crop, no
@@ -28,8 +28,8 @@ from qtpy.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 
 from camwall.control.digital_zoom import DigitalZoom
 from camwall.ui.qt_compat import Signal
-from camwall.ui.video_view import VideoView
-from camwall.ui.view_painting import fit_rect, paint_label
+from camwall.ui.view.video_view import VideoView
+from camwall.ui.view.view_painting import fit_rect, paint_label
 
 log = logging.getLogger(__name__)
 

@@ -17,30 +17,13 @@ from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QObject
 
-from camwall.config import Camera, Config, OnvifConfig, save
+from camwall.config import Camera, Config, save
 from camwall.errors import ConfigError
 
 if TYPE_CHECKING:
-    from camwall.ui.main_window import CameraWall
-    from camwall.ui.wall_cameras import WallCamera
+    from camwall.ui.wall.main_window import CameraWall
 
 log = logging.getLogger(__name__)
-
-
-def config_camera(camera: WallCamera) -> Camera:
-    """The ``[[camera]]`` entry for a camera added on the wall."""
-    onvif = None
-    if camera.onvif is not None:
-        onvif = OnvifConfig(
-            host=camera.onvif.host, port=camera.onvif.port, user=camera.onvif.user or None
-        )
-    return Camera(
-        name=camera.name,
-        url=camera.url,
-        substream_url=camera.substream_url,
-        transport=camera.transport,
-        onvif=onvif,
-    )
 
 
 class ConfigSync(QObject):
@@ -63,7 +46,7 @@ class ConfigSync(QObject):
     def _on_added(self, name: str) -> None:
         if any(c.name == name for c in self.config.cameras):
             return  # it came from the file
-        entry = config_camera(self._window.cameras.camera(name))
+        entry = self._window.cameras.camera(name)
         self._replace((*self.config.cameras, entry), f"added {name}")
 
     def _on_removed(self, name: str) -> None:

@@ -2,12 +2,12 @@
 
 The panel shows the selected camera. Focus near/far, zoom in/out and the pan/tilt pad are
 press-and-hold buttons: the camera moves while a button is down and is stopped when the
-press ends for any reason (see :mod:`camwall.ui.hold_control`). Controls the camera does not
+press ends for any reason (see :mod:`camwall.ui.control.hold_control`). Controls the camera does not
 have, or that just failed, are disabled, and their tooltip says why. Every request runs on
 the control service's thread; the panel only ever shows answers that came back.
 
 Shortcuts (while the panel is shown and no text field has the keyboard) are listed in
-:data:`SHORTCUTS` and handled by :mod:`camwall.ui.control_keys`.
+:data:`SHORTCUTS` and handled by :mod:`camwall.ui.control.control_keys`.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from qtpy.QtWidgets import (
 )
 
 from camwall.control.model import ControlStatus, Feature, MoveState, Velocity
-from camwall.ui.control_hub import NO_ONVIF, CameraControlState, ControlHub
-from camwall.ui.hold_control import HoldController
+from camwall.ui.control.control_hub import NO_ONVIF, CameraControlState, ControlHub
+from camwall.ui.control.hold_control import HoldController
 from camwall.ui.qt_compat import Signal
-from camwall.ui.zoom import ZoomController
+from camwall.ui.view.zoom import ZoomController
 
 log = logging.getLogger(__name__)
 

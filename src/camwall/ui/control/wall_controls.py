@@ -1,12 +1,13 @@
 """Camera control in the wall window: the control dock, "Add ONVIF camera…", shortcuts, zoom.
 
 :class:`WallControls` is the one object the window talks to about camera control. It owns
-the :class:`~camwall.ui.control_hub.ControlHub` (and so the control service's thread), the
-:class:`~camwall.ui.control_panel.ControlPanel` in a dock on the right, the panel's
+the :class:`~camwall.ui.control.control_hub.ControlHub` (and so the control service's thread), the
+:class:`~camwall.ui.control.control_panel.ControlPanel` in a dock on the right, the panel's
 keyboard shortcuts and the *File → Add ONVIF camera…* action. The window tells it when
-cameras come and go, which camera is selected, and when it shuts down.
+cameras come and go, which camera is selected, and when it shuts down. The control sessions
+themselves belong to the window's runtime (:mod:`camwall.runtime.control`).
 
-Digital zoom lives in each tile (:mod:`camwall.ui.zoom`); here a zoomed tile makes the wall
+Digital zoom lives in each tile (:mod:`camwall.ui.view.zoom`); here a zoomed tile makes the wall
 move that camera to its main stream (and the worker to larger frames, see
 ``WallCameras._tile_size``), so what is magnified is the camera's full picture.
 """
@@ -18,18 +19,20 @@ from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QObject, Qt, QTimer
 from qtpy.QtGui import QKeySequence
-from qtpy.QtWidgets import QAction, QDockWidget, QScrollArea
+from qtpy.QtWidgets import QAction, QCheckBox, QDockWidget, QScrollArea, QVBoxLayout, QWidget
 
+from camwall.config import Camera
+from camwall.control import Capabilities
 from camwall.errors import CamwallError, MissingExtraError
-from camwall.ui.control_hub import ControlHub
-from camwall.ui.control_keys import ControlKeys
-from camwall.ui.control_panel import ControlPanel
-from camwall.ui.onvif_dialog import OnvifCameraDialog
-from camwall.ui.tile import CameraTile
-from camwall.ui.wall_cameras import WallCamera
+from camwall.runtime import CameraChanged, ControlChanged, RuntimeEvent
+from camwall.ui.control.control_hub import ControlHub
+from camwall.ui.control.control_keys import ControlKeys
+from camwall.ui.control.control_panel import ControlPanel
+from camwall.ui.dialogs.onvif_dialog import OnvifCameraDialog
+from camwall.ui.wall.tile import CameraTile
 
 if TYPE_CHECKING:
-    from camwall.ui.main_window import CameraWall
+    from camwall.ui.wall.main_window import CameraWall
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ class WallControls(QObject):
         """Add the control dock and the ONVIF action to ``window``."""
         super().__init__(window)
         self._window = window
-        self.hub = ControlHub(self)
+        self.hub = ControlHub(self, sessions=window.runtime.control)
         self.panel = ControlPanel(self.hub)
         scroll = QScrollArea()
         scroll.setWidget(self.panel)
@@ -73,9 +76,20 @@ class WallControls(QObject):
         bar_w = bar.sizeHint().width() if bar is not None else 16
         # Wide enough for the whole panel: only the height ever scrolls.
         scroll.setMinimumWidth(self.panel.minimumSizeHint().width() + bar_w + 2)
+        # Recording is per camera like the controls: the selected camera's switch sits on top.
+        self.record_box = QCheckBox("Record this camera")
+        self.record_box.setObjectName("recordBox")
+        self.record_box.setEnabled(False)
+        self.record_box.setToolTip("Record the selected camera's main stream into MP4 segments")
+        self.record_box.toggled.connect(self._on_record_toggled)
+        holder = QWidget()
+        column = QVBoxLayout(holder)
+        column.setContentsMargins(6, 6, 6, 0)
+        column.addWidget(self.record_box)
+        column.addWidget(scroll, 1)
         self.dock = QDockWidget("Camera control", window)
         self.dock.setObjectName("controlDock")
-        self.dock.setWidget(scroll)
+        self.dock.setWidget(holder)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.keys = ControlKeys(self.panel, home=window)
         self.dialog: OnvifCameraDialog | None = None
@@ -100,12 +114,35 @@ class WallControls(QObject):
 
     # -- cameras ------------------------------------------------------------------------------
 
-    def attach(self, tile: CameraTile, camera: WallCamera) -> None:
-        """A camera joined the wall: connect its control (if it has ONVIF settings)."""
+    def attach(self, tile: CameraTile, camera: Camera) -> None:
+        """A camera joined the wall: show its control (the runtime connected it, if it has one)."""
         if camera.onvif is not None and not self._window.isVisible():
             _preload_onvif()
-        self.hub.add_camera(camera.name, camera.onvif)
+        # The runtime opened the camera's control session (if it has one); the hub shows it.
+        self.hub.add_camera(camera.name, None, self._window.runtime.control_session(camera.name))
         tile.zoom.changed.connect(self._streams.start)
+
+    def on_event(self, event: RuntimeEvent) -> None:
+        """A runtime event (UI thread): capability changes, recording switched elsewhere."""
+        payload = event.payload
+        if isinstance(payload, ControlChanged) and isinstance(payload.capabilities, Capabilities):
+            self.hub.capabilities_changed(payload.camera, payload.capabilities)
+        elif isinstance(payload, CameraChanged) and payload.camera == self.panel.camera:
+            self._show_record_box(payload.camera)
+
+    def _show_record_box(self, name: str | None) -> None:
+        runtime = self._window.runtime
+        known = name is not None and name in runtime.cameras()
+        blocked = self.record_box.blockSignals(True)
+        self.record_box.setEnabled(known)
+        self.record_box.setChecked(known and runtime.is_recording(name))  # type: ignore[arg-type]
+        self.record_box.blockSignals(blocked)
+
+    def _on_record_toggled(self, on: bool) -> None:
+        name = self.panel.camera
+        if name is not None:
+            self._window.set_recording(name, on)
+            self._show_record_box(name)
 
     def detach(self, name: str) -> None:
         """A camera leaves the wall: let go of its moves and close its control."""
@@ -117,6 +154,7 @@ class WallControls(QObject):
         """Show camera ``name`` (None: none) in the control panel."""
         tile = self._window.tile(name) if name is not None else None
         self.panel.set_camera(name, tile.zoom if tile is not None else None)
+        self._show_record_box(name)
 
     def _update_streams(self) -> None:
         if not self.hub.closing:

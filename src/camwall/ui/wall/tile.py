@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from qtpy.QtCore import Qt
-from qtpy.QtGui import QContextMenuEvent, QMouseEvent, QResizeEvent
+from qtpy.QtCore import QRect, Qt
+from qtpy.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QResizeEvent
 from qtpy.QtWidgets import QMenu, QWidget
 
 from camwall.capture.events import CameraState
-from camwall.ui.frame_clock import FrameClock
 from camwall.ui.qt_compat import Signal
-from camwall.ui.video_view import VideoView
-from camwall.ui.zoom import ZoomController
+from camwall.ui.view.frame_clock import FrameClock
+from camwall.ui.view.video_view import VideoView
+from camwall.ui.view.view_painting import paint_label
+from camwall.ui.view.zoom import ZoomController
+
+_REC_RED = QColor(230, 40, 40)
+_REC_GREY = QColor(150, 150, 150)
+
+
+def _size_text(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size} B"
 
 
 class CameraTile(VideoView):
@@ -35,6 +47,8 @@ class CameraTile(VideoView):
     resized = Signal()
     #: Context menu: switch object detection on this camera on or off.
     detect_toggled = Signal(str, bool)
+    #: Context menu: record this camera or stop recording it.
+    record_toggled = Signal(str, bool)
 
     def __init__(
         self, camera: str, parent: QWidget | None = None, *, clock: FrameClock | None = None
@@ -50,9 +64,17 @@ class CameraTile(VideoView):
             f"{camera}: double-click to fill the wall; wheel to zoom, drag to pan, 0 to reset; "
             "right-click for more"
         )
-        #: Digital zoom of the picture (wheel, drag, 0/Home; see camwall.ui.zoom).
+        #: Digital zoom of the picture (wheel, drag, 0/Home; see camwall.ui.view.zoom).
         self.zoom = ZoomController(self)
         self._detecting = False
+        #: Recording as the runtime reports it: asked for, a segment open, totals, failure.
+        self._recording = False
+        self._rec_active = False
+        self._rec_segments = 0
+        self._rec_bytes = 0
+        self._rec_error: str | None = None
+        self._problem = ""
+        self.add_stats_line(self._recording_line)
 
     @property
     def camera(self) -> str:
@@ -67,6 +89,64 @@ class CameraTile(VideoView):
     def set_detecting(self, on: bool) -> None:
         """Show detection as on or off in the menu (the wall's detection calls this)."""
         self._detecting = on
+
+    @property
+    def recording(self) -> bool:
+        """True while recording is on for this camera (the REC badge and the menu's tick)."""
+        return self._recording
+
+    def set_recording(
+        self,
+        on: bool,
+        active: bool = False,
+        segments: int = 0,
+        size: int = 0,
+        error: str | None = None,
+    ) -> None:
+        """Show the camera's recording: on/off, a segment open now, totals, the last failure."""
+        state = (on, active, segments, size, error)
+        if state == (
+            self._recording,
+            self._rec_active,
+            self._rec_segments,
+            self._rec_bytes,
+            self._rec_error,
+        ):
+            return
+        self._recording, self._rec_active = on, active
+        self._rec_segments, self._rec_bytes, self._rec_error = segments, size, error
+        self.update()
+
+    def recording_badge(self) -> str:
+        """The text of the REC badge ("" when not recording)."""
+        if not self._recording:
+            return ""
+        if self._rec_error:
+            return f"REC failed: {self._rec_error}"
+        return "REC" if self._rec_active else "REC (waiting for a keyframe)"
+
+    def _recording_line(self) -> str:
+        if not self._recording and not self._rec_segments:
+            return ""
+        return f"recorded {self._rec_segments} segments · {_size_text(self._rec_bytes)}"
+
+    @property
+    def problem(self) -> str:
+        """The problem shown on the tile ("" when there is none)."""
+        return self._problem
+
+    def set_problem(self, text: str) -> None:
+        """A problem people must see on this tile (e.g. the recording folder is unusable)."""
+        self._problem = text
+        self.update()
+
+    def _paint_overlay(self, painter: QPainter, bounds: QRect, showing_video: bool) -> None:
+        super()._paint_overlay(painter, bounds, showing_video)
+        badge = self.recording_badge() or self._problem
+        if badge:
+            small = max(10, min(16, bounds.height() // 24))
+            dot = _REC_RED if self._rec_active or self._rec_error else _REC_GREY
+            paint_label(painter, bounds, badge, left=False, top=False, pixels=small, dot=dot)
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         """Tell the wall; it debounces and adjusts the camera's frame size."""
@@ -119,6 +199,10 @@ class CameraTile(VideoView):
         detect.setCheckable(True)
         detect.setChecked(self._detecting)
         detect.toggled.connect(lambda on: self.detect_toggled.emit(name, on))
+        record = _action(menu, "Record", "recordAction")
+        record.setCheckable(True)
+        record.setChecked(self._recording)
+        record.toggled.connect(lambda on: self.record_toggled.emit(name, on))
         menu.addSeparator()
         remove = _action(menu, "Remove from wall", "removeAction")
         remove.triggered.connect(lambda: self.remove_requested.emit(name))

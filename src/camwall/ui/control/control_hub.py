@@ -1,12 +1,14 @@
-"""ControlHub: the wall's camera-control state, one :class:`ControlService` for every camera.
+"""ControlHub: the wall's camera-control state over the runtime's control sessions.
 
-The hub owns the control service (started on first use, stopped by :meth:`ControlHub.close`
-from a background thread: stopping waits for held moves to stop) and knows, per camera:
+On the wall the runtime owns the control service and each camera's session
+(:mod:`camwall.runtime.control`); the hub is given them (``sessions``). Standalone (a panel
+without a wall) it runs a service of its own, stopped by :meth:`ControlHub.close` from a
+background thread (stopping waits for held moves to stop). It knows, per camera:
 its :class:`~camwall.control.RemoteCamera` (if it has ONVIF settings), its capabilities,
 which controls failed and why, the last status read-out, the auto-focus mode and presets.
 
 Every request goes through the service and returns at once; its result comes back through
-the :class:`~camwall.ui.control_bridge.ControlBridge` on the UI thread, where the hub updates
+the :class:`~camwall.ui.control.control_bridge.ControlBridge` on the UI thread, where the hub updates
 the camera's state and emits :attr:`ControlHub.changed`. Failures go to the log (with the
 camera's name, so the log panel shows them) and disable the control that failed, with the
 reason as its tooltip: until the camera answers again (a timeout, a dropped connection: a
@@ -42,7 +44,8 @@ from camwall.errors import (
     ControlError,
     ControlTimeoutError,
 )
-from camwall.ui.control_bridge import ControlBridge
+from camwall.runtime.control import ControlSessions
+from camwall.ui.control.control_bridge import ControlBridge
 from camwall.ui.qt_compat import Signal
 
 log = logging.getLogger(__name__)
@@ -94,7 +97,9 @@ class CameraControlState:
     @property
     def label(self) -> str:
         """host:port of the camera's ONVIF service ("" without one)."""
-        return self.settings.label if self.settings is not None else ""
+        if self.settings is not None:
+            return self.settings.label
+        return self.remote.label if self.remote is not None else ""
 
     def feature(self, name: str) -> Feature:
         """Capability ``name`` as the UI should offer it (a recent failure disables it)."""
@@ -123,12 +128,20 @@ class ControlHub(QObject):
     #: A camera was taken away (its name): whoever holds one of its moves must let go.
     camera_removed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None, *, service: ControlService | None = None):
-        """A hub; ``service`` is used if given (its owner stops it), else one is made on use."""
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        service: ControlService | None = None,
+        sessions: ControlSessions | None = None,
+    ):
+        """A hub over ``sessions`` (the runtime's), or ``service`` (its owner stops it), else
+        over a service of its own, made on first use."""
         super().__init__(parent)
         self.bridge = ControlBridge(self)
+        self._sessions = sessions
         self._service = service
-        self._owns_service = service is None
+        self._owns_service = service is None and sessions is None
         self._service_lock = threading.Lock()
         self._cameras: dict[str, CameraControlState] = {}
         self._closing = False
@@ -145,6 +158,8 @@ class ControlHub(QObject):
         with self._service_lock:
             if self._closing:
                 raise RuntimeError("camera control is shutting down")
+            if self._sessions is not None:
+                return self._sessions.service()
             if self._service is None:
                 self._service = ControlService(name="camwall-control").start()
             return self._service
@@ -175,16 +190,32 @@ class ControlHub(QObject):
 
     # -- cameras -----------------------------------------------------------------------------
 
-    def add_camera(self, name: str, settings: OnvifSettings | None) -> CameraControlState:
-        """Track camera ``name``; with ONVIF settings, start connecting to it now."""
+    def add_camera(
+        self, name: str, settings: OnvifSettings | None, remote: RemoteCamera | None = None
+    ) -> CameraControlState:
+        """Track camera ``name``: over ``remote`` (a session the runtime opened), or, with
+        ONVIF settings and no runtime, start connecting to it now."""
         if name in self._cameras:
             self.remove_camera(name)
         state = CameraControlState(name, settings)
         self._cameras[name] = state
-        if settings is not None and not self._closing:
+        if remote is not None and not self._closing:
+            self._serial += 1
+            state.generation = self._serial
+            state.remote = remote
+            state.capabilities = remote.capabilities
+            state.connection = f"connecting to {state.label}…"
+            self._watch_connect(state, remote.connected)
+        elif settings is not None and not self._closing and self._sessions is None:
             self._open(state)
         self.changed.emit(name)
         return state
+
+    def capabilities_changed(self, name: str, caps: Capabilities) -> None:
+        """The runtime says camera ``name``'s capabilities changed (UI thread)."""
+        state = self._cameras.get(name)
+        if state is not None and state.remote is not None:
+            self._on_capabilities(name, state.generation, caps)
 
     def _open(self, state: CameraControlState) -> None:
         assert state.settings is not None
@@ -210,7 +241,7 @@ class ControlHub(QObject):
             return
         state.generation = -1
         self.camera_removed.emit(name)
-        if state.remote is not None and not self._closing:
+        if state.remote is not None and not self._closing and self._sessions is None:
             closed = state.remote.close()
             self.bridge.watch(closed, lambda f: self._log_close(name, f))
         self.changed.emit(name)

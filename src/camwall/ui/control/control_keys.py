@@ -4,7 +4,7 @@ Hold keys (arrows, ``+``/``-``, ``N``/``F``) move the camera from the key press 
 release; the keyboard's auto-repeat (which on X11 sends release/press pairs) is ignored, so a
 held key is one move. The other keys act once. Shortcuts work anywhere in the panel's window
 while the panel is shown, except when a text field, list, slider or the log has the keyboard
-(there the keys keep their usual meaning). The list is :data:`camwall.ui.control_panel.SHORTCUTS`.
+(there the keys keep their usual meaning). The list is :data:`camwall.ui.control.control_panel.SHORTCUTS`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from camwall.ui.control_panel import ControlPanel
+from camwall.ui.control.control_panel import ControlPanel
 
 K = Qt.Key
 #: Keys that hold a move, and the move (a key of ``control_panel.MOVES``).

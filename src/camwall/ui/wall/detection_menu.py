@@ -12,7 +12,7 @@ from typing import Any
 
 from qtpy.QtWidgets import QActionGroup, QMenu, QWidget
 
-from camwall.ui.wall_detection import WallDetection
+from camwall.ui.wall.wall_detection import WallDetection
 
 
 class DetectionMenu(QMenu):

@@ -1,10 +1,11 @@
 """The camera wall window: URL box, connect/disconnect, the camera grid, the log panel.
 
 Layout comes from ``main_window.ui`` (Qt Designer), loaded at run time with
-``qtpy.uic.loadUi`` (works with PySide6, PyQt5 and PyQt6). Cameras and their capture live in
-:class:`~camwall.ui.wall_cameras.WallCameras`; this module is the window around them. Every
-button returns at once: starting and stopping cameras only queue commands, and closing the
-window stops the workers on a helper thread while the event loop keeps running.
+``qtpy.uic.loadUi`` (works with PySide6, PyQt5 and PyQt6). The cameras belong to a
+:class:`~camwall.runtime.Runtime` (the same one ``camwall run --headless`` uses); the window
+shows them (:class:`~camwall.ui.wall.wall_cameras.WallCameras`) and sends commands. Every
+button returns at once: commands only queue work, and closing the window closes the runtime
+on a helper thread while the event loop keeps running.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -24,29 +25,26 @@ from qtpy.QtGui import QCloseEvent
 from qtpy.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
 from camwall.capture import CameraState
+from camwall.config import Camera, Config
 from camwall.errors import CamwallError
-from camwall.frames import Frame
-from camwall.record import save_snapshot as write_snapshot
 from camwall.redact import mask_url
+from camwall.runtime import Runtime, RuntimeEvent, Stream
+from camwall.runtime.snapshots import SnapshotKind
 from camwall.sources import source_kind
-from camwall.ui.detection_menu import DetectionMenu
-from camwall.ui.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
-from camwall.ui.log_panel import LogPanel
+from camwall.ui.control.wall_controls import WallControls
 from camwall.ui.qt_compat import Signal, connect_queued
-from camwall.ui.tile import CameraTile
-from camwall.ui.wall_cameras import Stream, WallCamera, WallCameras
-from camwall.ui.wall_controls import WallControls
-from camwall.ui.wall_detection import WallDetection
+from camwall.ui.wall.detection_menu import DetectionMenu
+from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
+from camwall.ui.wall.log_panel import LogPanel
+from camwall.ui.wall.tile import CameraTile
+from camwall.ui.wall.wall_cameras import WallCameras
+from camwall.ui.wall.wall_detection import WallDetection
 
-if TYPE_CHECKING:
-    from camwall.config import Config
-
-__all__ = ["CameraWall", "WallCamera"]
+__all__ = ["CameraWall"]
 
 log = logging.getLogger(__name__)
 
 UI_FILE = Path(__file__).with_name("main_window.ui")
-SnapshotKind = Literal["png", "jpeg"]
 #: Longest the window waits for workers to end when it closes (they are killed before).
 SHUTDOWN_TIMEOUT_S = 5.0
 
@@ -66,18 +64,24 @@ class CameraWall(QMainWindow):
         *,
         mode: Literal["process", "thread"] = "process",
         snapshot_dir: Path | None = None,
+        runtime: Runtime | None = None,
+        config: Config | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """Create the window (``mode``: capture workers as processes or threads)."""
+        """Create the window over ``runtime`` (None: a runtime of its own for ``config``).
+
+        ``mode``: capture workers as processes or threads (for a runtime of its own). The
+        window closes the runtime when it closes, in either case.
+        """
         super().__init__(parent)
         uic.loadUi(str(UI_FILE), self)
+        self.runtime = runtime if runtime is not None else Runtime(config, mode=mode)
         self.snapshot_dir = snapshot_dir or Path(platformdirs.user_pictures_dir()) / "camwall"
         self._selected: str | None = None
         self._stats_visible = False
         self._shutting_down = False
         self._shutdown_done = False
         self._shutdown_thread: threading.Thread | None = None
-        self._snapshots: concurrent.futures.ThreadPoolExecutor | None = None
 
         self.grid = CameraGrid(self.gridHost)
         self.gridHost.layout().addWidget(self.grid)
@@ -89,12 +93,13 @@ class CameraWall(QMainWindow):
         self.splitter.setSizes([700, 140])
         self._summary = QLabel(self)
         self.statusbar.addPermanentWidget(self._summary)
-        self.cameras = WallCameras(self._wanted_stream, mode=mode, parent=self)
-        self.detection = WallDetection(self, stream_of=self.cameras.stream)
+        self.cameras = WallCameras(self.runtime, self._wanted_stream, parent=self)
+        self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
         self.controls = WallControls(self)  # control dock, "Add ONVIF camera…", shortcuts
 
         self.cameras.camera_state_changed.connect(self._update_summary)
+        self.cameras.event_received.connect(self._on_runtime_event)
         connect_queued(self._shutdown_finished, self._finish_shutdown)
         self.connectButton.clicked.connect(self._on_connect_clicked)
         self.urlBox.editTextChanged.connect(self._update_connect_button)
@@ -129,7 +134,7 @@ class CameraWall(QMainWindow):
         """The tile of camera ``name``."""
         return self.cameras.tile(name)
 
-    def add_camera(self, camera: WallCamera, *, start: bool = True) -> CameraTile:
+    def add_camera(self, camera: Camera, *, start: bool = True) -> CameraTile:
         """Put ``camera`` on the wall and start it; raises for a bad URL or a taken name."""
         if self._shutting_down:
             raise CamwallError("the wall is closing; no cameras can be added")
@@ -148,10 +153,16 @@ class CameraWall(QMainWindow):
         tile.stop_requested.connect(self.stop_camera)
         tile.start_requested.connect(self.start_camera)
         tile.remove_requested.connect(self.remove_camera)
-        self.cameras.add(camera, tile)
+        tile.record_toggled.connect(self.set_recording)
+        try:
+            self.cameras.add(camera, tile, start=False)
+        except BaseException:
+            tile.deleteLater()
+            raise
         self.detection.attach(tile)
         self.controls.attach(tile, camera)
         self.grid.add_tile(tile)
+        self._show_recording(camera.name)
         log.info("added %s (%s)", camera.name, camera.display_url, extra={"camera": camera.name})
         self.camera_added.emit(camera.name)
         if start:
@@ -159,7 +170,7 @@ class CameraWall(QMainWindow):
         self._update_connect_button()
         return tile
 
-    def add_cameras(self, cameras: Iterable[WallCamera]) -> None:
+    def add_cameras(self, cameras: Iterable[Camera]) -> None:
         """Add and start several cameras (e.g. from a config); a bad one is logged and skipped."""
         for camera in cameras:
             try:
@@ -200,9 +211,33 @@ class CameraWall(QMainWindow):
         self._update_connect_button()
         self._update_summary()
 
-    def configure_detection(self, config: Config) -> None:
-        """Detector, thresholds and which cameras detect, from ``config`` (before adding them)."""
-        self.detection.configure(config)
+    def set_recording(self, name: str, on: bool) -> None:
+        """Record camera ``name`` or stop recording it (the open segment is finished)."""
+        try:
+            self.runtime.set_recording(name, on)
+        except (CamwallError, KeyError) as exc:
+            log.error("recording: %s", exc, extra={"camera": name})
+            self.statusbar.showMessage(str(exc), 10000)
+        self._show_recording(name)
+
+    def _show_recording(self, name: str) -> None:
+        if name not in self.cameras.names():
+            return
+        stats = self.runtime.recording_stats(name)
+        self.cameras.tile(name).set_recording(
+            self.runtime.is_recording(name), stats.active, stats.segments, stats.bytes, stats.error
+        )
+
+    def _on_runtime_event(self, event: RuntimeEvent) -> None:
+        """UI thread: what the tiles do not handle themselves."""
+        self.detection.on_event(event)
+        self.controls.on_event(event)
+        if event.type in ("recording", "camera") and event.camera is not None:
+            self._show_recording(event.camera)
+        elif event.type == "runtime" and event.camera is not None:
+            notice = event.to_dict()
+            if notice.get("kind") == "error":
+                self.cameras.tile(event.camera).set_problem(str(notice.get("message", "")))
 
     def select_camera(self, name: str | None) -> None:
         """Highlight camera ``name`` and put its (masked) URL in the URL box."""
@@ -215,14 +250,12 @@ class CameraWall(QMainWindow):
         self._update_connect_button()
         self.controls.select(self._selected)
 
-    def _wanted_stream(self, camera: WallCamera) -> Stream:
+    def _wanted_stream(self, name: str) -> Stream:
         """Main stream when the camera fills the wall or is zoomed in, else its substream."""
-        if not camera.substream_url:
-            return "main"
-        alone = self.grid.focused == camera.name or (
-            self.grid.mode == 1 and self.grid.visible_names() == [camera.name]
+        alone = self.grid.focused == name or (
+            self.grid.mode == 1 and self.grid.visible_names() == [name]
         )
-        alone = alone or self.cameras.tile(camera.name).zoom.is_zoomed
+        alone = alone or self.cameras.tile(name).zoom.is_zoomed
         return "main" if alone else "sub"
 
     def _on_grid_changed(self) -> None:
@@ -280,7 +313,7 @@ class CameraWall(QMainWindow):
         """Add a camera for ``url`` (named after it unless ``name`` is given) and start it."""
         url = url.strip()
         source_kind(url)  # a clear error before anything else happens
-        camera = WallCamera(name or self._unique_name(name_for_url(url)), url)
+        camera = Camera(name=name or self._unique_name(name_for_url(url)), url=url)
         tile = self.add_camera(camera)
         self._remember_url(url)
         self.select_camera(camera.name)
@@ -346,32 +379,13 @@ class CameraWall(QMainWindow):
     ) -> concurrent.futures.Future[Path]:
         """Save camera ``name``'s current frame at full resolution; the future gives the path.
 
-        Raises CamwallError at once if the camera has no picture. Getting a full-size frame
-        needs the event loop (do not block on the future from the UI thread); encoding and
-        writing run on a background thread so the wall keeps running.
+        Raises CamwallError at once if the camera has no picture. The runtime gets the
+        full-size frame and writes the file on its own thread: never block on the future
+        from the UI thread.
         """
         if self._shutting_down:
             raise CamwallError("the wall is closing")
-        result: concurrent.futures.Future[Path] = concurrent.futures.Future()
-        target = directory or self.snapshot_dir
-        if self._snapshots is None:
-            self._snapshots = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="camwall-snapshot"
-            )
-        executor = self._snapshots
-
-        def write(frame_future: concurrent.futures.Future[Frame]) -> None:
-            """Hand the frame to the snapshot thread (runs when the full frame is in)."""
-            frame = frame_future.result()
-            try:
-                saved = executor.submit(write_snapshot, frame.array, frame.fmt, target, name, kind)
-            except RuntimeError as exc:  # the executor shut down meanwhile (window closed)
-                result.set_exception(CamwallError(f"snapshot of {name} cancelled: {exc}"))
-                return
-            saved.add_done_callback(lambda f: _settle(result, f, name))
-
-        self.cameras.full_frame(name).add_done_callback(write)
-        return result
+        return self.runtime.snapshot(name, directory or self.snapshot_dir, kind)
 
     def _on_snapshot_requested(self, name: str, kind: str) -> None:
         try:
@@ -412,6 +426,7 @@ class CameraWall(QMainWindow):
             central.setEnabled(False)
         self.controls.begin_close()
         self.cameras.begin_close()
+        self.detection.begin_close()
         self._shutdown_thread = threading.Thread(
             target=self._shutdown_worker, name="camwall-shutdown", daemon=True
         )
@@ -423,13 +438,9 @@ class CameraWall(QMainWindow):
         self._shutdown_finished.emit()
 
     def _stop_background(self, timeout: float) -> None:
-        self.detection.stop()  # returns at once; joined once capture has stopped
-        if not self.cameras.close(timeout):
-            log.warning("some capture workers were still running after %.1f s", timeout)
-        self.detection.join(timeout)
-        self.controls.close(timeout)
-        if self._snapshots is not None:
-            self._snapshots.shutdown(wait=True)
+        # Off the UI thread: close() waits (bounded) for every worker to end.
+        if not self.runtime.close(timeout):
+            log.warning("some workers were still running after %.1f s", timeout)
 
     def _finish_shutdown(self) -> None:
         if self._shutdown_done:
@@ -447,6 +458,7 @@ class CameraWall(QMainWindow):
         self._shutting_down = True
         self.controls.begin_close()
         self.cameras.begin_close()
+        self.detection.begin_close()
         if self._shutdown_thread is not None:
             self._shutdown_thread.join(timeout)
             self._shutdown_thread = None
@@ -464,18 +476,6 @@ class CameraWall(QMainWindow):
             except (RuntimeError, TypeError):
                 pass  # already disconnected (PySide raises RuntimeError, PyQt TypeError)
         self.shut_down.emit()
-
-
-def _settle(
-    result: concurrent.futures.Future[Path], saved: concurrent.futures.Future[Path], name: str
-) -> None:
-    exc = saved.exception()
-    if exc is None:
-        log.info("snapshot saved: %s", saved.result(), extra={"camera": name})
-        result.set_result(saved.result())
-    else:
-        log.error("snapshot failed: %s", exc, extra={"camera": name})
-        result.set_exception(exc)
 
 
 def name_for_url(url: str) -> str:

@@ -2,7 +2,7 @@
 
 Usable on its own: give it a ring name (from any process on this host) and it shows that
 ring's newest frame, scaled to fit with its aspect ratio kept. Nothing per frame crosses
-threads: the application's :class:`~camwall.ui.frame_clock.FrameClock` polls the ring's
+threads: the application's :class:`~camwall.ui.view.frame_clock.FrameClock` polls the ring's
 sequence word at display rate and the view repaints only when it changed and no repaint is
 pending; ``paintEvent`` wraps the shared-memory slot in a ``QImage`` (no copy), draws it,
 and then checks the slot was not overwritten meanwhile (if it was, it repaints at once).
@@ -34,10 +34,10 @@ from camwall.capture.events import (
 )
 from camwall.errors import RingError
 from camwall.frames import FrameRing
-from camwall.ui.frame_clock import FrameClock
-from camwall.ui.qimage import wrap_frame
 from camwall.ui.qt_compat import Signal
-from camwall.ui.view_painting import (
+from camwall.ui.view.frame_clock import FrameClock
+from camwall.ui.view.qimage import wrap_frame
+from camwall.ui.view.view_painting import (
     Placeholder,
     fill_letterbox,
     fit_rect,
@@ -45,7 +45,7 @@ from camwall.ui.view_painting import (
     paint_label,
     paint_placeholder,
 )
-from camwall.ui.view_stats import StatsCollector, ViewStats
+from camwall.ui.view.view_stats import StatsCollector, ViewStats
 
 log = logging.getLogger(__name__)
 
