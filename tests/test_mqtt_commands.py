@@ -52,7 +52,7 @@ def test_allowed_commands_run_and_reply(tmp_path: Path) -> None:
         ("set_detection", "Front door", False),
         ("reconnect", "yard"),
         ("goto_preset", "yard", "2"),
-        ("snapshot", "yard"),
+        ("snapshot", "yard", "jpeg"),
     ]
     assert [r["ok"] for r in replies] == [True] * 5
     assert [r["id"] for r in replies] == ["1", 2, None, "4", "5"]
@@ -209,3 +209,17 @@ def test_a_client_without_acl_rights_cannot_command(
         assert not [m for m in viewer.messages if m.json().get("id") == "v"]
     every = "".join(m.payload.decode(errors="replace") for m in viewer.messages) + caplog.text
     assert not any(secret in every for secret in PASSWORDS.values())
+
+
+def test_a_bug_behind_a_command_still_gets_its_reply(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken(RecordingTarget):
+        def reconnect(self, name: str) -> None:
+            raise AttributeError("'NoneType' object has no attribute 'stop'")
+
+    replies: list[dict[str, Any]] = []
+    d = CommandDispatcher(Broken(["yard"], tmp_path), COMMANDS, replies.append)
+    d.handle(b'{"id": 9, "command": "reconnect", "camera": "yard"}')
+    assert replies[0]["ok"] is False and replies[0]["error"] == "internal error (AttributeError)"
+    assert "Traceback" in caplog.text and "failed unexpectedly" in caplog.text

@@ -35,6 +35,7 @@ def remote(broker: Broker) -> Iterator[tuple[RemoteNodes, list[Change]]]:
         env=env_for("wall"),
     ).start()
     try:
+        assert nodes.connection.wait_connected(10)  # subscribed: live events reach it
         yield nodes, changes
     finally:
         nodes.close()

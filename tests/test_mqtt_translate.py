@@ -99,3 +99,19 @@ def test_topic_parse() -> None:
     assert topic_names.parse("a/b", "a/b/v1/n1/availability") == ("n1", None, "availability")
     assert topic_names.parse("a/b", "a/b/v2/n1/availability") is None
     assert topic_names.parse("a/b", "a/b/v1/n1/camera/door") is None
+
+
+def test_zone_events_and_the_zone_a_track_is_in() -> None:
+    from camwall.detect.messages import ZoneEvent
+    from camwall.runtime.events import RuntimeEvent
+
+    tr = EventTranslator(MqttSettings(), T)
+    tr.translate(ev.track("door", "appeared", 5))
+    box = (1.0, 2.0, 3.0, 4.0)
+    entered = ZoneEvent("entered", "door", "porch", "person", 5, 12.0, 10.0, 1, 2, box)
+    (message,) = tr.translate(RuntimeEvent(entered))  # type: ignore[arg-type]
+    assert message.topic == "camwall/v1/n1/camera/door/zone"
+    data = json.loads(message.payload)  # type: ignore[arg-type]
+    assert data["event"] == "entered" and data["zone"] == "porch" and data["seconds_inside"] == 2.0
+    end = json.loads(on(tr.translate(ev.track("door", "left", 5)), "/event")[0].payload)  # type: ignore[arg-type]
+    assert end["event"] == "end" and end["zone"] == "porch"

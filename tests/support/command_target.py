@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Literal
 
 from camwall.errors import ControlUnsupportedError
 from support.mqtt_events import jpeg
@@ -52,13 +53,15 @@ class RecordingTarget:
         self._check(name)
         self._note("set_detection", name, on)
 
-    def snapshot(self, name: str) -> Future[Path]:
+    def snapshot(
+        self, name: str, directory: Path | None = None, kind: Literal["png", "jpeg"] = "png"
+    ) -> Future[Path]:
         """Write a real JPEG and complete the future with its path."""
         self._check(name)
         future: Future[Path] = Future()
-        path = self.snapshot_dir / f"{name.replace(' ', '_')}-{len(self.calls)}.jpg"
+        path = (directory or self.snapshot_dir) / f"{name.replace(' ', '_')}-{len(self.calls)}.jpg"
         jpeg(path)
-        self._note("snapshot", name)
+        self._note("snapshot", name, kind)
         future.set_result(path)
         return future
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from camwall.errors import CamwallError
 from camwall.mqtt.settings import COMMANDS
@@ -65,8 +65,10 @@ class CommandTarget(Protocol):
         """Start or stop detection on camera ``name``."""
         ...
 
-    def snapshot(self, name: str) -> Future[Path]:
-        """Save a JPEG of camera ``name``'s newest frame; the future gives its path."""
+    def snapshot(
+        self, name: str, directory: Path | None = None, kind: Literal["png", "jpeg"] = "png"
+    ) -> Future[Path]:
+        """Save camera ``name``'s picture (``kind``) into ``directory``; the future gives the file."""
         ...
 
     def goto_preset(self, name: str, token: str) -> Future[None]:
@@ -226,7 +228,9 @@ class CommandDispatcher:
             elif cmd.command == "reconnect":
                 target.reconnect(name)
             elif cmd.command == "snapshot":
-                target.snapshot(name).add_done_callback(lambda f: self._snapshot_done(cmd, f))
+                # JPEG: what Home Assistant's MQTT camera and most consumers expect.
+                future_path = target.snapshot(name, kind="jpeg")
+                future_path.add_done_callback(lambda f: self._snapshot_done(cmd, f))
                 return
             elif cmd.command == "ptz_preset":
                 future = target.goto_preset(name, str(cmd.args["preset"]))
@@ -234,6 +238,13 @@ class CommandDispatcher:
                 return
         except _REFUSALS as exc:
             self._refuse(cmd.id, cmd.command, name, f"{type(exc).__name__}: {exc}")
+            return
+        except Exception as exc:
+            # The one broad catch: the boundary between a network client and the runtime.
+            # A bug behind a command must still give the client its one reply; the traceback
+            # goes to the log for us.
+            log.exception("mqtt command %s on %r failed unexpectedly", cmd.command, name)
+            self._refuse(cmd.id, cmd.command, name, f"internal error ({type(exc).__name__})")
             return
         self._answer(cmd, ok=True)
 

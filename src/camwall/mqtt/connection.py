@@ -71,6 +71,9 @@ class BrokerConnection:
         self._backoff = settings.backoff()
         self._stop = threading.Event()
         self._connected = threading.Event()
+        #: Connected, and every subscription acknowledged by the broker.
+        self._subscribed = threading.Event()
+        self._pending_subs: set[int] = set()
         self._just_connected = False
         self._refused: str | None = None
         self._fatal = False
@@ -102,6 +105,7 @@ class BrokerConnection:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self.client = client
 
     @property
@@ -122,8 +126,8 @@ class BrokerConnection:
         return self._connected.is_set()
 
     def wait_connected(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` s for a connection."""
-        return self._connected.wait(timeout)
+        """Wait up to ``timeout`` s for a connection whose subscriptions are all in place."""
+        return self._subscribed.wait(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
         """Disconnect (no last will: a clean goodbye) and stop the thread."""
@@ -165,6 +169,7 @@ class BrokerConnection:
             reason = self._refused or f"connection to {self.where} lost"
             self._wait(attempt, reason, failed=self._fatal)
         self._connected.clear()
+        self._subscribed.clear()
         if self.client.socket() is not None:
             # Stopped between connect() and CONNACK, or close() raced the connection: say
             # goodbye properly so the broker does not fire the last will.
@@ -179,13 +184,18 @@ class BrokerConnection:
             if self._just_connected:
                 self._just_connected = False
                 was_up = True
-                for topic in self._subscribe:
-                    self.client.subscribe(topic, qos=1)
+                if self._subscribe:
+                    rc, mid = self.client.subscribe([(topic, 1) for topic in self._subscribe])
+                    if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
+                        self._pending_subs.add(mid)
+                else:
+                    self._subscribed.set()
                 if self._on_ready is not None:
                     self._on_ready()
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 break
         self._connected.clear()
+        self._subscribed.clear()
         return was_up
 
     def _wait(self, attempt: int, reason: str, *, failed: bool) -> None:
@@ -221,6 +231,22 @@ class BrokerConnection:
         if self._connected.is_set() and not self._stop.is_set():
             log.warning("%s: disconnected from %s (%s)", self.name, self.where, reason.getName())
         self._connected.clear()
+        self._subscribed.clear()
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        refused = [r for r in reasons if getattr(r, "is_failure", False)]
+        if refused:
+            log.error(
+                "%s: %s refused a subscription (%s); check the broker's ACL for this user",
+                self.name,
+                self.where,
+                refused[0].getName(),
+            )
+        self._pending_subs.discard(mid)
+        if not self._pending_subs and self._connected.is_set():
+            self._subscribed.set()
 
     def _on_log(self, client: mqtt.Client, userdata: Any, level: int, text: str) -> None:
         # paho reports an ordinary lost connection as an error; we log that ourselves, once.

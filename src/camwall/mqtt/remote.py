@@ -45,7 +45,7 @@ ChangeKind = Literal["node", "camera", "event", "response"]
 
 
 @dataclass
-class RemoteCamera:
+class NodeCamera:
     """The last of everything a node said about one camera."""
 
     node: str
@@ -76,7 +76,7 @@ class RemoteCamera:
 
 
 @dataclass
-class RemoteNode:
+class NodeStatus:
     """One node: its availability, info and cameras."""
 
     name: str
@@ -84,7 +84,7 @@ class RemoteNode:
     #: Why the node counts as offline (its last will, our broker connection), for people.
     reason: str = ""
     info: dict[str, Any] = field(default_factory=dict)
-    cameras: dict[str, RemoteCamera] = field(default_factory=dict)
+    cameras: dict[str, NodeCamera] = field(default_factory=dict)
     #: When availability last changed (monotonic seconds).
     changed: float = field(default_factory=time.monotonic)
 
@@ -119,7 +119,7 @@ class RemoteNodes:
         self.prefix = settings.topic_prefix
         self._on_change = on_change
         self._lock = threading.Lock()
-        self._nodes: dict[str, RemoteNode] = {}
+        self._nodes: dict[str, NodeStatus] = {}
         self._pending: dict[str, Future[dict[str, Any]]] = {}
         self._ids = itertools.count(1)
         self._id_prefix = uuid.uuid4().hex[:8]
@@ -152,18 +152,18 @@ class RemoteNodes:
         for future in pending.values():
             future.set_exception(ConnectionError("RemoteNodes closed before the node replied"))
 
-    def nodes(self) -> dict[str, RemoteNode]:
+    def nodes(self) -> dict[str, NodeStatus]:
         """A copy of every node seen, by name."""
         with self._lock:
             return copy.deepcopy(self._nodes)
 
-    def node(self, name: str) -> RemoteNode | None:
+    def node(self, name: str) -> NodeStatus | None:
         """A copy of node ``name``, or None."""
         with self._lock:
             node = self._nodes.get(name)
             return None if node is None else copy.deepcopy(node)
 
-    def camera(self, node: str, camera: str) -> RemoteCamera | None:
+    def camera(self, node: str, camera: str) -> NodeCamera | None:
         """A copy of a node's camera, by its slug or name, or None."""
         with self._lock:
             entry = self._nodes.get(node)
@@ -219,7 +219,7 @@ class RemoteNodes:
             if node is None:
                 if not payload:
                     return
-                node = self._nodes[name] = RemoteNode(name)
+                node = self._nodes[name] = NodeStatus(name)
             if leaf == "availability":
                 online = payload.decode("utf-8", "replace") == ONLINE
                 node.online = online
@@ -239,12 +239,12 @@ class RemoteNodes:
     def _camera_message(self, node_name: str, slug: str, leaf: str, payload: bytes) -> None:
         kind: ChangeKind = "camera"
         with self._lock:
-            node = self._nodes.setdefault(node_name, RemoteNode(node_name))
+            node = self._nodes.setdefault(node_name, NodeStatus(node_name))
             camera = node.cameras.get(slug)
             if camera is None:
                 if not payload:
                     return  # a cleared retained topic of a camera we never saw
-                camera = node.cameras[slug] = RemoteCamera(node_name, slug, slug)
+                camera = node.cameras[slug] = NodeCamera(node_name, slug, slug)
             if leaf == "info" and not payload:
                 # The node removed the camera (its retained topics were cleared).
                 del node.cameras[slug]

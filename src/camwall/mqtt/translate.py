@@ -24,6 +24,7 @@ from camwall.detect.messages import (
     DetectionStats,
     TrackEvent,
     WorkerStatus,
+    ZoneEvent,
 )
 from camwall.mqtt import discovery
 from camwall.mqtt.outgoing import Outgoing, dumps
@@ -47,6 +48,8 @@ class _Track:
     box: Box
     score: float
     updated: float
+    #: The zone the track entered last and has not left, if any.
+    zone: str | None = None
 
 
 @dataclass(slots=True)
@@ -146,6 +149,8 @@ class EventTranslator:
                 out += self._updates(camera, payload)
         elif isinstance(payload, TrackEvent) and camera is not None:
             out += self._track(camera, payload)
+        elif camera is not None and _is_zone_event(payload):
+            out += self._zone(camera, payload)  # type: ignore[arg-type]
         elif event.type == "recording" and camera is not None:
             out.append(self._camera_msg(camera, "recording", event.to_dict()))
         elif isinstance(payload, LogEvent):
@@ -247,6 +252,7 @@ class EventTranslator:
         out: list[Outgoing] = []
         label = self._label_name(event.label)
         was_on = camera.open_labels[label] > 0
+        zone = None
         if event.kind == "appeared":
             if event.track_id not in camera.tracks:
                 camera.open_labels[label] += 1
@@ -258,8 +264,10 @@ class EventTranslator:
                 camera.open_labels[self._label_name(camera.tracks.pop(oldest).label)] -= 1
             kind = "start"
         else:
-            if camera.tracks.pop(event.track_id, None) is not None:
+            gone = camera.tracks.pop(event.track_id, None)
+            if gone is not None:
                 camera.open_labels[label] -= 1
+                zone = gone.zone
             kind = "end"
         out.append(
             self._camera_msg(
@@ -276,8 +284,7 @@ class EventTranslator:
                     "score": event.best_score,
                     "best_score": event.best_score,
                     "box": list(event.box),
-                    # Named zones are not configured yet: the field is reserved.
-                    "zone": None,
+                    "zone": zone,
                     "has_snapshot": event.snapshot is not None,
                     "seq": event.seq,
                     "capture_ns": event.capture_ns,
@@ -291,6 +298,34 @@ class EventTranslator:
             value = b"ON" if is_on else b"OFF"
             out.append(Outgoing(self.topics.label(camera.name, label), value, 1, True))
         return out
+
+    def _zone(self, camera: _Camera, event: ZoneEvent) -> list[Outgoing]:
+        track = camera.tracks.get(event.track_id)
+        if track is not None:
+            if event.kind == "entered":
+                track.zone = event.zone
+            elif track.zone == event.zone:
+                track.zone = None
+        return [
+            self._camera_msg(
+                camera,
+                "zone",
+                {
+                    "type": "zone",
+                    "time": round(time.time(), 3),
+                    "camera": camera.name,
+                    "event": event.kind,
+                    "zone": event.zone,
+                    "id": f"{self.topics.node}/{camera_slug(camera.name)}/{event.track_id}",
+                    "track_id": event.track_id,
+                    "label": event.label,
+                    "box": list(event.box),
+                    "seconds_inside": round(event.time - event.inside_since, 3),
+                    "seq": event.seq,
+                    "capture_ns": event.capture_ns,
+                },
+            )
+        ]
 
     def _updates(self, camera: _Camera, result: DetectionResult) -> list[Outgoing]:
         """At most one ``update`` per open track and interval, from the best-matching box."""
@@ -326,7 +361,7 @@ class EventTranslator:
                         "label": track.label,
                         "score": track.score,
                         "box": list(track.box),
-                        "zone": None,
+                        "zone": track.zone,
                         "seq": result.seq,
                         "capture_ns": result.capture_ns,
                     },
@@ -338,6 +373,11 @@ class EventTranslator:
         """``label`` as configured (``Person`` in the model, ``person`` in [mqtt] labels)."""
         folded = label.casefold()
         return next((c for c in self.settings.labels if c.casefold() == folded), label)
+
+
+def _is_zone_event(payload: object) -> bool:
+    # ZoneEvent is not (yet) part of the runtime's Payload union; accept it when it comes.
+    return isinstance(payload, ZoneEvent)
 
 
 def _box(values: Any) -> Box:
