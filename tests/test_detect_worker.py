@@ -17,6 +17,7 @@ import numpy as np
 import psutil
 import pytest
 
+from camwall.childproc import Outbox
 from camwall.detect import (
     CameraStatus,
     DetectionResult,
@@ -31,7 +32,7 @@ from camwall.detect import (
     WorkerStatus,
 )
 from camwall.detect.spec import PipelineConfig
-from camwall.detect.worker import AddCamera, _Sender, _Worker
+from camwall.detect.worker import AddCamera, _Worker
 from camwall.frames import FrameRing
 from support.onnx_models import constant_model, letterbox_params, to_model_space, yolov8_output
 
@@ -344,10 +345,10 @@ def test_torn_view_is_re_read_once_as_a_copy() -> None:
     with ring_of() as ring:
         ring.publish(np.full((H, W, 4), 1, np.uint8))
         det = LappingDetector(ring)
-        worker = _Worker(det, PipelineConfig(), cmd_r, _Sender(out_w))
+        worker = _Worker(det, PipelineConfig(), cmd_r, Outbox(out_w))
         try:
             cmd_w.send(AddCamera("cam", ring.name, 5.0))
-            assert worker._commands()
+            worker._commands()
             cam = worker.cameras["cam"]
             worker._serve(cam, time.monotonic())
             newest = ring.latest_seq
@@ -379,10 +380,10 @@ def test_zones_send_entered_after_tracking(person_model: Path) -> None:
     cmd_r, cmd_w = mp.Pipe(duplex=False)
     out_r, out_w = mp.Pipe(duplex=False)
     with ring_of() as ring:
-        worker = _Worker(OnnxDetector(person_model), PipelineConfig(), cmd_r, _Sender(out_w))
+        worker = _Worker(OnnxDetector(person_model), PipelineConfig(), cmd_r, Outbox(out_w))
         try:
             cmd_w.send(AddCamera("cam", ring.name, 5.0, zones=(door, road, cars)))
-            assert worker._commands()
+            worker._commands()
             cam = worker.cameras["cam"]
             msgs = []
             for i in range(3):

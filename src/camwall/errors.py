@@ -6,7 +6,8 @@ meaning matches a built-in, the class also derives from it, so callers may catch
 
     CamwallError
     ├── MissingExtraError (ImportError)      an optional extra is not installed; says what to pip install
-    ├── ConfigError (ValueError)              a config file or value is wrong; names the file and key path
+    ├── ConfigError (ValueError)              a config file or value is wrong; names the file, line and key path
+    │   └── ConfigConflictError                     the file changed on disk since it was loaded; reload first
     ├── RingError                             the shared-memory frame ring
     │   ├── RingNotFoundError (FileNotFoundError)   no segment of that name (owner gone, or a typo)
     │   ├── RingFormatError (ValueError)            the segment is not a camwall ring of this version
@@ -61,13 +62,32 @@ class MissingExtraError(CamwallError, ImportError):
 
 
 class ConfigError(CamwallError, ValueError):
-    """A configuration file or value is invalid."""
+    """A configuration file or value is invalid.
 
-    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
-        where = ": ".join(p for p in (path, key) if p)
+    ``path``, ``line`` (1-based) and ``key`` (``camera[0].url``) say where; a file with several
+    problems lists each in ``problems`` as ``(line, key, message)``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        problems: tuple[tuple[int | None, str, str], ...] = (),
+    ) -> None:
+        file = f"{path}:{line}" if path and line else (path or (f"line {line}" if line else None))
+        where = ": ".join(p for p in (file, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
         self.path = path
         self.key = key
+        self.line = line
+        self.problems = problems
+
+
+class ConfigConflictError(ConfigError):
+    """The config file changed on disk since it was loaded; saving would lose those edits."""
 
 
 class RingError(CamwallError):

@@ -1,5 +1,8 @@
 """The validated configuration: frozen dataclasses, built by :mod:`camwall.config.parse`.
 
+The file is checked by the pydantic models of :mod:`camwall.config.schema`; these plain
+frozen dataclasses are what the rest of camwall holds (cheap, hashable, positional).
+
 Paths are kept as written in the file (so a saved config round-trips exactly); the
 ``resolved_*`` methods turn them into absolute paths against the config file's folder.
 Passwords never live in these objects: a camera names an environment variable
@@ -84,7 +87,9 @@ class RecordingConfig:
     @property
     def max_total_bytes(self) -> int | None:
         """Maximum total size in bytes, or None for no limit."""
-        return int(self.max_total_gb * GB) if self.max_total_gb > 0 else None
+        total = self.max_total_gb * GB
+        # A limit beyond any disk (or built in code unchecked) is no limit, not an overflow.
+        return int(total) if 0 < total < 2**63 else None
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,10 @@ class Camera:
     record: bool = False
     #: Areas to ignore, as polygons of (x, y) points in frame pixels.
     masks: tuple[Polygon, ...] = ()
+    #: Seconds to wait for the first decoded frame after connecting; None: adaptive.
+    first_frame_timeout_s: float | None = None
+    #: Seconds without a frame before the stream counts as lost; None: adaptive.
+    read_timeout_s: float | None = None
     #: The config file's folder, for relative file paths (not part of the config's value).
     base_dir: Path | None = field(default=None, compare=False)
 
@@ -232,7 +241,9 @@ class Camera:
             f"Camera(name={self.name!r}, url={self.display_url!r}, substream_url={sub!r}, "
             f"transport={self.transport!r}, user={self.user!r}, "
             f"password_env={self.password_env!r}, onvif={self.onvif!r}, detect={self.detect}, "
-            f"detect_fps={self.detect_fps}, record={self.record}, masks={len(self.masks)})"
+            f"detect_fps={self.detect_fps}, record={self.record}, masks={len(self.masks)}, "
+            f"first_frame_timeout_s={self.first_frame_timeout_s}, "
+            f"read_timeout_s={self.read_timeout_s})"
         )
 
     __str__ = __repr__
