@@ -1,7 +1,7 @@
 """One broker connection with a thread of its own that reconnects with the one backoff policy.
 
 paho's ``loop_start()`` reconnects on its own schedule; camwall has one backoff policy for
-everything that reconnects (:class:`camwall.capture.spec.BackoffPolicy`), so this class runs
+everything that reconnects (:class:`camwall.backoff.BackoffPolicy`), so this class runs
 paho's ``loop()`` in its own thread and decides when to try again. Other threads may call
 ``client.publish()`` at any time (paho wakes its loop through its own socket pair).
 

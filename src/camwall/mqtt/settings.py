@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from camwall.capture.spec import BackoffPolicy
+from camwall.backoff import BackoffPolicy
 from camwall.errors import ConfigError
 
 #: Every command a node understands; ``commands`` in the table picks the allowed ones.
