@@ -91,6 +91,11 @@ def test_events_reach_a_subscriber_over_tls(
             "homeassistant/binary_sensor/camwall_cellar_front_door_person/config"
         ).json()
         assert person["state_topic"] == f"{cam}/label/person"
+        node_sensor = sub.wait_topic("homeassistant/sensor/camwall_cellar_dropped/config").json()
+        assert (
+            node_sensor["state_topic"] == T.info
+            and disc["device"]["via_device"] == "camwall_cellar"
+        )
         assert sink.wait_idle(10)
 
         retained = retained_now(broker, "camwall")

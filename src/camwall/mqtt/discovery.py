@@ -93,6 +93,30 @@ def entities(
     return out
 
 
+def node_entities(settings: MqttSettings, topics: Topics) -> list[Outgoing]:
+    """The node's own device (the cameras' ``via_device``) with a "dropped events" sensor."""
+    node_id = f"camwall_{safe_name(topics.node)}"
+    config = {
+        "availability_topic": topics.availability,
+        "payload_available": ONLINE,
+        "payload_not_available": OFFLINE,
+        "device": {
+            "identifiers": [node_id],
+            "name": f"camwall {topics.node}",
+            "manufacturer": "camwall",
+        },
+        "origin": {"name": "camwall"},
+        "name": "dropped events",
+        "unique_id": f"{node_id}_dropped",
+        "state_topic": topics.info,
+        "value_template": "{{ value_json.dropped }}",
+        "entity_category": "diagnostic",
+    }
+    return [
+        Outgoing(_config_topic(settings, "sensor", f"{node_id}_dropped"), dumps(config), 1, True)
+    ]
+
+
 def announce(settings: MqttSettings, topics: Topics, camera: str) -> list[Outgoing]:
     """Retained discovery configs of ``camera``'s entities."""
     return [

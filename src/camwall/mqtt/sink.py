@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from camwall.mqtt import discovery
 from camwall.mqtt.commands import CommandDispatcher, CommandTarget
 from camwall.mqtt.connection import BrokerConnection, mqtt
 from camwall.mqtt.outgoing import Outgoing, dumps
@@ -91,6 +92,10 @@ class MqttSink:
             env=env,
         )
         self.connection.client.on_publish = self._on_publish
+        if settings.discovery:
+            # Republished with the rest of the retained state at every connection.
+            for message in discovery.node_entities(settings, self.topics):
+                self._retained[message.topic] = message
 
     # -- public API ---------------------------------------------------------------------------
 
