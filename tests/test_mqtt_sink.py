@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from camwall.capture.events import CameraState
-from camwall.mqtt.settings import TlsSettings
+from camwall.mqtt.settings import MqttSettings, TlsSettings
 from camwall.mqtt.sink import MqttSink
 from camwall.mqtt.topics import Topics
 from fixtures.mosquitto import PASSWORDS, Broker
@@ -255,3 +255,34 @@ def test_a_wrong_password_or_certificate_is_logged_without_secrets(
         sink.close(timeout=2)
     for secret in (*PASSWORDS.values(), "not-the-password-93"):
         assert secret not in caplog.text
+
+
+def test_a_client_certificate_logs_the_node_in(
+    broker: Broker, sink_factory: list[MqttSink], caplog: pytest.LogCaptureFixture
+) -> None:
+    pki = broker.pki
+    tls = TlsSettings(ca_file=pki.ca, certfile=pki.client_cert, keyfile=pki.client_key)
+    settings = MqttSettings(host="127.0.0.1", port=broker.cert_port, tls=tls, reconnect_max_s=0.5)
+    with subscriber(broker, "viewer") as sub:
+        sink = MqttSink(settings, node=NODE).start()
+        sink_factory.append(sink)
+        sink.publish(ev.state("door", CameraState.STREAMING))
+        sub.wait_topic("camwall/v1/cellar/camera/door/state", state="streaming")
+    # Without a certificate this listener refuses the TLS handshake.
+    bare = MqttSettings(
+        host="127.0.0.1",
+        port=broker.cert_port,
+        tls=TlsSettings(ca_file=pki.ca),
+        reconnect_max_s=0.5,
+    )
+    refused = MqttSink(bare, node="stranger").start()
+    try:
+        wait_until(
+            lambda: (
+                "mqtt-stranger: cannot connect" in caplog.text
+                or "mqtt-stranger: connection" in caplog.text
+            )
+        )
+        assert not refused.connection.is_connected()
+    finally:
+        refused.close(timeout=2)
