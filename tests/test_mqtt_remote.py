@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +14,7 @@ from camwall.mqtt.sink import MqttSink
 from fixtures.mosquitto import Broker
 from support import mqtt_events as ev
 from support.mqtt_clients import env_for, settings_for, wait_until
+from support.tcpgate import TcpGate
 
 
 @pytest.fixture
@@ -87,3 +90,34 @@ def test_broker_loss_marks_nodes_offline_and_retained_state_brings_them_back(
     )
     assert cam.capture_state == "backoff"
     assert wait_until(lambda: nodes.node("n1"), lambda n: n.online).online
+
+
+def test_a_node_cut_off_silently_is_offline_within_one_and_a_half_keepalives(
+    broker: Broker, remote: tuple[RemoteNodes, list[Change]]
+) -> None:
+    # No TCP close reaches the broker (a stalled gate, like a cut cable). The broker would
+    # publish the last will only some seconds after 1.5 × keepalive (mosquitto checks
+    # lazily); RemoteNodes times the node out on its own clock from the node's heartbeats.
+    nodes, _ = remote
+    keepalive = 2
+    gate = TcpGate(broker.port)
+    settings = dataclasses.replace(
+        settings_for(broker, "node", keepalive=keepalive, reconnect_max_s=30.0), port=gate.port
+    )
+    sink = MqttSink(settings, node="cut", env=env_for("node")).start()
+    try:
+        wait_until(lambda: nodes.node("cut"), lambda n: n is not None and n.online)
+        gate.set_mode("stall")
+        cut = time.monotonic()
+        entry = wait_until(lambda: nodes.node("cut"), lambda n: not n.online, timeout=keepalive * 3)
+        took = time.monotonic() - cut
+        assert took <= keepalive * 1.5 + 0.5, took  # + the expiry check's period
+        assert "nothing heard from the node" in entry.reason
+        # The broker's last will follows later and keeps it offline.
+        entry = wait_until(
+            lambda: nodes.node("cut"), lambda n: not n.available, timeout=keepalive * 6
+        )
+        assert not entry.online and "last will" in entry.reason
+    finally:
+        sink.close(timeout=2)
+        gate.close()

@@ -19,6 +19,7 @@ from camwall.mqtt.topics import Topics
 from fixtures.mosquitto import PASSWORDS, Broker
 from support import mqtt_events as ev
 from support.mqtt_clients import env_for, retained_now, settings_for, subscriber, wait_until
+from support.tcpgate import TcpGate
 
 NODE = "cellar"
 #: How long the broker stays down in the restart test (the issue's 30 s, shortened).
@@ -297,3 +298,37 @@ def test_a_client_certificate_logs_the_node_in(
         assert not refused.connection.is_connected()
     finally:
         refused.close(timeout=2)
+
+
+def test_every_event_queued_during_an_outage_reaches_a_subscriber(
+    broker: Broker, sink_factory: list[MqttSink]
+) -> None:
+    # The node reaches the broker through a gate, so the test decides when it gets back:
+    # after the subscriber (a clean session, like most) is subscribed to the restarted broker.
+    gate = TcpGate(broker.port)
+    try:
+        settings = dataclasses.replace(
+            settings_for(broker, "node", reconnect_max_s=0.5, keepalive=5), port=gate.port
+        )
+        sink = MqttSink(settings, node=NODE, env=env_for("node")).start()
+        sink_factory.append(sink)
+        assert sink.connection.wait_connected(10)
+        gate.set_mode("refuse")
+        broker.stop()
+        wait_until(sink.connection.is_connected, lambda up: not up)
+        for i in range(300):
+            sink.publish(ev.track("door", "appeared", i))
+        broker.start()
+        topic = "camwall/v1/cellar/camera/door/event"
+        with subscriber(broker, "viewer", (topic,)) as sub:
+            gate.set_mode("open")
+            wait_until(
+                lambda: {m.json()["track_id"] for m in sub.on(topic)} >= set(range(300)), timeout=30
+            )
+            ids = [m.json()["track_id"] for m in sub.on(topic)]
+            assert ids[:300] == list(range(300))  # in order, none lost
+    finally:
+        for sink in sink_factory:
+            sink.close(timeout=2)
+        sink_factory.clear()
+        gate.close()

@@ -33,7 +33,7 @@ __all__ = ["BrokerConnection", "mqtt"]
 
 log = logging.getLogger(__name__)
 
-#: How long one ``loop()`` call waits for traffic; bounds how late the thread notices close().
+#: How long one ``loop()`` call waits for traffic; bounds how late ticks run and close() is seen.
 LOOP_S = 0.25
 #: CONNACK reason codes that retrying at the normal pace cannot fix.
 _FATAL_CONNACK = {"Not authorized", "Bad user name or password", "Client identifier not valid"}
@@ -44,8 +44,9 @@ class BrokerConnection:
 
     ``on_ready()`` runs in the connection thread after each successful (re)connection;
     ``on_message(topic, payload, retained)`` for each message on subscribed topics;
-    ``on_down()`` when an established connection is lost. Subscriptions are made again on
-    each connection (``subscribe``).
+    ``on_down()`` when an established connection is lost; ``tick()`` about every
+    :data:`LOOP_S` s while connected. Subscriptions are made again on each connection
+    (``subscribe``).
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class BrokerConnection:
         on_ready: Callable[[], None] | None = None,
         on_message: Callable[[str, bytes, bool], None] | None = None,
         on_down: Callable[[], None] | None = None,
+        tick: Callable[[], None] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
         """Prepare the client (the password is read from the environment now); nothing connects yet."""
@@ -68,6 +70,7 @@ class BrokerConnection:
         self._on_ready = on_ready
         self._on_message_cb = on_message
         self._on_down = on_down
+        self._tick = tick
         self._backoff = settings.backoff()
         self._stop = threading.Event()
         self._connected = threading.Event()
@@ -192,6 +195,8 @@ class BrokerConnection:
                     self._subscribed.set()
                 if self._on_ready is not None:
                     self._on_ready()
+            if self._tick is not None:
+                self._tick()
             if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 break
         self._connected.clear()

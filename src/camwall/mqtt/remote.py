@@ -80,13 +80,18 @@ class NodeStatus:
     """One node: its availability, info and cameras."""
 
     name: str
+    #: The node says it is online, and has been heard within 1.5 × its keepalive.
     online: bool = False
-    #: Why the node counts as offline (its last will, our broker connection), for people.
+    #: Why the node counts as offline (its last will, silence, our broker connection).
     reason: str = ""
+    #: What its retained availability says.
+    available: bool = False
     info: dict[str, Any] = field(default_factory=dict)
     cameras: dict[str, NodeCamera] = field(default_factory=dict)
-    #: When availability last changed (monotonic seconds).
+    #: When ``online`` last changed (monotonic seconds).
     changed: float = field(default_factory=time.monotonic)
+    #: When anything from the node last arrived (monotonic seconds).
+    last_seen: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,7 @@ class RemoteNodes:
             ),
             on_message=self._on_message,
             on_down=self._on_down,
+            tick=self._expire,
             env=env,
         )
 
@@ -205,6 +211,8 @@ class RemoteNodes:
         if parsed is None:
             return
         node_name, slug, leaf = parsed
+        if slug is not None or leaf == "heartbeat":
+            self._touch(node_name)
         if slug is None:
             self._node_message(node_name, leaf, payload)
         else:
@@ -214,27 +222,69 @@ class RemoteNodes:
         if leaf == "response":
             self._response(name, payload)
             return
+        if leaf not in ("availability", "info", "heartbeat"):
+            return
         with self._lock:
             node = self._nodes.get(name)
             if node is None:
                 if not payload:
                     return
                 node = self._nodes[name] = NodeStatus(name)
+            was_online = node.online
             if leaf == "availability":
-                online = payload.decode("utf-8", "replace") == ONLINE
-                node.online = online
-                node.reason = "" if online else "the node is offline (it stopped, or its last will)"
-                node.changed = time.monotonic()
+                node.available = payload.decode("utf-8", "replace") == ONLINE
+                if not node.available:
+                    node.reason = "the node is offline (it stopped, or its last will)"
             elif leaf == "info":
                 data = _json(payload)
-                if data is None:
-                    return
-                node.info = data
-            else:
-                return
-        if leaf == "availability":
+                if data is not None:
+                    node.info = data
+            self._heard(node)
+            online = node.online
+        if online != was_online:
             log.info("node %s is %s", name, ONLINE if online else OFFLINE)
-        self._notify(Change("node", name, leaf=leaf))
+        if leaf != "heartbeat" or online != was_online:
+            self._notify(Change("node", name, leaf=leaf))
+
+    def _touch(self, name: str) -> None:
+        """Node ``name`` was heard from (a camera message): it may be back from silence."""
+        with self._lock:
+            node = self._nodes.get(name)
+            if node is None:
+                return
+            was_online = node.online
+            self._heard(node)
+            changed = node.online != was_online
+        if changed:
+            log.info("node %s is %s again", name, ONLINE)
+            self._notify(Change("node", name))
+
+    def _heard(self, node: NodeStatus) -> None:
+        """Something from ``node`` arrived just now (lock held)."""
+        node.last_seen = time.monotonic()
+        online = node.available and self.connection.is_connected()
+        if online != node.online:
+            node.online = online
+            node.changed = node.last_seen
+            if online:
+                node.reason = ""
+
+    def _expire(self) -> None:
+        """Connection thread: a node silent for 1.5 × its keepalive counts as offline."""
+        now = time.monotonic()
+        expired = []
+        with self._lock:
+            for node in self._nodes.values():
+                keepalive = float(node.info.get("keepalive") or self.settings.keepalive)
+                silent = now - node.last_seen
+                if node.online and silent > keepalive * 1.5:
+                    node.online = False
+                    node.changed = now
+                    node.reason = f"nothing heard from the node for {silent:.1f} s (keepalive {keepalive:g} s)"
+                    expired.append(node.name)
+        for name in expired:
+            log.info("node %s is %s: silent for 1.5 × its keepalive", name, OFFLINE)
+            self._notify(Change("node", name))
 
     def _camera_message(self, node_name: str, slug: str, leaf: str, payload: bytes) -> None:
         kind: ChangeKind = "camera"

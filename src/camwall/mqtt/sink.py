@@ -89,8 +89,10 @@ class MqttSink:
             on_ready=self._on_ready,
             on_message=self._on_message,
             on_down=self._on_down,
+            tick=self._heartbeat,
             env=env,
         )
+        self._next_heartbeat = 0.0
         self.connection.client.on_publish = self._on_publish
         if settings.discovery:
             # Republished with the rest of the retained state at every connection.
@@ -313,6 +315,23 @@ class MqttSink:
                 self._register(info, 1)
             self._ready = True
             self._cond.notify_all()
+
+    def _heartbeat(self) -> None:
+        """Connection thread, about every LOOP_S: a small QoS 0 message every keepalive/2 s.
+
+        The broker's last will covers a node that dies; but a broker notices a silent node
+        only some seconds after 1.5 × keepalive, and a reader may itself have missed the
+        will. Heartbeats let :class:`~camwall.mqtt.remote.RemoteNodes` time a node out on
+        its own clock.
+        """
+        now = time.monotonic()
+        if now < self._next_heartbeat or not self._ready:
+            return
+        self._next_heartbeat = now + self.settings.keepalive / 2
+        payload = dumps({"schema": SCHEMA, "node": self.node, "time": round(time.time(), 3)})
+        info = self.connection.client.publish(self.topics.heartbeat, payload, qos=0)
+        with self._cond:
+            self._register(info, 0)
 
     def _on_down(self) -> None:
         with self._cond:

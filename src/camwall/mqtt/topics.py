@@ -62,6 +62,11 @@ class Topics:
         return f"{self.base}/info"
 
     @property
+    def heartbeat(self) -> str:
+        """Every keepalive/2 s while connected: lets readers time out a silent node themselves."""
+        return f"{self.base}/heartbeat"
+
+    @property
     def command(self) -> str:
         """Commands in (JSON)."""
         return f"{self.base}/command"
