@@ -11,7 +11,8 @@ Topics and payloads: docs/mqtt.md.
 
 from __future__ import annotations
 
+# Only the settings here: camwall.config may import them to read an [mqtt] table without
+# pulling in anything else of this package (or paho).
 from camwall.mqtt.settings import COMMANDS, MqttSettings, TlsSettings
-from camwall.mqtt.topics import SCHEMA, Topics
 
-__all__ = ["COMMANDS", "SCHEMA", "MqttSettings", "TlsSettings", "Topics"]
+__all__ = ["COMMANDS", "MqttSettings", "TlsSettings"]
