@@ -74,7 +74,7 @@ BAD: list[tuple[object, str]] = [
     ({"command": "reconnect", "camera": ["yard"]}, 'missing "camera"'),
     (
         {"command": "reconnect", "camera": "yard", "shell": "rm -rf /"},
-        "unknown key(s) for reconnect: shell",
+        "unknown key(s) for reconnect: 'shell'",
     ),
     ({"command": "reconnect", "camera": "yard", "id": {"x": 1}}, "id must be"),
     (b"{" + b'"a":"' + b"x" * MAX_COMMAND_BYTES + b'"}', "over the 4096-byte limit"),

@@ -131,7 +131,8 @@ def parse(payload: bytes, allowed: Iterable[str], cameras: Iterable[str]) -> Com
     extra = set(data) - {"id", "command", "camera", *spec}
     if extra:
         raise CommandRefused(
-            f"unknown key(s) for {name}: {', '.join(sorted(map(str, extra)))[:_MAX_TEXT]}"
+            # repr: a key is the client's text and goes into a log line.
+            f"unknown key(s) for {name}: {', '.join(repr(k) for k in sorted(extra))[:_MAX_TEXT]}"
         )
     for key, kind in spec.items():
         value = data.get(key)
@@ -281,7 +282,7 @@ class CommandDispatcher:
         self, ident: str | int | None, name: str | None, camera: str | None, reason: str
     ) -> None:
         self.refused += 1
-        log.warning("mqtt command refused (%s on %r): %s", name, camera, reason)
+        log.warning("mqtt command refused (%r on %r): %s", name, camera, reason)
         self._reply(
             {
                 "id": ident,
