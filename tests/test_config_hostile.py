@@ -338,7 +338,7 @@ CASES: dict[str, Case] = {
     ),
     "url bad IPv6": Case(
         H + cam(url=f"rtsp://admin:{SECRET}@[::1/cam"),
-        "is not a valid URL (Invalid IPv6 URL)",
+        "has an IPv6 address without its closing ] (write it as [::1])",
         "camera[0].url",
         4,
     ),

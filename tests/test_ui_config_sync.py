@@ -44,7 +44,7 @@ def test_cameras_added_and_removed_are_saved(
         "admin",
     )
     # The ONVIF password is the camera's (from its URL) when the file is read back.
-    endpoint = ptz.onvif_endpoint()
+    endpoint = ptz.onvif_settings()
     assert endpoint is not None and endpoint.password == "hunter2"
     assert (path.stat().st_mode & 0o777) == 0o600
 
@@ -64,3 +64,30 @@ def test_a_failed_save_is_reported_and_the_wall_goes_on(
         sync.wait()
     assert "could not be saved" in caplog.text
     assert wall.camera_names() == ["yard"]
+
+
+def test_hand_edits_made_while_the_wall_runs_are_merged_not_overwritten(
+    qtbot: QtBot, wall: CameraWall, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "camwall.toml"
+    path.write_text(
+        "# my cameras\nversion = 1\n\n"
+        '[[camera]]\nname = "door"  # the front door\nurl = "synthetic://door?width=160&height=90"\n'
+    )
+    path.chmod(0o640)
+    sync = ConfigSync(wall, path, load(path))
+    wall.add_cameras(load(path).cameras)
+    wall.connect_url("synthetic://yard?width=160&height=90", name="yard")
+    sync.wait()
+    # Edited by hand while the wall runs: a comment and a camera of their own.
+    text = path.read_text()
+    path.write_text(
+        text + '\n# added by hand\n[[camera]]\nname = "gate"\nurl = "synthetic://gate"\n'
+    )
+    wall.connect_url("synthetic://shed?width=160&height=90", name="shed")
+    sync.wait()
+    saved = path.read_text()
+    assert "# my cameras" in saved and "# the front door" in saved and "# added by hand" in saved
+    assert [c.name for c in load(path).cameras] == ["door", "yard", "gate", "shed"]
+    assert "edited while the wall ran" in caplog.text
+    assert (path.stat().st_mode & 0o777) == 0o640  # the user's mode is kept

@@ -16,6 +16,7 @@ meaning matches a built-in, the class also derives from it, so callers may catch
     │   └── FrameTooLargeError (ValueError)         a frame exceeds the slot capacity; re-create the ring
     ├── SourceError                           opening or reading a camera, file or stream
     │   ├── InvalidSourceError (ValueError)         the URL/path/device cannot name a source
+    │   │   └── UrlError                            a malformed URL: empty, bad scheme/host/port, masked
     │   ├── SourceTimeoutError (TimeoutError)       host unreachable, or no data within the timeout
     │   ├── SourceRefusedError (ConnectionRefusedError)  nothing listens on that host and port
     │   ├── SourceAuthError (PermissionError)       the camera rejected the credentials (401/403)
@@ -128,6 +129,15 @@ class SourceError(CamwallError):
 
 class InvalidSourceError(SourceError, ValueError):
     """The given URL, path or device index cannot name a source."""
+
+
+class UrlError(InvalidSourceError):
+    """A URL that cannot be parsed; ``reason`` says why, ``shown`` is the masked URL."""
+
+    def __init__(self, reason: str, *, shown: str = "") -> None:
+        super().__init__(f"{shown}: {reason}" if shown else reason)
+        self.reason = reason
+        self.shown = shown
 
 
 class SourceTimeoutError(SourceError, TimeoutError):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 # Re-exported: BackoffPolicy lived here first, and a camera's spec still carries one.
 from camwall.backoff import BackoffPolicy
-from camwall.sources.base import SourceSettings
+from camwall.sources.base import DecodeMode, SourceSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,8 @@ class CameraSpec:
     log_level: int = 20
     #: Record the stream while capturing it; None: no recording.
     recording: RecordingSpec | None = None
+    #: Decode every frame, keyframes only, or nothing (see camwall.runtime.decode).
+    decode: DecodeMode = "full"
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():

@@ -43,6 +43,7 @@ from camwall.capture.worker import (
     Reconnect,
     RingReply,
     RingRequest,
+    SetDecode,
     SetMaxSize,
     SetRecording,
     process_main,
@@ -58,6 +59,7 @@ from camwall.childproc import (
 )
 from camwall.errors import CaptureError, RingError
 from camwall.frames import FrameRing
+from camwall.sources.base import DecodeMode
 
 log = logging.getLogger(__name__)
 
@@ -414,6 +416,20 @@ class CaptureSupervisor:
         if cam.worker is not None:
             cam.stop_deadline = time.monotonic() + self._stop_deadline_s
             cam.worker.stop()
+
+    def set_decode(self, name: str, mode: DecodeMode) -> None:
+        """Decode camera ``name``'s stream in full, keyframes only, or not at all (at once).
+
+        The connection stays up (and recording goes on); a restarted worker keeps the mode.
+        """
+        self._submit(lambda: self._do_set_decode(name, mode))
+
+    def _do_set_decode(self, name: str, mode: DecodeMode) -> None:
+        cam = self._cameras.get(name)
+        if cam is None or cam.spec.decode == mode:
+            return
+        cam.spec = dataclasses.replace(cam.spec, decode=mode)
+        self._send_control(name, SetDecode(mode))
 
     def _do_set_recording(self, name: str, recording: RecordingSpec | None) -> None:
         cam = self._cameras.get(name)

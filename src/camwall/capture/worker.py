@@ -38,6 +38,7 @@ from camwall.errors import (
 from camwall.frames import FrameRing, PixelFormat
 from camwall.redact import redact
 from camwall.sources import Source, SourceFrame, open_source
+from camwall.sources.base import DecodeMode
 
 if TYPE_CHECKING:
     from camwall.record.events import RecordEvent
@@ -53,6 +54,9 @@ PERMANENT_ERRORS: tuple[type[SourceError], ...] = (
     UnsupportedStreamError,
 )
 RING_REPLY_TIMEOUT_S = 5.0
+#: Longest a read waits for a frame before the worker looks at its commands again (decoding
+#: keyframes only, or nothing, frames are seconds apart).
+IDLE_POLL_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,13 @@ class RingReply:
 @dataclass(frozen=True, slots=True)
 class Reconnect:
     """Supervisor → worker: drop the connection and connect again now."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetDecode:
+    """Supervisor → worker: decode every frame, keyframes only, or nothing."""
+
+    mode: DecodeMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +120,7 @@ class _Stats:
 
     def reset(self, now: float) -> None:
         self.start = now
+        self.packets0 = -1
         self.decoded = 0
         self.published = 0
         self.decode_ns = 0
@@ -143,6 +155,7 @@ class CaptureWorker:
         self._source: Source | None = None
         self._source_lock = threading.Lock()
         self._max_size = spec.max_size
+        self._decode: DecodeMode = spec.decode
         self._state: CameraState | None = None
         self._attempt = 0
         self._last_error: str | None = None
@@ -193,6 +206,7 @@ class CaptureWorker:
         failure: BaseException | None = None
         try:
             source = open_source(self.spec.source)
+            source.set_decode(self._decode)
             with self._source_lock:
                 self._source = source
                 if self._stop.is_set():
@@ -261,12 +275,19 @@ class CaptureWorker:
         stats = _Stats()
         streaming = False
         interval = self.spec.stats_interval_s
+        size = (0, 0)  # of the last published frame
         while True:
             if self._stop.is_set():
                 raise _StopRequested
             self._poll_control(source)
             t0 = time.thread_time_ns()
-            frame = source.read()
+            # Bounded, so commands (and stats) are seen while little or nothing is decoded.
+            frame = source.read_within(IDLE_POLL_S)
+            if frame is None:
+                now = time.monotonic()
+                if now - stats.start >= interval:
+                    self._send_stats(source, stats, now, *size)
+                continue
             decode_ns = frame.decode_ns or (time.thread_time_ns() - t0)
             stats.decoded += 1
             stats.decode_ns += decode_ns
@@ -277,6 +298,7 @@ class CaptureWorker:
                     CameraState.STREAMING, f"{frame.width}×{frame.height} from {source.display_url}"
                 )
             width, height = fit_size(frame.width, frame.height, self._max_size)
+            size = (width, height)
             if width * height * 4 > ring.capacity:
                 ring = self._replace_ring(ring, width, height, source)
             t1 = time.thread_time_ns()
@@ -316,6 +338,8 @@ class CaptureWorker:
         total_bytes = source.stats.bytes
         bitrate = 0.0 if stats.bytes0 < 0 else (total_bytes - stats.bytes0) * 8 / 1000 / elapsed
         frames = max(1, stats.decoded)
+        packets = source.stats.packets
+        packet_rate = 0.0 if stats.packets0 < 0 else (packets - stats.packets0) / elapsed
         self.send(
             StatsEvent(
                 camera=self.spec.name,
@@ -329,10 +353,13 @@ class CaptureWorker:
                 width=width,
                 height=height,
                 last_error=self._last_error,
+                decode=self._decode,
+                packet_rate=packet_rate,
             )
         )
         stats.reset(now)
         stats.bytes0 = total_bytes
+        stats.packets0 = source.stats.packets
 
     def _poll_control(self, source: Source) -> None:
         while self._control.poll():
@@ -343,6 +370,9 @@ class CaptureWorker:
                 self._max_size = message.max_size
             elif isinstance(message, SetRecording):
                 self._set_recording(message.recording, source)
+            elif isinstance(message, SetDecode):
+                self._decode = message.mode
+                source.set_decode(message.mode)
             else:
                 log.warning("%s: unexpected control message %r ignored", self.spec.name, message)
 
@@ -532,6 +562,7 @@ __all__ = [
     "Reconnect",
     "RingReply",
     "RingRequest",
+    "SetDecode",
     "SetMaxSize",
     "SetRecording",
     "process_main",

@@ -307,7 +307,11 @@ class ConfigDocument:
         if self._doc.get("log_level") is not None or config.log_level != "INFO":
             _set_keys(self._doc, {"log_level": config.log_level}, {"log_level": "INFO"})
         rec, det = config.recording, config.detection
-        self._section("wall", {"grid": config.wall.grid}, {"grid": "auto"})
+        self._section(
+            "wall",
+            {"grid": config.wall.grid, "decode_budget": config.wall.decode_budget},
+            {"grid": "auto", "decode_budget": True},
+        )
         self._section(
             "recording",
             {

@@ -20,6 +20,7 @@ from typing import Literal
 import platformdirs
 
 from camwall.config.urls import file_path, host_of, url_kind, userinfo, with_credentials
+from camwall.control.model import OnvifSettings
 from camwall.errors import ConfigError
 from camwall.redact import mask_url
 
@@ -59,6 +60,10 @@ class WallConfig:
 
     #: Tiles in the grid: 1, 4, 9, 16, or "auto" (the smallest that fits every camera).
     grid: Grid = "auto"
+    #: The decode budget: decode only keyframes (or nothing) of cameras the viewer is not
+    #: looking at when the CPU cannot decode them all (camwall.runtime.decode). False: every
+    #: camera is always decoded in full.
+    decode_budget: bool = True
 
     def tiles(self, cameras: int) -> int:
         """The number of tiles for ``cameras`` cameras."""
@@ -128,16 +133,6 @@ class OnvifConfig:
             f"OnvifConfig(host={self.host!r}, port={self.port}, user={self.user!r}, "
             f"password_env={self.password_env!r})"
         )
-
-
-@dataclass(frozen=True)
-class OnvifEndpoint:
-    """An ONVIF service with its password resolved; the password is kept out of ``repr``."""
-
-    host: str
-    port: int
-    user: str | None
-    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, repr=False)
@@ -213,8 +208,9 @@ class Camera:
         password = self.password(env) if self.password_env is not None else userinfo(url)[1]
         return with_credentials(url, user, password)
 
-    def onvif_endpoint(self, env: Mapping[str, str] | None = None) -> OnvifEndpoint | None:
-        """The camera's ONVIF service with defaults filled in and the password resolved."""
+    def onvif_settings(self, env: Mapping[str, str] | None = None) -> OnvifSettings | None:
+        """How to reach the camera's ONVIF service (defaults filled in, password resolved):
+        the one credentials type of the control layer. None without ``[camera.onvif]``."""
         if self.onvif is None:
             return None
         host = self.onvif.host or host_of(self.url)
@@ -233,7 +229,11 @@ class Camera:
             password: str | None = environ[self.onvif.password_env]
         else:
             password = self.password(env)
-        return OnvifEndpoint(host, self.onvif.port, self.onvif.user or self.user_name(), password)
+        user = self.onvif.user or self.user_name() or ""
+        try:
+            return OnvifSettings(host, self.onvif.port, user, password or "")
+        except ValueError as exc:
+            raise ConfigError(f"camera {self.name!r}: {exc}", key="onvif") from None
 
     def __repr__(self) -> str:
         sub = None if self.substream_url is None else mask_url(self.substream_url)

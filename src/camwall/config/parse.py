@@ -222,7 +222,7 @@ def build(
     return Config(
         version=SCHEMA_VERSION,
         log_level=top.log_level,
-        wall=WallConfig(grid=grid),
+        wall=WallConfig(grid=grid, decode_budget=top.wall.decode_budget),
         recording=RecordingConfig(
             dir=None if top.recording.dir is None else Path(top.recording.dir),
             segment_seconds=top.recording.segment_seconds,

@@ -125,6 +125,7 @@ class WallModel(_Table):
     """``[wall]``."""
 
     grid: Any = "auto"
+    decode_budget: bool = True
 
     @field_validator("grid", mode="plain")
     @classmethod

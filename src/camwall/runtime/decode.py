@@ -156,8 +156,10 @@ class DecodeController:
             if track.wanted != policy:
                 track.wanted, track.wanted_since = policy, now
             up = _RANK[policy] > _RANK[track.policy]
-            # The focused camera and a first decision take effect at once.
-            urgent = demands[name].focused or track.reason == "starting"
+            # At once: the focused camera, a first decision, and what a view change asks
+            # (hidden → paused, shown again → decode): the viewer is waiting for it.
+            urgent = demands[name].focused or "hidden" in (reason, track.reason)
+            urgent = urgent or track.reason == "starting"
             hold = 0.0 if urgent else (self.up_after_s if up else self.down_after_s)
             if now - track.wanted_since >= hold:
                 track.policy, track.reason, track.wanted = policy, reason, None

@@ -46,7 +46,7 @@ def _preload_onvif() -> None:
     the window is shown it is only a slightly later start. A missing extra is reported by the
     connection attempt itself.
     """
-    from camwall.control.onvif_errors import load_onvif
+    from camwall.control.onvif.errors import load_onvif
 
     try:
         load_onvif()
