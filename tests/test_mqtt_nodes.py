@@ -127,15 +127,18 @@ def remote(broker: Broker) -> Iterator[tuple[RemoteNodes, list[Change]]]:
         wall.close()
 
 
-def streaming(wall: RemoteNodes, node: str, cameras: int) -> bool:
+def reporting(wall: RemoteNodes, node: str, cameras: int) -> bool:
+    """The node is online and every one of its cameras has told its state and stats.
+
+    (A headless node decodes nothing it need not: view-only cameras may stay paused, the wall
+    pulls their video itself. Their state and stats still come.)
+    """
     entry = wall.node(node)
     return (
         entry is not None
         and entry.online
         and len(entry.cameras) == cameras
-        and all(
-            c.capture_state == "streaming" and c.stats is not None for c in entry.cameras.values()
-        )
+        and all(c.state is not None and c.stats is not None for c in entry.cameras.values())
     )
 
 
@@ -147,13 +150,13 @@ def test_three_nodes_of_four_cameras_on_one_broker(
     wall, _ = remote
     started = [nodes(f"node{i}", 4) for i in range(3)]
     for node in started:
-        wait_until(lambda n=node: streaming(wall, n.name, 4), timeout=90)
+        wait_until(lambda n=node: reporting(wall, n.name, 4), timeout=90)
     seen = wall.nodes()
     assert sorted(seen) == ["node0", "node1", "node2"]
     cam = seen["node1"].cameras["node1_cam_2"]
     assert cam.name == "node1 cam 2"
     assert cam.stream_url == "synthetic://node1-2?width=160&height=90&fps=5"
-    assert cam.stats is not None and cam.stats["fps_in"] > 0
+    assert cam.stats is not None and cam.stats["camera"] == "node1 cam 2"
     assert seen["node1"].info["cameras"] == [f"node1 cam {i}" for i in range(4)]
     # A command through the wall reaches the node and its runtime carries it out.
     reply = wall.command("node2", "node2 cam 0", "reconnect").result(20)
@@ -180,7 +183,7 @@ def test_a_killed_node_is_offline_within_one_and_a_half_keepalives(
 ) -> None:
     wall, changes = remote
     node = nodes("doomed", 1)
-    wait_until(lambda: streaming(wall, "doomed", 1), timeout=60)
+    wait_until(lambda: reporting(wall, "doomed", 1), timeout=60)
     node.note_descendants()
     node.proc.kill()
     killed = time.monotonic()
