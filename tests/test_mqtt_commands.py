@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from camwall.capture.events import CameraState
-from camwall.mqtt.commands import MAX_COMMAND_BYTES, CommandDispatcher, as_target
+from camwall.mqtt.commands import (
+    MAX_COMMAND_BYTES,
+    MAX_LOGGED_REFUSALS,
+    CommandDispatcher,
+    as_target,
+)
 from camwall.mqtt.remote import RemoteNodes
 from camwall.mqtt.settings import COMMANDS
 from camwall.mqtt.sink import MqttSink
@@ -223,3 +228,14 @@ def test_a_bug_behind_a_command_still_gets_its_reply(
     d.handle(b'{"id": 9, "command": "reconnect", "camera": "yard"}')
     assert replies[0]["ok"] is False and replies[0]["error"] == "internal error (AttributeError)"
     assert "Traceback" in caplog.text and "failed unexpectedly" in caplog.text
+
+
+def test_a_flood_of_bad_commands_does_not_flood_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    d, _target, replies = dispatcher(tmp_path)
+    with caplog.at_level(logging.WARNING, "camwall.mqtt.commands"):
+        for _ in range(500):
+            d.handle(b"garbage")
+    assert len(replies) == 500 and d.refused == 500  # every one answered
+    assert len(caplog.records) == MAX_LOGGED_REFUSALS

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from camwall.mqtt.topics import camera_slug
 log = logging.getLogger(__name__)
 
 MAX_COMMAND_BYTES = 4096
+#: Refusals logged per LOG_WINDOW_S; the rest are counted in one line.
+MAX_LOGGED_REFUSALS = 20
+LOG_WINDOW_S = 60.0
 _MAX_TEXT = 128
 #: Besides ``id``, ``command`` and ``camera``: the arguments each command takes, and their type.
 _ARGS: dict[str, dict[str, type]] = {
@@ -203,6 +207,9 @@ class CommandDispatcher:
         self._reply = reply
         self._on_snapshot = on_snapshot
         self.refused = 0
+        self._log_window = time.monotonic()
+        self._logged = 0
+        self._unlogged = 0
         self.accepted = 0
 
     def handle(self, payload: bytes) -> None:
@@ -282,7 +289,17 @@ class CommandDispatcher:
         self, ident: str | int | None, name: str | None, camera: str | None, reason: str
     ) -> None:
         self.refused += 1
-        log.warning("mqtt command refused (%r on %r): %s", name, camera, reason)
+        now = time.monotonic()
+        if now - self._log_window > LOG_WINDOW_S:
+            if self._unlogged:
+                log.warning("mqtt: %d more command(s) refused without a log line", self._unlogged)
+            self._log_window, self._logged, self._unlogged = now, 0, 0
+        # A client hammering the command topic must not flood the log: a few lines a minute.
+        if self._logged < MAX_LOGGED_REFUSALS:
+            self._logged += 1
+            log.warning("mqtt command refused (%r on %r): %s", name, camera, reason)
+        else:
+            self._unlogged += 1
         self._reply(
             {
                 "id": ident,
