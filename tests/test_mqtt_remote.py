@@ -66,7 +66,7 @@ def test_nodes_cameras_tracks_and_removal(
     )
     assert any(c.kind == "event" for c in changes)
     # Removed at run time: gone from RemoteNodes as well.
-    node.publish(ev.state("Front door", CameraState.STOPPED))
+    node.publish(ev.changed("Front door", "removed"))
     wait_until(lambda: nodes.node("n1"), lambda n: n is not None and "front_door" not in n.cameras)
 
 

@@ -140,27 +140,25 @@ def test_removed_camera_clears_discovery_and_retained_state(
     broker: Broker, sink_factory: list[MqttSink]
 ) -> None:
     sink = make_sink(sink_factory, broker)
+    sink.publish(ev.changed("door", "added", running=True))
     sink.publish(ev.state("door", CameraState.STREAMING))
     assert sink.wait_idle(10)
-    before = retained_now(broker, "homeassistant")
     config = "homeassistant/camera/camwall_cellar_door/config"
-    assert config in before
-    sink.publish(ev.state("door", CameraState.STOPPED))  # remove_camera, not shutdown
+    assert config in retained_now(broker, "homeassistant")
+    # Stopped (stop_camera) is not removed: it stays in Home Assistant, its state "stopped".
+    sink.publish(ev.state("door", CameraState.STOPPED))
+    assert sink.wait_idle(10)
+    assert config in retained_now(broker, "homeassistant")
+    sink.publish(ev.changed("door", "removed"))
+    sink.publish(ev.state("door", CameraState.STOPPED))  # a late state of the removed camera
     assert sink.wait_idle(10)
     after = retained_now(broker, "homeassistant")
-    assert not any(
-        topic.startswith("homeassistant/") and "camwall_cellar_door" in topic for topic in after
-    )
-    assert "camwall/v1/cellar/camera/door/state" not in retained_now(broker, "camwall")
-
-    # On shutdown (a "stopping" notice first) cameras stay configured in Home Assistant.
-    sink.publish(ev.state("yard", CameraState.STREAMING))
-    sink.publish(ev.notice("stopping"))
-    sink.publish(ev.state("yard", CameraState.STOPPED))
+    assert not any("camwall_cellar_door" in topic for topic in after)
+    assert not any("/camera/door/" in topic for topic in retained_now(broker, "camwall"))
+    # Added again: announced again.
+    sink.publish(ev.changed("door", "added"))
     assert sink.wait_idle(10)
-    assert "homeassistant/camera/camwall_cellar_yard/config" in retained_now(
-        broker, "homeassistant"
-    )
+    assert config in retained_now(broker, "homeassistant")
 
 
 def test_broker_restart_loses_no_event_within_the_queue_bound(

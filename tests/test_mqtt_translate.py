@@ -115,3 +115,16 @@ def test_zone_events_and_the_zone_a_track_is_in() -> None:
     assert data["event"] == "entered" and data["zone"] == "porch" and data["seconds_inside"] == 2.0
     end = json.loads(on(tr.translate(ev.track("door", "left", 5)), "/event")[0].payload)  # type: ignore[arg-type]
     assert end["event"] == "end" and end["zone"] == "porch"
+
+
+def test_camera_changes_go_into_its_info() -> None:
+    tr = EventTranslator(MqttSettings(), T)
+    tr.translate(ev.state("door", CameraState.STREAMING))
+    out = tr.translate(ev.changed("door", "updated", running=True, recording=True, stream="main"))
+    (info,) = out
+    data = json.loads(info.payload)  # type: ignore[arg-type]
+    assert data["recording"] is True and data["running"] is True and info.retain
+    assert (
+        tr.translate(ev.changed("door", "updated", running=True, recording=True, stream="main"))
+        == []
+    )

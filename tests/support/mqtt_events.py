@@ -12,7 +12,7 @@ import numpy as np
 from camwall.capture.events import CameraState, RecordingEvent, StateEvent, StatsEvent
 from camwall.detect.messages import DetectionResult, TrackEvent
 from camwall.record.events import SegmentClosed
-from camwall.runtime.events import RuntimeEvent, RuntimeNotice
+from camwall.runtime.events import CameraChanged, RuntimeEvent, RuntimeNotice
 
 
 def state(camera: str, value: CameraState, reason: str = "") -> RuntimeEvent:
@@ -87,3 +87,8 @@ def jpeg(path: Path) -> bytes:
     assert ok
     path.write_bytes(data.tobytes())
     return data.tobytes()
+
+
+def changed(camera: str, action: str, **kw: object) -> RuntimeEvent:
+    """A camera was added, removed or updated in the runtime."""
+    return RuntimeEvent(CameraChanged(camera, action, **kw))  # type: ignore[arg-type]

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from camwall.capture.events import CameraState, InfoEvent, LogEvent, StateEvent, StatsEvent
+from camwall.capture.events import InfoEvent, LogEvent, StateEvent, StatsEvent
+from camwall.control.onvif.events import CameraEvent, EventsStatus
 from camwall.detect.messages import (
     CameraStatus,
     DetectionResult,
@@ -30,7 +31,14 @@ from camwall.mqtt import discovery
 from camwall.mqtt.outgoing import Outgoing, dumps
 from camwall.mqtt.settings import MqttSettings
 from camwall.mqtt.topics import SCHEMA, Topics, camera_slug
-from camwall.runtime.events import RetentionEvent, RuntimeEvent, RuntimeNotice
+from camwall.runtime.events import (
+    CameraChanged,
+    ControlChanged,
+    DecodeChanged,
+    RetentionEvent,
+    RuntimeEvent,
+    RuntimeNotice,
+)
 
 #: At most one ``update`` per track this often.
 UPDATE_INTERVAL_S = 1.0
@@ -104,7 +112,9 @@ class EventTranslator:
         self._urls = dict(urls or {})
         self._clock = clock
         self._cameras: dict[str, _Camera] = {}
-        #: The runtime is shutting down: cameras stopping now are not removed from HA.
+        #: Cameras the runtime removed; their late events are ignored until added again.
+        self._removed: set[str] = set()
+        #: The runtime is shutting down: no camera appears any more.
         self.stopping = False
 
     def cameras(self) -> list[str]:
@@ -120,14 +130,37 @@ class EventTranslator:
         payload = event.payload
         name = event.camera
         out: list[Outgoing] = []
+        if isinstance(payload, CameraChanged) and payload.action == "added":
+            self._removed.discard(payload.camera)
+        if name is not None and name in self._removed:
+            return out  # late events of a removed camera (its final "stopped" state)
         if name is not None and name not in self._cameras and not self.stopping:
             out += self._appear(name)
         camera = None if name is None else self._cameras.get(name)
         topics = self.topics
-        if isinstance(payload, StateEvent) and camera is not None:
-            out.append(self._camera_msg(camera, "state", event.to_dict(), retain=True))
-            if payload.state == CameraState.STOPPED and not self.stopping:
+        if isinstance(payload, CameraChanged) and camera is not None:
+            if payload.action == "removed":
                 out += self.remove(camera.name)
+            else:
+                out += self._merge_info(
+                    camera,
+                    running=payload.running,
+                    recording=payload.recording,
+                    detecting=payload.detecting,
+                    stream=payload.stream,
+                )
+        elif isinstance(payload, DecodeChanged) and camera is not None:
+            out += self._merge_info(camera, decode=payload.policy, decode_reason=payload.reason)
+        elif isinstance(payload, ControlChanged) and camera is not None:
+            out += self._merge_info(
+                camera, control_connected=payload.connected, control=payload.summary
+            )
+        elif isinstance(payload, EventsStatus) and camera is not None:
+            out += self._merge_info(camera, camera_events=str(payload.state.value))
+        elif isinstance(payload, CameraEvent) and camera is not None:
+            out.append(self._camera_msg(camera, "camera_event", event.to_dict()))
+        elif isinstance(payload, StateEvent) and camera is not None:
+            out.append(self._camera_msg(camera, "state", event.to_dict(), retain=True))
         elif isinstance(payload, InfoEvent) and camera is not None:
             data = event.to_dict()
             data.pop("type")
@@ -177,6 +210,7 @@ class EventTranslator:
 
     def remove(self, name: str) -> list[Outgoing]:
         """Camera ``name`` is gone: clear its retained topics and its discovery entities."""
+        self._removed.add(name)
         camera = self._cameras.pop(name, None)
         if camera is None:
             return []
@@ -217,6 +251,13 @@ class EventTranslator:
         if self.settings.discovery:
             out += discovery.announce(self.settings, self.topics, name)
         return out
+
+    def _merge_info(self, camera: _Camera, **fields: object) -> list[Outgoing]:
+        """Update the camera's retained ``info`` with ``fields``; publish only a change."""
+        if all(camera.info.get(k) == v for k, v in fields.items()):
+            return []
+        camera.info.update(fields)
+        return [self._info(camera)]
 
     def _info(self, camera: _Camera) -> Outgoing:
         return Outgoing(
