@@ -49,6 +49,7 @@ def test_nodes_cameras_tracks_and_removal(
 ) -> None:
     nodes, changes = remote
     node.publish(ev.state("Front door", CameraState.STREAMING))
+    node.publish(ev.changed("Front door", "updated", running=True, recording=True))
     node.publish(ev.stats("Front door", fps=12.5))
     node.publish(ev.track("Front door", "appeared", 4))
     cam = wait_until(
@@ -57,6 +58,7 @@ def test_nodes_cameras_tracks_and_removal(
     )
     assert cam.name == "Front door" and cam.stream_url == "rtsp://relay:8554/front_door"
     assert cam.capture_state == "streaming" and cam.stats["fps_in"] == 12.5
+    assert cam.recording_on and not cam.detecting_on
     assert cam.labels == {"person": True}
     assert list(cam.tracks) == ["n1/front_door/4"] and cam.last_event["event"] == "start"
     assert nodes.camera("n1", "Front door") is not None  # by name too

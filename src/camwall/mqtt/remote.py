@@ -64,7 +64,11 @@ class NodeCamera:
     last_event: dict[str, Any] | None = None
     #: Open tracks by id, from start/update until end.
     tracks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The last recording event (segment opened/closed, failure).
     recording: dict[str, Any] | None = None
+    #: The last zone event and the last event the camera reported itself (ONVIF).
+    zone: dict[str, Any] | None = None
+    camera_event: dict[str, Any] | None = None
     labels: dict[str, bool] = field(default_factory=dict)
     snapshot: bytes | None = None
     updated: float = 0.0
@@ -73,6 +77,16 @@ class NodeCamera:
     def capture_state(self) -> str | None:
         """``streaming``, ``backoff``, … as the node last said, or None."""
         return None if self.state is None else self.state.get("state")
+
+    @property
+    def recording_on(self) -> bool:
+        """The node records this camera (what was asked; ``recording`` says how it goes)."""
+        return bool(self.info.get("recording"))
+
+    @property
+    def detecting_on(self) -> bool:
+        """The node detects on this camera."""
+        return bool(self.info.get("detecting"))
 
 
 @dataclass
