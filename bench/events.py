@@ -6,8 +6,9 @@ Each event is a real track event (a person appears, then leaves: start/end messa
 label's binary sensor ON/OFF, as on a node). A real mosquitto (Debian package) on a free
 loopback port; one subscriber (paho, its own loop thread) on the other side. Two variants, interleaved in each round:
 
-- **bare paho**: a paho client publishes a JSON payload of the same size as camwall's track
-  event, QoS 1, straight from the calling thread (its own loop thread does the network);
+- **bare paho**: a paho client publishes the same two messages per event as camwall (a JSON
+  payload shaped like camwall's track event, and the label's ``ON``/``OFF``), QoS 1,
+  straight from the calling thread (its own loop thread does the network);
 - **camwall**: an :class:`camwall.mqtt.sink.MqttSink` gets real ``RuntimeEvent`` s (track
   appeared, carrying ``capture_ns``) from the calling thread as the runtime would deliver
   them, and translates, queues and publishes them from its sender thread.
@@ -170,6 +171,9 @@ class BarePaho:
                    "label": event["label"], "score": event["best_score"], "box": event["box"], "zone": None,
                    "capture_ns": event["capture_ns"]}  # fmt: skip
         self.client.publish(self.topic, json.dumps(payload), qos=1)
+        # The same second message camwall sends: the label's binary sensor flips.
+        label = b"ON" if event["kind"] == "appeared" else b"OFF"
+        self.client.publish("bench/bare/label/person", label, qos=1, retain=True)
 
     def close(self) -> None:
         self.client.disconnect()
