@@ -342,3 +342,33 @@ def test_recording_toggled_at_run_time_over_rtsp(
     last = wait_closed(events, "door", 2, timeout=0)[1]
     assert last.path == second.path
     assert playback(second.path)[0] == "h264" and last.packets > 0
+
+
+@pytest.mark.slow
+def test_a_restarted_worker_records_as_set_recording_last_said(
+    tmp_path: Path, h264_clip_7s: Clip, events: EventLog
+) -> None:
+    """Recording switched on at run time survives a worker crash: the restarted worker
+    records again (the supervisor remembers the choice), and the killed segment plays."""
+    sup = CaptureSupervisor(events, mode="process", stop_deadline_s=5.0)
+    try:
+        sup.start(file_camera("door", h264_clip_7s.path, None))
+        events.wait_state("door", CameraState.STREAMING, 30)
+        sup.set_recording("door", RecordingSpec(tmp_path, segment_seconds=60.0))
+        (opened,) = wait_records(events, "door", SegmentOpened, 1, timeout=15)
+        deadline = time.monotonic() + 15
+        while b"moof" not in opened.path.read_bytes():  # a first fragment is on disk
+            assert time.monotonic() < deadline, "no fragment written"
+            time.sleep(0.05)
+        mark = len(events)
+        _capture_worker().kill()
+        events.wait_state("door", CameraState.BACKOFF, 15, after=mark)
+        events.wait_state("door", CameraState.STREAMING, 30, after=mark)
+        wait_records(events, "door", SegmentOpened, 2, timeout=15)
+    finally:
+        assert sup.close(timeout=15)
+    segments = sorted(tmp_path.rglob("*.mp4"))
+    assert len(segments) == 2
+    for path in segments:
+        codec, _, frames = playback(path)
+        assert codec == "h264" and frames > 0

@@ -295,7 +295,7 @@ def test_the_noqt_wrapper_detects_qt(tmp_path: Path) -> None:
     assert "QT-IMPORTED:" in result.stderr and "qtpy" in result.stderr
 
 
-def recording_file_camera(tmp_path: Path, clip: Clip) -> Path:
+def recording_file_camera(tmp_path: Path, clip: Clip, *, detect: bool = False) -> Path:
     """A config with one file camera (the clip, looping at its own pace) that records into
     ``tmp_path/rec`` in 60 s segments: whatever stops camwall finds a segment open."""
     config = tmp_path / "camwall.toml"
@@ -309,6 +309,7 @@ segment_seconds = 60
 name = "file"
 url = "{clip.path}"
 record = true
+detect = {str(detect).lower()}
 """
     )
     return config
@@ -414,15 +415,17 @@ def test_headless_killed_while_recording_loses_at_most_a_second(
     second (fragments of ≤ 1 s although keyframes come every 4 s), and the next start
     reclaims the dead run's shared memory."""
     clip = sparse_keyframes_clip
-    config = recording_file_camera(tmp_path, clip)
+    # With detection: the detection worker, too, must end when its owner is killed.
+    config = recording_file_camera(tmp_path, clip, detect=True)
     child = headless(config, "--stats-interval", "0.5", new_session=True)
     ev = child.events
     opened = ev.wait_type("recording", 60, camera="file", event="segment_opened")
+    ev.wait_type("detect_status", 60, camera="file", state="detecting")
     wait_stats(child, 6, after=ev.items.index(opened))  # a few seconds of recording
     child.note_descendants()
     pid = child.proc.pid
     rings = segments_of(pid)
-    assert child.seen and rings
+    assert len(child.seen) >= 2 and rings  # a capture worker and the detection worker
     killed_at = time.time()
     if to == "group":
         os.killpg(pid, signal.SIGKILL)
@@ -430,7 +433,9 @@ def test_headless_killed_while_recording_loses_at_most_a_second(
         os.kill(pid, signal.SIGKILL)
     assert child.wait(10) == -signal.SIGKILL
     assert not gone(child.seen), "workers outlived their killed owner"
-    assert segments_of(pid) == rings  # nobody was left to unlink them
+    # Nobody was left to unlink the rings (though another camwall run sharing /dev/shm on
+    # this machine may reclaim them before the next start below does).
+    assert segments_of(pid) <= rings
 
     segments = sorted((tmp_path / "rec" / "file").rglob("*.mp4"))
     assert [str(p) for p in segments] == [opened["path"]]

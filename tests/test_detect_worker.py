@@ -17,6 +17,7 @@ import numpy as np
 import psutil
 import pytest
 
+from camwall.backoff import BackoffPolicy
 from camwall.childproc import Outbox
 from camwall.detect import (
     CameraStatus,
@@ -122,7 +123,8 @@ def person_model(tmp_path: Path) -> Path:
 
 @contextmanager
 def service(spec: DetectorSpec, inbox: Inbox, **kw: object) -> Iterator[DetectionService]:
-    svc = DetectionService(spec, on_message=inbox, restart_backoff=(0.2, 2.0), **kw)  # type: ignore[arg-type]
+    restarts = BackoffPolicy(initial_s=0.2, max_s=2.0, jitter=0.0, healthy_s=30.0)
+    svc = DetectionService(spec, on_message=inbox, restart_backoff=restarts, **kw)  # type: ignore[arg-type]
     svc.start()
     try:
         yield svc

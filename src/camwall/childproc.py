@@ -222,6 +222,13 @@ class Child:
         root.setLevel(log_level)
         return child
 
+    @property
+    def stop_pipe(self) -> Connection:
+        """The child's end of the stop pipe: readable (end-of-file) once the owner asks the
+        worker to stop or dies. A worker that waits on its own pipes can add it to
+        ``multiprocessing.connection.wait`` to wake at once; SIGTERM only reaches ``on_stop``."""
+        return self._stop
+
     def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         self._finished = True
 

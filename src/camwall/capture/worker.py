@@ -284,6 +284,14 @@ class CaptureWorker:
             # Bounded, so commands (and stats) are seen while little or nothing is decoded.
             frame = source.read_within(IDLE_POLL_S)
             if frame is None:
+                if not streaming and self._decode != "full":
+                    # Connected and receiving, decoding little or nothing on purpose.
+                    streaming = True
+                    self._attempt = 0
+                    self._set_state(
+                        CameraState.STREAMING,
+                        f"receiving from {source.display_url} (decoding: {self._decode})",
+                    )
                 now = time.monotonic()
                 if now - stats.start >= interval:
                     self._send_stats(source, stats, now, *size)

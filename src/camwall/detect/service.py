@@ -71,20 +71,16 @@ class DetectionService:
         *,
         pipeline: PipelineConfig | None = None,
         on_message: Callable[[Message], None] | None = None,
-        restart_backoff: BackoffPolicy | tuple[float, float] = RESTART_POLICY,
+        restart_backoff: BackoffPolicy = RESTART_POLICY,
         stop_timeout: float = 5.0,
     ) -> None:
         """Configure the service; nothing runs until :meth:`start`.
 
-        ``restart_backoff`` paces restarts of a worker that keeps dying; a pair means
-        (first delay, longest delay) of :data:`RESTART_POLICY`.
+        ``restart_backoff`` paces restarts of a worker that keeps dying.
         """
         self.spec = DetectorSpec.parse(detector) if isinstance(detector, str) else detector
         self.pipeline = pipeline or PipelineConfig()
         self.on_message = on_message
-        if isinstance(restart_backoff, tuple):
-            low, high = restart_backoff
-            restart_backoff = dataclasses.replace(RESTART_POLICY, initial_s=low, max_s=high)
         self.restart_backoff = restart_backoff
         self.stop_timeout = stop_timeout
         self._lock = threading.Lock()

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import cast
 
 import cv2
@@ -144,6 +144,7 @@ class _Worker:
         sender: Outbox,
         first_track_id: int = 1,
         stopping: threading.Event | None = None,
+        wake: Connection | None = None,
     ) -> None:
         self.detector = detector
         self.ids = itertools.count(first_track_id)
@@ -152,18 +153,24 @@ class _Worker:
         self.sender = sender
         #: Set (by the child's stop watcher) when the owner wants the worker to end.
         self.stopping = stopping or threading.Event()
+        #: The stop pipe: it wakes the idle loop at once when the owner asks it to stop.
+        self.wake = wake
         self.cameras: dict[str, _Camera] = {}
         self.next_stats = time.monotonic() + STATS_INTERVAL_S
 
     # -- loop --
 
     def run(self) -> None:
+        waitables = [self.cmd] if self.wake is None else [self.cmd, self.wake]
         while not self.stopping.is_set():
             now = time.monotonic()
             due = min((c.due for c in self.cameras.values()), default=now + MAX_WAIT_S)
             timeout = min(max(0.0, due - now), MAX_WAIT_S, max(0.0, self.next_stats - now))
             try:
-                if self.cmd.poll(timeout):
+                ready = wait(waitables, timeout)
+                if self.wake is not None and self.wake in ready:
+                    return  # the owner asked us to stop, or died
+                if self.cmd in ready:
                     self._commands()
             except (EOFError, OSError):
                 return  # the parent closed the command pipe: it is gone or stopping us
@@ -398,7 +405,7 @@ def worker_main(
     child = Child.bootstrap(out, stop, label="detection worker", log_level=log_level)
     stopping = threading.Event()
     child.run(
-        lambda: _serve(spec, config, cmd, child.outbox, first_track_id, stopping),
+        lambda: _serve(spec, config, cmd, child, first_track_id, stopping),
         on_stop=stopping.set,
     )
 
@@ -407,11 +414,12 @@ def _serve(
     spec: DetectorSpec,
     config: PipelineConfig,
     cmd: Connection,
-    outbox: Outbox,
+    child: Child,
     first_track_id: int,
     stopping: threading.Event,
 ) -> None:
-    """Load the detector, say whether that worked, then detect until ``stopping`` is set."""
+    """Load the detector, say whether that worked, then detect until asked to stop."""
+    outbox = child.outbox
     pid = os.getpid()
     try:
         detector = build_detector(spec)
@@ -420,7 +428,7 @@ def _serve(
         outbox.send(WorkerStatus("failed", pid, reason=redact(str(exc))))
         return
     outbox.send(WorkerStatus("ready", pid, detector.name))
-    worker = _Worker(detector, config, cmd, outbox, first_track_id, stopping)
+    worker = _Worker(detector, config, cmd, outbox, first_track_id, stopping, child.stop_pipe)
     try:
         worker.run()
     finally:

@@ -64,6 +64,7 @@ from camwall.errors import (
     CamwallError,
     CaptureError,
     ConfigError,
+    InvalidSourceError,
     RuntimeClosedError,
     StorageError,
 )
@@ -94,6 +95,7 @@ from camwall.runtime.specs import (
     pipeline_config,
 )
 from camwall.sources.base import DecodeMode
+from camwall.sources.factory import source_kind
 
 log = logging.getLogger(__name__)
 
@@ -711,7 +713,10 @@ class Runtime:
         elif isinstance(event, RecordingEvent):
             entry.rec = _count(entry.rec, event)
         elif isinstance(event, StatsEvent):
-            rate = event.packet_rate or event.fps_in
+            # The camera's own rate, not what a starved worker managed to decode: arriving
+            # packets, else what the stream declares, else what was decoded.
+            declared = entry.info.fps if entry.info is not None else None
+            rate = event.packet_rate or declared or event.fps_in
             entry.load = Load(event.decode_ms, rate)
         return [_renamed(event, name)]
 
@@ -865,6 +870,7 @@ class Runtime:
                     focused=e.focused,
                     active=bool(e.tracks) or now < e.active_until,
                     detecting=self.detection.is_enabled(name),
+                    pinned=_is_file(e.camera.url),
                 )
                 for name, e in running.items()
             }
@@ -926,6 +932,13 @@ def _renamed(event: _E, name: str) -> _E:
     if event.camera == name:
         return event
     return dataclasses.replace(event, camera=name)
+
+
+def _is_file(url: str) -> bool:
+    try:
+        return source_kind(url) == "file"
+    except InvalidSourceError:
+        return False
 
 
 def _count(stats: RecordingStats, event: RecordingEvent) -> RecordingStats:

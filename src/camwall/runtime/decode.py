@@ -49,6 +49,9 @@ class Demand:
     active: bool = False
     #: Detection runs on it: frames are needed even while it is hidden.
     detecting: bool = False
+    #: Always decoded in full: a video file standing in for a camera is paced by its own
+    #: frames, so reading it without decoding would race through it.
+    pinned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +211,8 @@ class DecodeController:
         for name, demand in demands.items():
             if demand.focused:
                 targets[name] = (DecodePolicy.FULL, "focused")
+            elif demand.pinned:
+                targets[name] = (DecodePolicy.FULL, "file")
             elif not demand.visible and not demand.detecting:
                 targets[name] = (DecodePolicy.PAUSED, "hidden")
             else:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from camwall.backoff import BackoffPolicy
 from camwall.detect.masks import Mask
 from camwall.detect.messages import Message, TrackEvent
 from camwall.detect.service import DetectionService
@@ -67,8 +68,8 @@ class DetectionHub:
         self._generation = 0
         self._snapshot_dir: Path | None = None
         self._closed = False
-        #: (first, longest) seconds between restarts of a crashed worker; None: the service's.
-        self.restart_backoff: tuple[float, float] | None = None
+        #: How a crashed worker is restarted (None: the service's own policy).
+        self.restart_backoff: BackoffPolicy | None = None
 
     # -- settings --------------------------------------------------------------------------
 

@@ -220,9 +220,14 @@ def _from_probe(result: ProbeResult | None, failure: OpenFailure, reason: str) -
         host, port = host_port(url)
         return SourceRefusedError(f"{url}: {host}:{port} refused the connection")
     if result.kind == "unreachable":
-        return SourceTimeoutError(f"{url}: the host does not answer")
+        return SourceTimeoutError(
+            f"{url}: no answer within {waited} (host down, unreachable, or not answering on "
+            "this port)"
+        )
     if result.kind == "silent":
-        return SourceTimeoutError(f"{url}: connected, but the server sends nothing")
+        return SourceTimeoutError(
+            f"{url}: connected, but the server sent no answer within {waited}"
+        )
     if result.kind == "closed":
         return UnsupportedStreamError(
             f"{url}: the server closed the connection without answering; it does not speak "

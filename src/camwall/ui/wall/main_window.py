@@ -16,17 +16,16 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 import platformdirs
 from qtpy import uic
-from qtpy.QtCore import Qt, QTimer
+from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtGui import QCloseEvent
 from qtpy.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
 from camwall.capture import CameraState
 from camwall.config import Camera, Config
-from camwall.errors import CamwallError
+from camwall.errors import CamwallError, UrlError
 from camwall.redact import mask_url
 from camwall.runtime import Runtime, RuntimeEvent, Stream
 from camwall.runtime.snapshots import SnapshotKind
@@ -39,6 +38,7 @@ from camwall.ui.wall.log_panel import LogPanel
 from camwall.ui.wall.tile import CameraTile
 from camwall.ui.wall.wall_cameras import WallCameras
 from camwall.ui.wall.wall_detection import WallDetection
+from camwall.urls import is_masked, parse_url, unmask
 
 __all__ = ["CameraWall"]
 
@@ -93,7 +93,13 @@ class CameraWall(QMainWindow):
         self.splitter.setSizes([700, 140])
         self._summary = QLabel(self)
         self.statusbar.addPermanentWidget(self._summary)
-        self.cameras = WallCameras(self.runtime, self._wanted_stream, parent=self)
+        self.cameras = WallCameras(
+            self.runtime,
+            self._wanted_stream,
+            parent=self,
+            shown=lambda: not self.isMinimized(),
+            focused=self._is_focused,
+        )
         self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
         self.controls = WallControls(self)  # control dock, "Add ONVIF camera…", shortcuts
@@ -250,6 +256,11 @@ class CameraWall(QMainWindow):
         self._update_connect_button()
         self.controls.select(self._selected)
 
+    def _is_focused(self, name: str) -> bool:
+        """The camera filling the wall, zoomed into, or alone on it: decoded in full."""
+        alone = self.grid.focused == name or self.grid.visible_names() == [name]
+        return alone or self.cameras.tile(name).zoom.is_zoomed
+
     def _wanted_stream(self, name: str) -> Stream:
         """Main stream when the camera fills the wall or is zoomed in, else its substream."""
         alone = self.grid.focused == name or (
@@ -274,7 +285,16 @@ class CameraWall(QMainWindow):
             if isinstance(data, str) and data:
                 return data
         name = self.cameras.find_url(text)
-        return self.cameras.camera(name).url if name is not None else text
+        if name is not None:
+            return self.cameras.camera(name).url
+        if is_masked(text) and self._selected is not None:
+            # An edited masked URL (a new path, say) keeps the selected camera's password,
+            # but only for the same host and port; anything else must be typed again.
+            try:
+                return unmask(text, self.cameras.camera(self._selected).url).ffmpeg_url()
+            except UrlError:
+                return text  # connect_url says "type the password again"
+        return text
 
     def _camera_for_box(self) -> str | None:
         url = self._url_from_box()
@@ -399,6 +419,12 @@ class CameraWall(QMainWindow):
 
     # -- closing ----------------------------------------------------------------------------------
 
+    def changeEvent(self, event: QEvent | None) -> None:
+        """Minimised or restored: the decode budget pauses or resumes every camera."""
+        super().changeEvent(event)
+        if event is not None and event.type() == QEvent.Type.WindowStateChange:
+            self.cameras.update_views()
+
     def closeEvent(self, event: QCloseEvent | None) -> None:
         """Stop every camera without freezing: the window closes once the workers are gone."""
         if event is None:
@@ -479,14 +505,9 @@ class CameraWall(QMainWindow):
 
 
 def name_for_url(url: str) -> str:
-    """A readable camera name from its URL: the synthetic name, the host, or the file name."""
-    text = url.strip()
-    if text.isdigit():
-        return f"webcam{text}"
-    parts = urlsplit(text)
-    # hostname, never netloc: netloc carries the user name and password.
-    if parts.scheme == "synthetic":
-        return parts.hostname or parts.path.strip("/") or "synthetic"
-    if parts.hostname:
-        return parts.hostname
-    return Path(parts.path or text).stem or "camera"
+    """A readable camera name from its URL: the host, the file name, the synthetic camera's
+    name — never the user name or the password (the one URL parser decides what is what)."""
+    try:
+        return parse_url(url).default_name()
+    except UrlError:
+        return "camera"
