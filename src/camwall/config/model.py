@@ -21,6 +21,7 @@ import platformdirs
 
 from camwall.config.urls import file_path, host_of, url_kind, userinfo, with_credentials
 from camwall.control.model import OnvifSettings
+from camwall.detect.zones import Zone
 from camwall.errors import ConfigError
 from camwall.redact import mask_url
 
@@ -159,6 +160,12 @@ class Camera:
     first_frame_timeout_s: float | None = None
     #: Seconds without a frame before the stream counts as lost; None: adaptive.
     read_timeout_s: float | None = None
+    #: The size detection runs at (camwall.detect.geometry.detect_size): None for both is
+    #: 640 wide keeping the aspect; independent of how the wall shows the camera.
+    detect_width: int | None = None
+    detect_height: int | None = None
+    #: Named areas with rules; tracks entering and leaving them are events.
+    zones: tuple[Zone, ...] = ()
     #: The config file's folder, for relative file paths (not part of the config's value).
     base_dir: Path | None = field(default=None, compare=False)
 
@@ -243,7 +250,8 @@ class Camera:
             f"password_env={self.password_env!r}, onvif={self.onvif!r}, detect={self.detect}, "
             f"detect_fps={self.detect_fps}, record={self.record}, masks={len(self.masks)}, "
             f"first_frame_timeout_s={self.first_frame_timeout_s}, "
-            f"read_timeout_s={self.read_timeout_s})"
+            f"read_timeout_s={self.read_timeout_s}, detect_width={self.detect_width}, "
+            f"detect_height={self.detect_height}, zones={[z.name for z in self.zones]})"
         )
 
     __str__ = __repr__

@@ -46,6 +46,7 @@ from camwall.config.tables import (
     type_name,
 )
 from camwall.config.urls import userinfo
+from camwall.detect.zones import Zone
 from camwall.errors import ConfigError
 from camwall.redact import redact
 
@@ -276,7 +277,8 @@ def camera_of(
         return None
     before = len(problems.items)
     _check_credentials(model, loc, problems)
-    if len(problems.items) > before:
+    zones = _zones(model.zones, loc, problems)
+    if len(problems.items) > before or zones is None:
         return None
     onvif = None
     if model.onvif is not None:
@@ -300,8 +302,39 @@ def camera_of(
         masks=model.masks,
         first_frame_timeout_s=model.first_frame_timeout_s,
         read_timeout_s=model.read_timeout_s,
+        detect_width=model.detect_width,
+        detect_height=model.detect_height,
+        zones=zones,
         base_dir=context.get("base_dir"),
     )
+
+
+#: More zones than this on one camera is a mistake, not a site.
+MAX_ZONES = 32
+
+
+def _zones(raw: object, loc: Loc, problems: Problems) -> tuple[Zone, ...] | None:
+    """``[[camera.zones]]`` as Zones (None, with the problem recorded, if one is bad)."""
+    if raw in ((), None):
+        return ()
+    if not isinstance(raw, list):
+        problems.add((*loc, "zones"), "must be a list of [[camera.zones]] tables")
+        return None
+    if len(raw) > MAX_ZONES:
+        problems.add((*loc, "zones"), f"has {len(raw)} zones; at most {MAX_ZONES}")
+        return None
+    zones: list[Zone] = []
+    for i, table in enumerate(raw):
+        try:
+            zones.append(Zone.from_table(table))
+        except ConfigError as exc:
+            problems.add((*loc, "zones", i), str(exc))
+            return None
+    names = [z.name for z in zones]
+    if len(set(names)) != len(names):
+        problems.add((*loc, "zones"), "two zones have the same name")
+        return None
+    return tuple(zones)
 
 
 def check_names(raw: Sequence[Mapping[str, Any]], problems: Problems) -> None:

@@ -37,6 +37,7 @@ from camwall.detect.messages import (
     Message,
     TrackEvent,
     WorkerStatus,
+    ZoneEvent,
 )
 from camwall.detect.spec import DetectorSpec, PipelineConfig
 from camwall.detect.worker import (
@@ -47,6 +48,7 @@ from camwall.detect.worker import (
     UpdateRing,
     worker_main,
 )
+from camwall.detect.zones import Zone
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +118,18 @@ class DetectionService:
         fps: float = 5.0,
         mask: Mask | None = None,
         snapshot: SnapshotFn | None = None,
+        zones: tuple[Zone, ...] = (),
     ) -> None:
         """Detect on camera ``name`` reading ring ``ring_name`` at ``fps`` detections a second.
 
         ``mask`` excludes areas (see :mod:`camwall.detect.masks`); ``snapshot`` is called in
         the worker with (event, BGR(A) frame) when a track appears and returns a file path —
-        it must be picklable, e.g. :class:`~camwall.detect.snapshots.JpegSnapshots`.
+        it must be picklable, e.g. :class:`~camwall.detect.snapshots.JpegSnapshots`;
+        ``zones`` send a ZoneEvent when a track enters or leaves one.
         """
         if not fps > 0:
             raise ValueError(f"fps must be positive, not {fps}")
-        cmd = AddCamera(name, ring_name, float(fps), mask, snapshot)
+        cmd = AddCamera(name, ring_name, float(fps), mask, snapshot, zones)
         try:
             pickle.dumps(cmd)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
@@ -206,9 +210,7 @@ class DetectionService:
                 old = self._cameras.get(cmd.name)
                 if old is None:
                     raise KeyError(f"no camera named {cmd.name!r} is being detected on")
-                self._cameras[cmd.name] = AddCamera(
-                    old.name, cmd.ring_name, old.fps, old.mask, old.snapshot
-                )
+                self._cameras[cmd.name] = dataclasses.replace(old, ring_name=cmd.ring_name)
             self._send_locked(cmd)
 
     def _send_locked(self, cmd: Command) -> None:
@@ -327,7 +329,9 @@ class DetectionService:
                 self._ready.set()
                 log.error("detection cannot start: %s", msg.reason)
             msg = WorkerStatus(msg.state, msg.pid, msg.detector, msg.reason, self._restarts)
-        elif not isinstance(msg, DetectionResult | TrackEvent | CameraStatus | DetectionStats):
+        elif not isinstance(
+            msg, DetectionResult | TrackEvent | CameraStatus | DetectionStats | ZoneEvent
+        ):
             log.warning("unexpected message from the detection worker: %r", type(msg))
             return
         else:

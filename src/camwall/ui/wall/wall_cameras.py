@@ -234,7 +234,10 @@ class WallCameras(QObject):
         name = event.camera
         shown = self._shown.get(name) if name is not None else None
         if shown is not None:
-            if isinstance(payload, (StateEvent, RingEvent, InfoEvent, StatsEvent)):
+            detect_ring = isinstance(payload, RingEvent) and payload.role != "view"
+            if detect_ring:
+                pass  # the detector's ring: not a picture for the tile
+            elif isinstance(payload, (StateEvent, RingEvent, InfoEvent, StatsEvent)):
                 stopped = isinstance(payload, StateEvent) and payload.state is CameraState.STOPPED
                 if stopped and self.runtime.is_running(shown.name):
                     return  # a stream the camera switched away from
