@@ -191,9 +191,16 @@ def test_no_signal_picture_with_reason_and_countdown(qtbot: QtBot, make_ring: Ma
 def test_countdown_starts_when_the_event_was_made(qtbot: QtBot) -> None:
     view = shown_view(qtbot, 160, 90)
     view.apply_event(
-        StateEvent("c", CameraState.FAILED, "401 Unauthorized", retry_in_s=30, at=time.time() - 10)
+        StateEvent("c", CameraState.BACKOFF, "refused", retry_in_s=30, at=time.time() - 10)
     )
-    assert view.status_lines() == ["Failed", "401 Unauthorized", "retrying in 20 s"]
+    assert view.status_lines() == ["No Signal", "refused", "retrying in 20 s"]
+
+
+def test_failed_never_says_retrying(qtbot: QtBot) -> None:
+    view = shown_view(qtbot, 160, 90)
+    view.apply_event(StateEvent("c", CameraState.FAILED, "401 Unauthorized", retry_in_s=30))
+    assert view.status_lines() == ["Failed", "401 Unauthorized"]
+    assert "retrying" not in view.full_status_text()
 
 
 @pytest.mark.parametrize(

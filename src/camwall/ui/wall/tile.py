@@ -6,7 +6,7 @@ from typing import Any
 
 from qtpy.QtCore import QRect, Qt
 from qtpy.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QResizeEvent
-from qtpy.QtWidgets import QMenu, QWidget
+from qtpy.QtWidgets import QMenu, QMessageBox, QWidget
 
 from camwall.capture.events import CameraState
 from camwall.ui.qt_compat import Signal
@@ -60,10 +60,6 @@ class CameraTile(VideoView):
         self.set_title(camera)
         self.set_badge_visible(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.setToolTip(
-            f"{camera}: double-click to fill the wall; wheel to zoom, drag to pan, 0 to reset; "
-            "right-click for more"
-        )
         #: Digital zoom of the picture (wheel, drag, 0/Home; see camwall.ui.view.zoom).
         self.zoom = ZoomController(self)
         self._detecting = False
@@ -75,11 +71,49 @@ class CameraTile(VideoView):
         self._rec_error: str | None = None
         self._problem = ""
         self.add_stats_line(self._recording_line)
+        self._update_tooltip()
 
     @property
     def camera(self) -> str:
         """The camera's name."""
         return self._camera
+
+    def set_state(
+        self, state: CameraState | None, reason: str = "", retry_in_s: float | None = None
+    ) -> None:
+        """Show ``state`` and keep the tooltip's full text in step (only on changes)."""
+        super().set_state(state, reason, retry_in_s)
+        self._update_tooltip()
+
+    def set_source_text(self, text: str) -> None:
+        """Show where the picture comes from (a masked URL) last on the state picture."""
+        super().set_source_text(text)
+        self._update_tooltip()
+
+    def details_text(self) -> str:
+        """The camera's state, the whole reason and its (masked) URL: hover and Details…."""
+        text = f"{self._camera}\n{self.full_status_text()}"
+        if self._problem:
+            text += f"\n{self._problem}"
+        return text
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(
+            f"{self.details_text()}\n\nDouble-click to fill the wall; wheel to zoom, drag to "
+            "pan, 0 to reset; right-click for more"
+        )
+
+    def show_details(self) -> QMessageBox:
+        """A (non-modal) box with :meth:`details_text`, selectable for copying."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information, f"{self._camera} — details", "", parent=self
+        )
+        box.setObjectName("detailsBox")
+        box.setText(self.details_text())
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        box.open()
+        return box
 
     @property
     def detecting(self) -> bool:
@@ -138,6 +172,7 @@ class CameraTile(VideoView):
     def set_problem(self, text: str) -> None:
         """A problem people must see on this tile (e.g. the recording folder is unusable)."""
         self._problem = text
+        self._update_tooltip()
         self.update()
 
     def _paint_overlay(self, painter: QPainter, bounds: QRect, showing_video: bool) -> None:
@@ -204,6 +239,8 @@ class CameraTile(VideoView):
         record.setChecked(self._recording)
         record.toggled.connect(lambda on: self.record_toggled.emit(name, on))
         menu.addSeparator()
+        details = _action(menu, "Details…", "detailsAction")
+        details.triggered.connect(self.show_details)
         remove = _action(menu, "Remove from wall", "removeAction")
         remove.triggered.connect(lambda: self.remove_requested.emit(name))
         return menu
