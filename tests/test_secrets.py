@@ -9,7 +9,6 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
-from keyrings.alt.file import PlaintextKeyring
 
 from camwall.secrets import (
     forget_password,
@@ -18,17 +17,6 @@ from camwall.secrets import (
     secrets_path,
     store_password,
 )
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
-    """A real file-backed keyring (keyrings.alt) in a temp folder, set for the test only."""
-    previous = keyring.get_keyring()
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring.cfg")  # type: ignore[misc]
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

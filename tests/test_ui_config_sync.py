@@ -6,9 +6,11 @@ import logging
 from pathlib import Path
 
 import pytest
+from keyring.backend import KeyringBackend
 from pytestqt.qtbot import QtBot
 
 from camwall.config import Camera, Config, OnvifConfig, load, save
+from camwall.secrets import fill_password
 from camwall.ui.wall.config_sync import ConfigSync
 from camwall.ui.wall.main_window import CameraWall
 
@@ -16,7 +18,7 @@ pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 
 def test_cameras_added_and_removed_are_saved(
-    qtbot: QtBot, wall: CameraWall, tmp_path: Path
+    qtbot: QtBot, wall: CameraWall, tmp_path: Path, file_keyring: KeyringBackend
 ) -> None:
     path = tmp_path / "camwall.toml"
     original = Config(cameras=(Camera(name="door", url="synthetic://door?width=160&height=90"),))
@@ -37,14 +39,20 @@ def test_cameras_added_and_removed_are_saved(
     saved = load(path, check_env=False)
     assert [c.name for c in saved.cameras] == ["door", "ptz", "yard"]
     ptz = saved.camera("ptz")
-    assert ptz.substream_url == "rtsp://admin:hunter2@127.0.0.1:9/sub"
+    # The password went to the keyring; the file holds none, only the user.
+    assert "hunter2" not in path.read_text()
+    assert ptz.url == "rtsp://admin@127.0.0.1:9/main"
+    assert ptz.substream_url == "rtsp://admin@127.0.0.1:9/sub"
+    assert file_keyring.get_password("camwall", "ptz") == "hunter2"
     assert ptz.onvif is not None and (ptz.onvif.host, ptz.onvif.port, ptz.onvif.user) == (
         "127.0.0.1",
         8080,
         "admin",
     )
-    # The ONVIF password is the camera's (from its URL) when the file is read back.
-    endpoint = ptz.onvif_endpoint()
+    # Read back through camwall.secrets, the camera (and its ONVIF service) has it again.
+    filled = fill_password(ptz, config_path=path)
+    assert filled.resolved_substream_url() == "rtsp://admin:hunter2@127.0.0.1:9/sub"
+    endpoint = filled.onvif_endpoint()
     assert endpoint is not None and endpoint.password == "hunter2"
     assert (path.stat().st_mode & 0o777) == 0o600
 
@@ -64,3 +72,29 @@ def test_a_failed_save_is_reported_and_the_wall_goes_on(
         sync.wait()
     assert "could not be saved" in caplog.text
     assert wall.camera_names() == ["yard"]
+
+
+def test_rename_and_edit_persist_in_place(
+    qtbot: QtBot, wall: CameraWall, tmp_path: Path, file_keyring: KeyringBackend
+) -> None:
+    path = tmp_path / "camwall.toml"
+    cams = (
+        Camera(name="a", url="synthetic://a?width=160&height=90"),
+        Camera(name="b", url="rtsp://admin:pw1@127.0.0.1:9/b"),
+        Camera(name="c", url="synthetic://c?width=160&height=90"),
+    )
+    save(Config(cameras=cams), path)
+    sync = ConfigSync(wall, path, load(path))
+    wall.add_cameras(load(path).cameras)
+    wall.rename_camera("b", "porch")
+    sync.wait()
+    assert wall.camera_names() == ["a", "porch", "c"]  # the tile kept its place
+    saved = load(path, check_env=False)
+    assert [c.name for c in saved.cameras] == ["a", "porch", "c"]
+    assert "pw1" not in path.read_text()
+    assert file_keyring.get_password("camwall", "porch") == "pw1"
+    assert file_keyring.get_password("camwall", "b") is None
+
+    with pytest.raises(ValueError, match="already has a camera named 'a'"):
+        wall.rename_camera("porch", "a")
+    assert wall.camera_names() == ["a", "porch", "c"]

@@ -11,6 +11,7 @@ import psutil
 import pytest
 from pytestqt.qtbot import QtBot
 from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QMessageBox
 
 from camwall.capture import CameraState
 from camwall.ui.view.view_painting import fit_rect
@@ -179,6 +180,11 @@ def test_tile_menu_snapshot_reconnect_remove(
 
     actions["removeAction"].trigger()
     menu.deleteLater()
+    box = wall.findChild(QMessageBox, "removeConfirm")  # it asks first
+    assert box is not None and wall.camera_names() != []
+    qtbot.mouseClick(
+        next(b for b in box.buttons() if b.text() == "Remove"), Qt.MouseButton.LeftButton
+    )
     assert wall.camera_names() == []
     qtbot.waitUntil(lambda: wall.runtime.supervisor.cameras() == [])
 

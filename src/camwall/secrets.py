@@ -11,6 +11,7 @@ Keyring calls can block (D-Bus, an unlock prompt): call these off the UI thread.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -18,18 +19,28 @@ import tempfile
 import tomllib
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import keyring
 import keyring.errors
 from keyring.backends import fail
 
+from camwall.config import Camera
+from camwall.config.model import url_kind_or_none
+from camwall.config.urls import userinfo, with_credentials
+
 __all__ = [
     "SERVICE",
+    "Where",
+    "fill_password",
     "forget_password",
     "reference_for",
     "resolve_password",
     "secrets_path",
+    "split_password",
     "store_password",
+    "strip_password",
+    "with_password",
 ]
 
 log = logging.getLogger(__name__)
@@ -137,3 +148,67 @@ def _write_file(config_path: Path, reference: str, password: str | None) -> None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+# -- cameras -----------------------------------------------------------------------------------
+
+
+def _network(url: str | None) -> bool:
+    return url is not None and url_kind_or_none(url) == "network"
+
+
+def strip_password(url: str) -> str:
+    """``url`` without the password in its userinfo (the user name stays)."""
+    user, password = userinfo(url)
+    if password is None:
+        return url
+    if user:
+        return with_credentials(url, user, None)
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
+
+
+def split_password(camera: Camera) -> tuple[Camera, str | None]:
+    """``camera`` with no password in its URLs (what a config may hold), and that password."""
+    password = userinfo(camera.url)[1] if _network(camera.url) else None
+    if password is None and _network(camera.substream_url):
+        password = userinfo(camera.substream_url or "")[1]
+    if password is None:
+        return camera, None
+    sub = camera.substream_url
+    return (
+        dataclasses.replace(
+            camera,
+            url=strip_password(camera.url) if _network(camera.url) else camera.url,
+            substream_url=strip_password(sub) if sub is not None and _network(sub) else sub,
+        ),
+        password,
+    )
+
+
+def with_password(camera: Camera, password: str) -> Camera:
+    """``camera`` with ``password`` in its network URLs (in memory only: never save it)."""
+    user = camera.user_name()
+
+    def put(url: str | None) -> str | None:
+        if url is None or not _network(url):
+            return url
+        return with_credentials(url, userinfo(url)[0] or user, password)
+
+    return dataclasses.replace(
+        camera, url=put(camera.url) or camera.url, substream_url=put(camera.substream_url)
+    )
+
+
+def fill_password(camera: Camera, *, config_path: Path | None) -> Camera:
+    """``camera`` with the password stored for it put into its URLs, if it has none otherwise.
+
+    A camera with a password in its URL or a ``password_env`` is returned as it is. This is
+    what the config should call when it resolves a camera's ``password_keyring`` reference.
+    """
+    if camera.password_env is not None or not _network(camera.url):
+        return camera
+    if userinfo(camera.url)[1] is not None:
+        return camera
+    password = resolve_password(reference_for(camera.name), config_path=config_path)
+    return camera if password is None else with_password(camera, password)

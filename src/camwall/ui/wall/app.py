@@ -18,6 +18,7 @@ from qtpy.QtWidgets import QApplication
 from camwall.capture import CameraState
 from camwall.config import Camera, Config
 from camwall.runtime import Runtime
+from camwall.secrets import fill_password
 from camwall.ui.wall.config_sync import ConfigSync
 from camwall.ui.wall.main_window import CameraWall
 
@@ -99,7 +100,11 @@ def run_wall(
     window.set_stats_visible(stats)
     if config_path is not None:
         ConfigSync(window, config_path, config)
-    window.add_cameras(config.cameras if cameras is None else cameras)
+    chosen = config.cameras if cameras is None else cameras
+    if config_path is not None:
+        # Passwords typed in the wall live in the keyring (camwall.secrets), not the file.
+        chosen = [fill_password(c, config_path=config_path) for c in chosen]
+    window.add_cameras(chosen)
     window.resize(*size)
     window.show()
     # Everything built so far (Qt bindings, modules, the window) lives as long as the app:

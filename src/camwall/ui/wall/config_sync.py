@@ -5,6 +5,11 @@ list of the config it was opened with and saves the file (atomically, validated 
 thread of its own so a slow disk never stalls the window). Everything else in the file is
 left as it was loaded. A camera whose URL carries a password is saved with it (the file is
 created 0600 and the config loader warns); ``password_env`` is the better home for it.
+
+A password the wall knows (typed in the camera dialog, or in a URL typed in the URL box) is
+not written to the file: it goes to the system keyring (or a 0600 file beside the config,
+see :mod:`camwall.secrets`) under ``camwall/<camera>``, and the saved URLs carry none.
+:func:`camwall.secrets.fill_password` puts it back when the wall starts.
 """
 
 from __future__ import annotations
@@ -13,12 +18,19 @@ import concurrent.futures
 import dataclasses
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qtpy.QtCore import QObject
 
 from camwall.config import Camera, Config, save
 from camwall.errors import ConfigError
+from camwall.secrets import (
+    Where,
+    forget_password,
+    reference_for,
+    split_password,
+    store_password,
+)
 
 if TYPE_CHECKING:
     from camwall.ui.wall.main_window import CameraWall
@@ -38,16 +50,53 @@ class ConfigSync(QObject):
         self._saver = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="camwall-config"
         )
-        self._pending: list[concurrent.futures.Future[Path]] = []
+        self._pending: list[concurrent.futures.Future[Any]] = []
         window.camera_added.connect(self._on_added)
         window.camera_removed.connect(self._on_removed)
+        window.camera_changed.connect(self._on_changed)
         window.shut_down.connect(self.close)
 
     def _on_added(self, name: str) -> None:
         if any(c.name == name for c in self.config.cameras):
             return  # it came from the file
-        entry = self._window.cameras.camera(name)
+        entry = self._entry(name)
         self._replace((*self.config.cameras, entry), f"added {name}")
+
+    def _on_changed(self, old: str, new: str) -> None:
+        entry = self._entry(new)
+        cameras = list(self.config.cameras)
+        index = next((i for i, c in enumerate(cameras) if c.name == old), None)
+        if index is None:
+            cameras.append(entry)
+        else:
+            cameras[index] = entry
+        if old != new:
+            path = self.path
+            self._pending.append(
+                self._saver.submit(lambda: forget_password(reference_for(old), config_path=path))
+            )
+        what = f"changed {new}" if old == new else f"renamed {old} to {new}"
+        self._replace(tuple(cameras), what)
+
+    def _entry(self, name: str) -> Camera:
+        """Camera ``name`` as the file keeps it: its password goes to the keyring instead."""
+        entry, password = split_password(self._window.cameras.camera(name))
+        if password is not None:
+            path, ref = self.path, reference_for(name)
+            future = self._saver.submit(store_password, ref, password, config_path=path)
+            future.add_done_callback(lambda f: self._report_secret(f, name))
+            self._pending.append(future)
+        return entry
+
+    def _report_secret(self, future: concurrent.futures.Future[Where], name: str) -> None:
+        # Runs on the saver thread; logging is thread-safe.
+        try:
+            where = future.result()
+        except OSError as exc:
+            log.error("the password of %s could not be stored: %s", name, exc)
+        else:
+            place = "system keyring" if where == "keyring" else "private file beside the config"
+            log.info("the password of %s is kept in the %s", name, place)
 
     def _on_removed(self, name: str) -> None:
         kept = tuple(c for c in self.config.cameras if c.name != name)

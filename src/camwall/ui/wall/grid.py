@@ -6,7 +6,7 @@ import math
 from typing import Literal
 
 from qtpy.QtCore import Qt
-from qtpy.QtGui import QColor, QPalette
+from qtpy.QtGui import QColor, QMouseEvent, QPalette
 from qtpy.QtWidgets import QGridLayout, QLabel, QWidget
 
 from camwall.ui.qt_compat import Signal
@@ -18,7 +18,7 @@ GRID_MODES: tuple[GridMode, ...] = ("auto", 1, 4, 9, 16)
 _SPACING = 2
 _EMPTY_HINT = (
     "No cameras yet.\n\nEnter a camera URL above (rtsp://…, a file, a webcam number or "
-    "synthetic://name) and press Connect."
+    "synthetic://name) and press Connect — or double-click here to add one with a name."
 )
 
 
@@ -59,6 +59,8 @@ class CameraGrid(QWidget):
 
     #: The set of tiles on screen changed (mode, page, focus, cameras added or removed).
     layout_changed = Signal()
+    #: An empty cell (or the empty wall) was double-clicked: a place for a new camera.
+    empty_cell_activated = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """An empty grid in automatic mode."""
@@ -76,7 +78,8 @@ class CameraGrid(QWidget):
         self._layout = QGridLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(_SPACING)
-        self._hint = QLabel(_EMPTY_HINT, self)
+        self._hint = _EmptyCell(_EMPTY_HINT, self)
+        self._hint.activated.connect(self.empty_cell_activated)
         self._hint.setObjectName("emptyHint")
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._hint.setWordWrap(True)
@@ -93,14 +96,42 @@ class CameraGrid(QWidget):
         """The tile of camera ``name``."""
         return self._tiles.get(name)
 
-    def add_tile(self, tile: CameraTile) -> None:
-        """Append ``tile`` to the wall (its camera name must be new)."""
+    def add_tile(self, tile: CameraTile, index: int | None = None) -> None:
+        """Put ``tile`` on the wall at ``index`` (None: last); its camera name must be new."""
         if tile.camera in self._tiles:
             raise ValueError(f"the wall already has a camera named {tile.camera!r}")
         tile.setParent(self)
         self._tiles[tile.camera] = tile
         tile.activated.connect(self.toggle_focus)
+        if index is not None:
+            self._reorder(tile.camera, index)
         self._relayout()
+
+    def names(self) -> list[str]:
+        """Every camera, in wall order."""
+        return list(self._tiles)
+
+    def move_tile(self, name: str, index: int) -> None:
+        """Move camera ``name``'s tile to position ``index`` in wall order."""
+        if name not in self._tiles:
+            raise KeyError(f"no camera named {name!r} on the wall")
+        if list(self._tiles).index(name) != index:
+            self._reorder(name, index)
+            self._relayout()
+
+    def set_order(self, names: list[str]) -> None:
+        """Put the named cameras first, in this order (unknown names are skipped)."""
+        known = [n for n in names if n in self._tiles]
+        rest = [n for n in self._tiles if n not in known]
+        order = known + rest
+        if order != list(self._tiles):
+            self._tiles = {n: self._tiles[n] for n in order}
+            self._relayout()
+
+    def _reorder(self, name: str, index: int) -> None:
+        order = [n for n in self._tiles if n != name]
+        order.insert(max(0, min(index, len(order))), name)
+        self._tiles = {n: self._tiles[n] for n in order}
 
     def take_tile(self, name: str) -> CameraTile | None:
         """Remove camera ``name``'s tile from the wall and return it (the caller disposes of it)."""
@@ -221,8 +252,24 @@ class CameraGrid(QWidget):
 
     def _filler(self, index: int) -> QLabel:
         while len(self._fillers) <= index:
-            filler = QLabel(self)
+            filler = _EmptyCell(self)
             filler.setObjectName("emptyCell")
             filler.setStyleSheet("background: #161616;")
+            filler.setToolTip("Double-click to add a camera here")
+            filler.activated.connect(self.empty_cell_activated)
             self._fillers.append(filler)
         return self._fillers[index]
+
+
+class _EmptyCell(QLabel):
+    """A cell with no camera; a double click asks for one."""
+
+    activated = Signal()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent | None) -> None:
+        """Ask for a camera to put here."""
+        if event is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.activated.emit()
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)

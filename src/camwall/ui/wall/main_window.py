@@ -11,36 +11,50 @@ on a helper thread while the event loop keeps running.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 import platformdirs
 from qtpy import uic
 from qtpy.QtCore import Qt, QTimer
-from qtpy.QtGui import QCloseEvent
-from qtpy.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
+from qtpy.QtGui import QCloseEvent, QKeySequence
+from qtpy.QtWidgets import (
+    QAction,
+    QApplication,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 
 from camwall.capture import CameraState
 from camwall.config import Camera, Config
+from camwall.config.urls import userinfo
 from camwall.errors import CamwallError
-from camwall.redact import mask_url
+from camwall.redact import MASK, mask_url
 from camwall.runtime import Runtime, RuntimeEvent, Stream
 from camwall.runtime.snapshots import SnapshotKind
+from camwall.secrets import with_password
 from camwall.sources import source_kind
 from camwall.ui.control.wall_controls import WallControls
+from camwall.ui.dialogs.camera_dialog import CameraDialog, CameraEntry, name_for_url
 from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.wall.detection_menu import DetectionMenu
 from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
 from camwall.ui.wall.log_panel import LogPanel
+from camwall.ui.wall.notifications import Notifications
 from camwall.ui.wall.tile import CameraTile
 from camwall.ui.wall.wall_cameras import WallCameras
 from camwall.ui.wall.wall_detection import WallDetection
 
-__all__ = ["CameraWall"]
+__all__ = ["CameraWall", "name_for_url"]
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +63,23 @@ UI_FILE = Path(__file__).with_name("main_window.ui")
 SHUTDOWN_TIMEOUT_S = 5.0
 
 
+@dataclass(frozen=True)
+class _Removed:
+    """A camera taken off the wall, kept so the removal can be undone until the wall closes."""
+
+    camera: Camera = dataclasses.field(repr=False)
+    index: int
+    running: bool
+
+
 class CameraWall(QMainWindow):
     """The camwall main window; see the module docstring."""
 
     #: A camera was added to or removed from the wall (its name).
     camera_added = Signal(str)
     camera_removed = Signal(str)
+    #: A camera's settings were edited (old name, new name; the same unless renamed).
+    camera_changed = Signal(str, str)
     #: Every worker has ended after the window was closed.
     shut_down = Signal()
     _shutdown_finished = Signal()
@@ -82,6 +107,7 @@ class CameraWall(QMainWindow):
         self._shutting_down = False
         self._shutdown_done = False
         self._shutdown_thread: threading.Thread | None = None
+        self._removed: list[_Removed] = []
 
         self.grid = CameraGrid(self.gridHost)
         self.gridHost.layout().addWidget(self.grid)
@@ -97,6 +123,30 @@ class CameraWall(QMainWindow):
         self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
         self.controls = WallControls(self)  # control dock, "Add ONVIF camera…", shortcuts
+        self.notifications = Notifications(self.gridHost)
+        self.addButton = QPushButton("&Add…", self)
+        self.addButton.setObjectName("addButton")
+        self.addButton.setToolTip("Add a camera with a name, user, password and options")
+        self.toolbarLayout.insertWidget(
+            self.toolbarLayout.indexOf(self.connectButton) + 1, self.addButton
+        )
+        self.addButton.clicked.connect(self._on_add_clicked)
+        self.grid.empty_cell_activated.connect(self._on_add_clicked)
+        self.actionAddCamera = QAction("&Add camera…", self)
+        self.actionAddCamera.setObjectName("actionAddCamera")
+        self.actionAddCamera.setShortcut(QKeySequence("Ctrl+N"))
+        self.actionAddCamera.triggered.connect(self._on_add_clicked)
+        self.actionUndoRemove = QAction("&Undo remove", self)
+        self.actionUndoRemove.setObjectName("actionUndoRemove")
+        self.actionUndoRemove.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.actionUndoRemove.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.actionUndoRemove.setEnabled(False)
+        self.actionUndoRemove.triggered.connect(self.undo_remove)
+        self.addAction(self.actionUndoRemove)
+        self.menuFile.insertAction(self.actionSnapshotAll, self.actionAddCamera)
+        self.menuFile.insertAction(self.actionSnapshotAll, self.actionUndoRemove)
+        self.menuFile.insertSeparator(self.actionSnapshotAll)
+        self._confirm: QMessageBox | None = None
 
         self.cameras.camera_state_changed.connect(self._update_summary)
         self.cameras.event_received.connect(self._on_runtime_event)
@@ -127,8 +177,8 @@ class CameraWall(QMainWindow):
     # -- cameras ----------------------------------------------------------------------------------
 
     def camera_names(self) -> list[str]:
-        """Cameras on the wall, in order."""
-        return self.cameras.names()
+        """Cameras on the wall, in wall order."""
+        return self.grid.names()
 
     def tile(self, name: str) -> CameraTile:
         """The tile of camera ``name``."""
@@ -136,6 +186,12 @@ class CameraWall(QMainWindow):
 
     def add_camera(self, camera: Camera, *, start: bool = True) -> CameraTile:
         """Put ``camera`` on the wall and start it; raises for a bad URL or a taken name."""
+        tile = self._put_on(camera, index=None, start=start)
+        self.camera_added.emit(camera.name)
+        return tile
+
+    def _put_on(self, camera: Camera, *, index: int | None, start: bool) -> CameraTile:
+        """Give ``camera`` to the runtime and show it at ``index``; emits nothing."""
         if self._shutting_down:
             raise CamwallError("the wall is closing; no cameras can be added")
         if not camera.name.strip():
@@ -152,7 +208,9 @@ class CameraWall(QMainWindow):
         tile.reconnect_requested.connect(self.reconnect_camera)
         tile.stop_requested.connect(self.stop_camera)
         tile.start_requested.connect(self.start_camera)
-        tile.remove_requested.connect(self.remove_camera)
+        tile.remove_requested.connect(self._on_remove_requested)
+        tile.edit_requested.connect(self._on_edit_requested)
+        tile.rename_requested.connect(self._on_rename_requested)
         tile.record_toggled.connect(self.set_recording)
         try:
             self.cameras.add(camera, tile, start=False)
@@ -161,14 +219,130 @@ class CameraWall(QMainWindow):
             raise
         self.detection.attach(tile)
         self.controls.attach(tile, camera)
-        self.grid.add_tile(tile)
+        self.grid.add_tile(tile, index)
         self._show_recording(camera.name)
         log.info("added %s (%s)", camera.name, camera.display_url, extra={"camera": camera.name})
-        self.camera_added.emit(camera.name)
         if start:
             self.start_camera(camera.name)
         self._update_connect_button()
         return tile
+
+    def _take_off(self, name: str) -> None:
+        """Stop camera ``name`` and take its tile away; emits nothing."""
+        self.detection.detach(name)
+        self.controls.detach(name)
+        self.cameras.remove(name)
+        tile = self.grid.take_tile(name)
+        if tile is not None:
+            tile.deleteLater()
+        if self._selected == name:
+            self._selected = None
+
+    def edit_camera(self, name: str, camera: Camera) -> CameraTile:
+        """Replace camera ``name`` by ``camera`` (new settings, maybe a new name), in place.
+
+        The runtime gets the change as remove + add; the tile keeps its position and the
+        camera runs again if it ran before. Raises (and changes nothing) for a bad camera.
+        """
+        if camera.name != name and camera.name in self.cameras.names():
+            raise ValueError(f"the wall already has a camera named {camera.name!r}")
+        source_kind(camera.url)
+        if camera.substream_url:
+            source_kind(camera.substream_url)
+        index = self.camera_names().index(name)
+        running = self.cameras.is_running(name)
+        old = self.cameras.camera(name)
+        self._take_off(name)
+        try:
+            tile = self._put_on(camera, index=index, start=running)
+        except (CamwallError, ValueError):
+            self._put_on(old, index=index, start=running)  # back as it was
+            raise
+        log.info("changed %s", camera.name if camera.name == name else f"{name} → {camera.name}")
+        self.camera_changed.emit(name, camera.name)
+        self.select_camera(camera.name)
+        return tile
+
+    def rename_camera(self, name: str, new_name: str) -> None:
+        """Give camera ``name`` the name ``new_name``; ValueError if empty or taken."""
+        new_name = new_name.strip()
+        if not new_name:
+            raise ValueError("a camera needs a non-empty name")
+        if new_name != name:
+            self.edit_camera(name, dataclasses.replace(self.cameras.camera(name), name=new_name))
+
+    def ask_rename_camera(self, name: str) -> QInputDialog:
+        """Ask for camera ``name``'s new name (does not wait; the answer renames it)."""
+        dialog = QInputDialog(self)
+        dialog.setObjectName("renameDialog")
+        dialog.setWindowTitle(f"Rename {name}")
+        dialog.setLabelText("New name:")
+        dialog.setTextValue(name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+
+        def rename(text: str) -> None:
+            try:
+                self.rename_camera(name, text)
+            except (CamwallError, ValueError, KeyError) as exc:
+                self.notify_error(f"Cannot rename {name}: {exc}")
+
+        dialog.textValueSelected.connect(rename)
+        dialog.open()
+        return dialog
+
+    def open_camera_dialog(self, name: str | None = None, *, url: str = "") -> CameraDialog:
+        """Open the Add (``name`` None) or Edit camera dialog; returns at once."""
+        camera = self.cameras.camera(name) if name is not None else None
+        dialog = CameraDialog(
+            self,
+            camera=camera,
+            taken_names=self.cameras.names(),
+            has_password=camera is not None and userinfo(camera.url)[1] is not None,
+            url=url,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+
+        def accepted() -> None:
+            if dialog.entry is not None:
+                self.apply_camera_entry(dialog.entry, name)
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        return dialog
+
+    def apply_camera_entry(self, entry: CameraEntry, name: str | None = None) -> None:
+        """Add the dialog's camera, or replace camera ``name`` by it; errors are notified."""
+        camera = entry.camera
+        password = entry.password
+        if password is None and name is not None:
+            password = userinfo(self.cameras.camera(name).url)[1]  # unchanged
+        if password:
+            camera = with_password(camera, password)  # in memory; the config keeps a reference
+        try:
+            if name is None:
+                self.add_camera(camera)
+                self.select_camera(camera.name)
+            else:
+                self.edit_camera(name, camera)
+        except (CamwallError, ValueError) as exc:
+            self.notify_error(f"Cannot {'add' if name is None else 'change'} {camera.name}: {exc}")
+
+    def _on_add_clicked(self) -> None:
+        self.open_camera_dialog(url=self._box_url_for_dialog())
+
+    def _on_edit_requested(self, name: str) -> None:
+        self.open_camera_dialog(name)
+
+    def _on_rename_requested(self, name: str) -> None:
+        self.ask_rename_camera(name)
+
+    def _on_remove_requested(self, name: str) -> None:
+        self.ask_remove_camera(name)
+
+    def _box_url_for_dialog(self) -> str:
+        """The URL box's text for a new camera, unless it is a masked (or a taken) URL."""
+        text = self.urlBox.currentText().strip()
+        return "" if MASK in text or self.cameras.find_url(text) else text
 
     def add_cameras(self, cameras: Iterable[Camera]) -> None:
         """Add and start several cameras (e.g. from a config); a bad one is logged and skipped."""
@@ -196,20 +370,68 @@ class CameraWall(QMainWindow):
         log.info("reconnecting %s", name, extra={"camera": name})
         self.cameras.reconnect(name)
 
+    def ask_remove_camera(self, name: str) -> QMessageBox:
+        """Ask before taking camera ``name`` off the wall (does not wait for the answer)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove camera",
+            f"Remove {name} from the wall?\n\nIt is taken out of the config too. "
+            "Undo (Ctrl+Z) brings it back until the wall closes.",
+            parent=self,
+        )
+        box.setObjectName("removeConfirm")
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+
+        def answered() -> None:
+            if box.clickedButton() is remove and name in self.cameras.names():
+                self.remove_camera(name)
+
+        box.finished.connect(lambda _code: answered())
+        box.open()
+        self._confirm = box
+        return box
+
     def remove_camera(self, name: str) -> None:
-        """Stop camera ``name`` and take it off the wall."""
-        self.detection.detach(name)
-        self.controls.detach(name)
-        self.cameras.remove(name)
-        tile = self.grid.take_tile(name)
-        if tile is not None:
-            tile.deleteLater()
-        if self._selected == name:
-            self._selected = None
+        """Stop camera ``name`` and take it off the wall (:meth:`undo_remove` brings it back)."""
+        index = self.camera_names().index(name)
+        removed = _Removed(self.cameras.camera(name), index, self.cameras.is_running(name))
+        self._take_off(name)
+        self._removed.append(removed)
+        self.actionUndoRemove.setEnabled(True)
         log.info("removed %s", name, extra={"camera": name})
         self.camera_removed.emit(name)
+        if not self._shutting_down:
+            self.notifications.notify(f"Removed {name}.", actions=[("Undo", self.undo_remove)])
         self._update_connect_button()
         self._update_summary()
+
+    def undo_remove(self) -> None:
+        """Put the camera removed last back where it was (and running if it ran)."""
+        if not self._removed or self._shutting_down:
+            return
+        removed = self._removed.pop()
+        self.actionUndoRemove.setEnabled(bool(self._removed))
+        name = removed.camera.name
+        if name in self.cameras.names():
+            self.notify_error(f"Cannot bring {name} back: a camera of that name was added since")
+            return
+        try:
+            self._put_on(removed.camera, index=removed.index, start=removed.running)
+        except (CamwallError, ValueError) as exc:
+            self.notify_error(f"Cannot bring {name} back: {exc}")
+            return
+        log.info("brought %s back", name, extra={"camera": name})
+        self.camera_added.emit(name)
+        self._update_summary()
+
+    def notify_error(self, text: str) -> None:
+        """Tell people about a failure: a notification over the wall, and the log."""
+        log.error("%s", text)
+        if not self._shutting_down:
+            self.notifications.notify(text, kind="error")
 
     def set_recording(self, name: str, on: bool) -> None:
         """Record camera ``name`` or stop recording it (the open segment is finished)."""
@@ -476,17 +698,3 @@ class CameraWall(QMainWindow):
             except (RuntimeError, TypeError):
                 pass  # already disconnected (PySide raises RuntimeError, PyQt TypeError)
         self.shut_down.emit()
-
-
-def name_for_url(url: str) -> str:
-    """A readable camera name from its URL: the synthetic name, the host, or the file name."""
-    text = url.strip()
-    if text.isdigit():
-        return f"webcam{text}"
-    parts = urlsplit(text)
-    # hostname, never netloc: netloc carries the user name and password.
-    if parts.scheme == "synthetic":
-        return parts.hostname or parts.path.strip("/") or "synthetic"
-    if parts.hostname:
-        return parts.hostname
-    return Path(parts.path or text).stem or "camera"

@@ -43,6 +43,9 @@ class CameraTile(VideoView):
     start_requested = Signal(str)
     #: Context menu: stop the camera and take it off the wall.
     remove_requested = Signal(str)
+    #: Context menu: edit the camera's settings / give it another name.
+    edit_requested = Signal(str)
+    rename_requested = Signal(str)
     #: The tile changed size (the wall may ask the camera for frames of the new size).
     resized = Signal()
     #: Context menu: switch object detection on this camera on or off.
@@ -241,6 +244,10 @@ class CameraTile(VideoView):
         menu.addSeparator()
         details = _action(menu, "Details…", "detailsAction")
         details.triggered.connect(self.show_details)
+        edit = _action(menu, "Edit…", "editAction")
+        edit.triggered.connect(lambda: self.edit_requested.emit(name))
+        rename = _action(menu, "Rename…", "renameAction")
+        rename.triggered.connect(lambda: self.rename_requested.emit(name))
         remove = _action(menu, "Remove from wall", "removeAction")
         remove.triggered.connect(lambda: self.remove_requested.emit(name))
         return menu
