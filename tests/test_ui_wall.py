@@ -251,7 +251,7 @@ def test_layout_box_and_stats_toggle(qtbot: QtBot, make_wall: Callable[..., Came
         wall.connect_url(f"synthetic://c{i}?width=64&height=36&fps=5")
     wall.layoutBox.setCurrentText("2×2")
     assert wall.grid.mode == 4 and wall.grid.page_count() == 2
-    assert "page 1/2" in wall._summary.text()
+    assert "page 1/2" in wall.status.cameras.text()
     wall.actionNextPage.trigger()
     assert wall.grid.visible_names() == ["c4"]
     wall.set_grid_mode("auto")

@@ -21,13 +21,12 @@ from typing import Literal
 
 import platformdirs
 from qtpy import uic
-from qtpy.QtCore import Qt, QTimer
-from qtpy.QtGui import QCloseEvent, QKeySequence
+from qtpy.QtCore import Qt, QTimer, QUrl
+from qtpy.QtGui import QCloseEvent, QDesktopServices, QKeySequence
 from qtpy.QtWidgets import (
     QAction,
     QApplication,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -50,6 +49,7 @@ from camwall.ui.wall.detection_menu import DetectionMenu
 from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
 from camwall.ui.wall.log_panel import LogPanel
 from camwall.ui.wall.notifications import Notifications
+from camwall.ui.wall.status import WallStatus
 from camwall.ui.wall.tile import CameraTile
 from camwall.ui.wall.wall_cameras import WallCameras
 from camwall.ui.wall.wall_detection import WallDetection
@@ -83,6 +83,7 @@ class CameraWall(QMainWindow):
     #: Every worker has ended after the window was closed.
     shut_down = Signal()
     _shutdown_finished = Signal()
+    _snapshot_finished = Signal(str, object)
 
     def __init__(
         self,
@@ -117,8 +118,7 @@ class CameraWall(QMainWindow):
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([700, 140])
-        self._summary = QLabel(self)
-        self.statusbar.addPermanentWidget(self._summary)
+        self.status = WallStatus(self.statusbar)
         self.cameras = WallCameras(self.runtime, self._wanted_stream, parent=self)
         self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
@@ -151,6 +151,7 @@ class CameraWall(QMainWindow):
         self.cameras.camera_state_changed.connect(self._update_summary)
         self.cameras.event_received.connect(self._on_runtime_event)
         connect_queued(self._shutdown_finished, self._finish_shutdown)
+        connect_queued(self._snapshot_finished, self._on_snapshot_finished)
         self.connectButton.clicked.connect(self._on_connect_clicked)
         self.urlBox.editTextChanged.connect(self._update_connect_button)
         self.urlBox.lineEdit().returnPressed.connect(self._on_connect_clicked)
@@ -456,10 +457,16 @@ class CameraWall(QMainWindow):
         self.controls.on_event(event)
         if event.type in ("recording", "camera") and event.camera is not None:
             self._show_recording(event.camera)
+            if event.type == "camera":
+                self._update_summary()
         elif event.type == "runtime" and event.camera is not None:
             notice = event.to_dict()
-            if notice.get("kind") == "error":
-                self.cameras.tile(event.camera).set_problem(str(notice.get("message", "")))
+            if notice.get("kind") == "error" and event.camera in self.cameras.names():
+                message = str(notice.get("message", ""))
+                tile = self.cameras.tile(event.camera)
+                if message != tile.problem:
+                    self.notify_error(f"{event.camera}: {message}")
+                tile.set_problem(message)
 
     def select_camera(self, name: str | None) -> None:
         """Highlight camera ``name`` and put its (masked) URL in the URL box."""
@@ -589,10 +596,12 @@ class CameraWall(QMainWindow):
     def _update_summary(self) -> None:
         names = self.cameras.names()
         live = sum(1 for n in names if self.cameras.tile(n).state is CameraState.STREAMING)
-        text = f"{len(names)} camera{'s' if len(names) != 1 else ''}, {live} live"
+        recording = sum(1 for n in names if self.runtime.is_recording(n))
+        detecting = sum(1 for n in names if self.cameras.tile(n).detecting)
+        extra = ""
         if self.grid.page_count() > 1 and self.grid.focused is None:
-            text += f"  ·  page {self.grid.page + 1}/{self.grid.page_count()} (PgUp/PgDn)"
-        self._summary.setText(text)
+            extra = f"page {self.grid.page + 1}/{self.grid.page_count()} (PgUp/PgDn)"
+        self.status.show_counts(len(names), live, recording, detecting, extra)
 
     # -- snapshots --------------------------------------------------------------------------------
 
@@ -611,9 +620,33 @@ class CameraWall(QMainWindow):
 
     def _on_snapshot_requested(self, name: str, kind: str) -> None:
         try:
-            self.save_snapshot(name, "jpeg" if kind == "jpeg" else "png")
+            future = self.save_snapshot(name, "jpeg" if kind == "jpeg" else "png")
         except CamwallError as exc:
-            log.error("snapshot: %s", exc, extra={"camera": name})
+            self.notify_error(f"Snapshot of {name}: {exc}")
+            return
+        # The runtime's thread finishes it; the answer comes back to the UI thread queued.
+        future.add_done_callback(lambda done: self._snapshot_finished.emit(name, done))
+
+    def _on_snapshot_finished(self, name: str, done: concurrent.futures.Future[Path]) -> None:
+        if self._shutting_down:
+            return
+        exc = done.exception()
+        if exc is not None:
+            self.notify_error(f"Snapshot of {name} failed: {exc}")
+            return
+        path = done.result()
+
+        def open_folder() -> None:
+            self.open_folder(path.parent)
+
+        self.notifications.notify(
+            f"Saved a snapshot of {name}: {path.name}", actions=[("Open folder", open_folder)]
+        )
+
+    @staticmethod
+    def open_folder(folder: Path) -> bool:
+        """Show ``folder`` in the desktop's file manager (returns at once)."""
+        return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
 
     def _snapshot_all(self) -> None:
         for name in self.grid.visible_names():
@@ -649,6 +682,7 @@ class CameraWall(QMainWindow):
         self.controls.begin_close()
         self.cameras.begin_close()
         self.detection.begin_close()
+        self.status.stop()
         self._shutdown_thread = threading.Thread(
             target=self._shutdown_worker, name="camwall-shutdown", daemon=True
         )
