@@ -1,4 +1,5 @@
-"""The camera grid: 1, 2×2, 3×3, 4×4 or automatic, pages, and one camera filling the wall."""
+"""The camera grid: 1, 2×2, 3×3, 4×4 or automatic, big-and-small layouts (1+5, 1+7, 2+8),
+pages, a named view's subset of cameras, and one camera filling the wall."""
 
 from __future__ import annotations
 
@@ -12,9 +13,33 @@ from qtpy.QtWidgets import QGridLayout, QLabel, QWidget
 from camwall.ui.qt_compat import Signal
 from camwall.ui.wall.tile import CameraTile
 
-GridMode = Literal["auto", 1, 4, 9, 16]
+GridMode = Literal["auto", 1, 4, 9, 16, "1+5", "1+7", "2+8"]
 #: The layouts the wall offers, in menu order.
-GRID_MODES: tuple[GridMode, ...] = ("auto", 1, 4, 9, 16)
+GRID_MODES: tuple[GridMode, ...] = ("auto", 1, 4, 9, 16, "1+5", "1+7", "2+8")
+#: Layouts with big tiles: (rows, columns, cells as (row, column, row span, column span)),
+#: the big ones first (the first cameras in wall order get them).
+CUSTOM_LAYOUTS: dict[str, tuple[int, int, tuple[tuple[int, int, int, int], ...]]] = {
+    "1+5": (
+        3,
+        3,
+        ((0, 0, 2, 2), (0, 2, 1, 1), (1, 2, 1, 1), (2, 0, 1, 1), (2, 1, 1, 1), (2, 2, 1, 1)),
+    ),
+    "1+7": (
+        4,
+        4,
+        (
+            (0, 0, 3, 3),
+            (0, 3, 1, 1),
+            (1, 3, 1, 1),
+            (2, 3, 1, 1),
+            (3, 0, 1, 1),
+            (3, 1, 1, 1),
+            (3, 2, 1, 1),
+            (3, 3, 1, 1),
+        ),
+    ),
+    "2+8": (4, 4, ((0, 0, 2, 2), (0, 2, 2, 2), *((r, c, 1, 1) for r in (2, 3) for c in range(4)))),
+}
 _SPACING = 2
 _EMPTY_HINT = (
     "No cameras yet.\n\nEnter a camera URL above (rtsp://…, a file, a webcam number or "
@@ -35,12 +60,15 @@ def parse_grid_mode(value: object) -> GridMode:
         "3x3": 9,
         "16": 16,
         "4x4": 16,
+        "1+5": "1+5",
+        "1+7": "1+7",
+        "2+8": "2+8",
     }
     try:
-        return table[text]
+        return table[text.replace(" ", "")]
     except KeyError:
         raise ValueError(
-            f"grid {value!r} is not one of auto, 1, 4 (2x2), 9 (3x3), 16 (4x4)"
+            f"grid {value!r} is not one of auto, 1, 4 (2x2), 9 (3x3), 16 (4x4), 1+5, 1+7, 2+8"
         ) from None
 
 
@@ -50,8 +78,19 @@ def grid_shape(mode: GridMode, cameras: int) -> tuple[int, int]:
         n = max(1, cameras)
         cols = math.ceil(math.sqrt(n))
         return math.ceil(n / cols), cols
+    if isinstance(mode, str):
+        rows, cols, _ = CUSTOM_LAYOUTS[mode]
+        return rows, cols
     side = math.isqrt(int(mode))
     return side, side
+
+
+def grid_cells(mode: GridMode, cameras: int) -> list[tuple[int, int, int, int]]:
+    """Where each tile of a page goes: (row, column, row span, column span), in order."""
+    if isinstance(mode, str) and mode in CUSTOM_LAYOUTS:
+        return list(CUSTOM_LAYOUTS[mode][2])
+    rows, cols = grid_shape(mode, cameras)
+    return [(i // cols, i % cols, 1, 1) for i in range(rows * cols)]
 
 
 class CameraGrid(QWidget):
@@ -73,6 +112,7 @@ class CameraGrid(QWidget):
         self._tiles: dict[str, CameraTile] = {}
         self._mode: GridMode = "auto"
         self._focused: str | None = None
+        self._view: list[str] | None = None
         self._page = 0
         self._fillers: list[QLabel] = []
         self._layout = QGridLayout(self)
@@ -180,12 +220,32 @@ class CameraGrid(QWidget):
     def cells(self) -> int:
         """Tiles per page."""
         if self._mode == "auto":
-            return max(1, len(self._tiles))
+            return max(1, len(self._shown()))
+        if isinstance(self._mode, str):
+            return len(CUSTOM_LAYOUTS[self._mode][2])
         return int(self._mode)
 
     def page_count(self) -> int:
         """Pages needed to show every camera in the current mode."""
-        return max(1, math.ceil(len(self._tiles) / self.cells()))
+        return max(1, math.ceil(len(self._shown()) / self.cells()))
+
+    @property
+    def view_names(self) -> list[str] | None:
+        """The cameras a named view shows, in its order (None: every camera)."""
+        return None if self._view is None else list(self._view)
+
+    def set_view_names(self, names: list[str] | None) -> None:
+        """Show only these cameras, in this order (None: all, in wall order)."""
+        self._view = None if names is None else list(names)
+        self._focused = None
+        self._page = 0
+        self._relayout()
+
+    def _shown(self) -> list[str]:
+        """The cameras the grid pages through: a view's (those that exist) or all."""
+        if self._view is None:
+            return list(self._tiles)
+        return [n for n in self._view if n in self._tiles]
 
     @property
     def page(self) -> int:
@@ -204,7 +264,7 @@ class CameraGrid(QWidget):
         """Cameras on screen now, in order."""
         if self._focused is not None:
             return [self._focused]
-        names = list(self._tiles)
+        names = self._shown()
         cells = self.cells()
         return names[self._page * cells : (self._page + 1) * cells]
 
@@ -234,15 +294,16 @@ class CameraGrid(QWidget):
         self._hint.hide()
         if self._focused is not None:
             rows, cols = 1, 1
+            cells = [(0, 0, 1, 1)]
         else:
-            rows, cols = grid_shape(self._mode, len(self._tiles))
-        for index in range(rows * cols):
-            row, col = divmod(index, cols)
+            rows, cols = grid_shape(self._mode, len(self._shown()))
+            cells = grid_cells(self._mode, len(self._shown()))
+        for index, (row, col, row_span, col_span) in enumerate(cells):
             if index < len(visible):
                 widget: QWidget = self._tiles[visible[index]]
             else:
                 widget = self._filler(index - len(visible))
-            self._layout.addWidget(widget, row, col)
+            self._layout.addWidget(widget, row, col, row_span, col_span)
             widget.show()
         for r in range(rows):
             self._layout.setRowStretch(r, 1)

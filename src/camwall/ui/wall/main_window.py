@@ -47,12 +47,14 @@ from camwall.ui.dialogs.camera_dialog import CameraDialog, CameraEntry, name_for
 from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.wall.detection_menu import DetectionMenu
 from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
+from camwall.ui.wall.layout_state import LayoutStore
 from camwall.ui.wall.log_panel import LogPanel
 from camwall.ui.wall.notifications import Notifications
 from camwall.ui.wall.status import WallStatus
 from camwall.ui.wall.tile import CameraTile
 from camwall.ui.wall.wall_cameras import WallCameras
 from camwall.ui.wall.wall_detection import WallDetection
+from camwall.ui.wall.wall_layouts import WallLayouts
 
 __all__ = ["CameraWall", "name_for_url"]
 
@@ -92,12 +94,14 @@ class CameraWall(QMainWindow):
         snapshot_dir: Path | None = None,
         runtime: Runtime | None = None,
         config: Config | None = None,
+        layout_store: LayoutStore | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """Create the window over ``runtime`` (None: a runtime of its own for ``config``).
 
         ``mode``: capture workers as processes or threads (for a runtime of its own). The
-        window closes the runtime when it closes, in either case.
+        window closes the runtime when it closes, in either case. ``layout_store``: where
+        layouts are remembered (:meth:`restore_layout`; saved on close); None: nowhere.
         """
         super().__init__(parent)
         uic.loadUi(str(UI_FILE), self)
@@ -147,6 +151,9 @@ class CameraWall(QMainWindow):
         self.menuFile.insertAction(self.actionSnapshotAll, self.actionUndoRemove)
         self.menuFile.insertSeparator(self.actionSnapshotAll)
         self._confirm: QMessageBox | None = None
+        for extra in GRID_MODES[self.layoutBox.count() :]:
+            self.layoutBox.addItem(str(extra))
+        self.layouts = WallLayouts(self, layout_store)
 
         self.cameras.camera_state_changed.connect(self._update_summary)
         self.cameras.event_received.connect(self._on_runtime_event)
@@ -166,7 +173,7 @@ class CameraWall(QMainWindow):
         self.actionNextPage.triggered.connect(lambda: self.grid.set_page(self.grid.page + 1))
         self.actionPreviousPage.triggered.connect(lambda: self.grid.set_page(self.grid.page - 1))
         self.actionShowLog.toggled.connect(self.logHost.setVisible)
-        self.actionFullScreen.toggled.connect(self._set_full_screen)
+        self.actionFullScreen.toggled.connect(self.set_wall_mode)
         self.actionSnapshotAll.triggered.connect(self._snapshot_all)
         app = QApplication.instance()
         if app is not None:
@@ -213,6 +220,7 @@ class CameraWall(QMainWindow):
         tile.edit_requested.connect(self._on_edit_requested)
         tile.rename_requested.connect(self._on_rename_requested)
         tile.record_toggled.connect(self.set_recording)
+        tile.dropped_on.connect(self._on_tile_dropped)
         try:
             self.cameras.add(camera, tile, start=False)
         except BaseException:
@@ -327,6 +335,12 @@ class CameraWall(QMainWindow):
                 self.edit_camera(name, camera)
         except (CamwallError, ValueError) as exc:
             self.notify_error(f"Cannot {'add' if name is None else 'change'} {camera.name}: {exc}")
+
+    def _on_tile_dropped(self, source: str, target: str) -> None:
+        """A tile was dragged onto another: it takes that tile's place in the wall order."""
+        names = self.camera_names()
+        if source in names and target in names and source != target:
+            self.grid.move_tile(source, names.index(target))
 
     def _on_add_clicked(self) -> None:
         self.open_camera_dialog(url=self._box_url_for_dialog())
@@ -571,7 +585,7 @@ class CameraWall(QMainWindow):
         self.set_grid_mode(GRID_MODES[max(0, index)])
 
     def set_grid_mode(self, mode: GridMode | str | int) -> None:
-        """Auto, 1, 4 (2×2), 9 (3×3) or 16 (4×4) cameras per page."""
+        """Auto, 1, 4 (2×2), 9 (3×3), 16 (4×4) cameras per page, or 1+5, 1+7, 2+8."""
         parsed = parse_grid_mode(mode)
         index = GRID_MODES.index(parsed)
         if self.layoutBox.currentIndex() != index:
@@ -587,11 +601,33 @@ class CameraWall(QMainWindow):
         for name in self.cameras.names():
             self.cameras.tile(name).set_stats_visible(visible)
 
-    def _set_full_screen(self, on: bool) -> None:
-        if on:
-            self.showFullScreen()
-        else:
-            self.showNormal()
+    def set_wall_mode(self, on: bool) -> None:
+        """Only the tiles, full screen (Esc leaves), or the whole window back."""
+        self.layouts.set_wall_mode(on)
+
+    @property
+    def wall_mode(self) -> bool:
+        """True while only the tiles are on screen."""
+        return self.layouts.wall_mode
+
+    @property
+    def current_view(self) -> str | None:
+        """The named view shown (None: every camera)."""
+        return self.layouts.current_view
+
+    def show_view(self, name: str | None) -> None:
+        """Show named view ``name`` (None: every camera)."""
+        self.layouts.show_view(name)
+
+    def save_layout(self) -> None:
+        """Remember grid, tile order, geometry, docks, log and views (if a store was given)."""
+        if self.layouts.store is not None:
+            self.layouts.store.save(self)
+
+    def restore_layout(self) -> None:
+        """Put back what :meth:`save_layout` remembered (call after adding the cameras)."""
+        if self.layouts.store is not None:
+            self.layouts.store.restore(self)
 
     def _update_summary(self) -> None:
         names = self.cameras.names()
@@ -673,6 +709,9 @@ class CameraWall(QMainWindow):
         """Start stopping everything in the background; :attr:`shut_down` follows."""
         if self._shutting_down:
             return
+        if self.wall_mode:
+            self.set_wall_mode(False)  # remember the window, not the full screen
+        self.save_layout()
         self._shutting_down = True
         log.info("closing: stopping %d camera(s)", len(self.cameras.names()))
         self.statusbar.showMessage("Stopping cameras…")

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from qtpy.QtCore import QRect, Qt
-from qtpy.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QResizeEvent
-from qtpy.QtWidgets import QMenu, QMessageBox, QWidget
+from qtpy.QtCore import QByteArray, QMimeData, QPoint, QRect, Qt
+from qtpy.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDrag,
+    QDragEnterEvent,
+    QDropEvent,
+    QMouseEvent,
+    QPainter,
+    QResizeEvent,
+)
+from qtpy.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
 from camwall.capture.events import CameraState
 from camwall.ui.qt_compat import Signal
@@ -52,6 +61,8 @@ class CameraTile(VideoView):
     detect_toggled = Signal(str, bool)
     #: Context menu: record this camera or stop recording it.
     record_toggled = Signal(str, bool)
+    #: Another tile (first argument) was dragged and dropped onto this one (second).
+    dropped_on = Signal(str, str)
 
     def __init__(
         self, camera: str, parent: QWidget | None = None, *, clock: FrameClock | None = None
@@ -73,6 +84,8 @@ class CameraTile(VideoView):
         self._rec_bytes = 0
         self._rec_error: str | None = None
         self._problem = ""
+        self._press_at: QPoint | None = None
+        self.setAcceptDrops(True)
         self.add_stats_line(self._recording_line)
         self._update_tooltip()
 
@@ -192,10 +205,47 @@ class CameraTile(VideoView):
         self.resized.emit()
 
     def mousePressEvent(self, event: QMouseEvent | None) -> None:
-        """A left click selects the camera."""
+        """A left click selects the camera (and may start dragging the tile)."""
         if event is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._press_at = event.pos()
             self.selected.emit(self._camera)
         super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent | None) -> None:
+        """The end of a click or drag."""
+        self._press_at = None
+        super().mouseReleaseEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent | None) -> None:
+        """Dragging an unzoomed tile picks it up, to drop it onto another tile."""
+        start = self._press_at
+        if (
+            event is not None
+            and start is not None
+            and event.buttons() & Qt.MouseButton.LeftButton
+            and not self.zoom.is_zoomed
+            and (event.pos() - start).manhattanLength() >= QApplication.startDragDistance()
+        ):
+            self._press_at = None
+            drag = QDrag(self)
+            drag.setMimeData(tile_mime(self._camera))
+            drag.exec(Qt.DropAction.MoveAction)
+            return
+        super().mouseMoveEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent | None) -> None:
+        """Accept another tile."""
+        if event is not None and _dragged_tile(event.mimeData()) not in (None, self._camera):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent | None) -> None:
+        """Another tile was dropped here: the wall moves it to this tile's place."""
+        if event is None:
+            return
+        source = _dragged_tile(event.mimeData())
+        if source is not None and source != self._camera:
+            event.acceptProposedAction()
+            self.dropped_on.emit(source, self._camera)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent | None) -> None:
         """A double click toggles between the grid and this camera alone."""
@@ -259,6 +309,23 @@ class CameraTile(VideoView):
         menu = self.context_menu(running=self.state is not CameraState.STOPPED)
         menu.exec(event.globalPos())
         menu.deleteLater()
+
+
+#: The MIME type of a dragged tile (its camera's name, UTF-8).
+TILE_MIME = "application/x-camwall-tile"
+
+
+def tile_mime(camera: str) -> QMimeData:
+    """The drag data of camera ``camera``'s tile."""
+    data = QMimeData()
+    data.setData(TILE_MIME, QByteArray(camera.encode()))
+    return data
+
+
+def _dragged_tile(data: QMimeData | None) -> str | None:
+    if data is None or not data.hasFormat(TILE_MIME):
+        return None
+    return bytes(data.data(TILE_MIME).data()).decode(errors="replace")
 
 
 def _action(menu: QMenu, text: str, object_name: str) -> Any:
