@@ -46,6 +46,7 @@ from camwall.ui.control.wall_controls import WallControls
 from camwall.ui.dialogs.camera_dialog import CameraDialog, CameraEntry, name_for_url
 from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.wall.detection_menu import DetectionMenu
+from camwall.ui.wall.events_panel import EventsPanel
 from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
 from camwall.ui.wall.layout_state import LayoutStore
 from camwall.ui.wall.log_panel import LogPanel
@@ -153,6 +154,13 @@ class CameraWall(QMainWindow):
         self._confirm: QMessageBox | None = None
         for extra in GRID_MODES[self.layoutBox.count() :]:
             self.layoutBox.addItem(str(extra))
+        self.events_panel = EventsPanel(self)
+        self.detection.track_received.connect(self.events_panel.add)
+        events_toggle = self.events_panel.toggleViewAction()
+        if events_toggle is not None:
+            events_toggle.setText("&Events panel (detections)")
+            events_toggle.setShortcut(QKeySequence("Ctrl+E"))
+            self.menuView.addAction(events_toggle)
         self.layouts = WallLayouts(self, layout_store)
 
         self.cameras.camera_state_changed.connect(self._update_summary)
@@ -763,6 +771,7 @@ class CameraWall(QMainWindow):
 
     def _release(self) -> None:
         self._shutdown_done = True
+        self.events_panel.close_loader()
         self.log_panel.uninstall()
         app = QApplication.instance()
         if app is not None:

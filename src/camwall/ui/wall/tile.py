@@ -26,6 +26,7 @@ from camwall.ui.view.zoom import ZoomController
 
 _REC_RED = QColor(230, 40, 40)
 _REC_GREY = QColor(150, 150, 150)
+_DETECT_BLUE = QColor(70, 160, 255)
 
 
 def _size_text(size: int) -> str:
@@ -137,8 +138,10 @@ class CameraTile(VideoView):
         return self._detecting
 
     def set_detecting(self, on: bool) -> None:
-        """Show detection as on or off in the menu (the wall's detection calls this)."""
-        self._detecting = on
+        """Show detection as on or off: the menu's tick and the tile's badge."""
+        if on != self._detecting:
+            self._detecting = on
+            self.update()
 
     @property
     def recording(self) -> bool:
@@ -193,11 +196,21 @@ class CameraTile(VideoView):
 
     def _paint_overlay(self, painter: QPainter, bounds: QRect, showing_video: bool) -> None:
         super()._paint_overlay(painter, bounds, showing_video)
-        badge = self.recording_badge() or self._problem
+        badge = self.corner_badge()
         if badge:
             small = max(10, min(16, bounds.height() // 24))
-            dot = _REC_RED if self._rec_active or self._rec_error else _REC_GREY
+            if self.recording_badge():
+                dot = _REC_RED if self._rec_active or self._rec_error else _REC_GREY
+            else:
+                dot = _DETECT_BLUE if not self._problem else _REC_RED
             paint_label(painter, bounds, badge, left=False, top=False, pixels=small, dot=dot)
+
+    def corner_badge(self) -> str:
+        """The bottom-right badge: recording (or a problem), and "detecting" when it is on."""
+        parts = [self.recording_badge() or self._problem]
+        if self._detecting:
+            parts.append("DETECTING")
+        return " · ".join(p for p in parts if p)
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         """Tell the wall; it debounces and adjusts the camera's frame size."""
