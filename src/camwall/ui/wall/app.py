@@ -103,6 +103,7 @@ def run_wall(
     # A screenshot shows the wall as asked, not as someone last left it.
     store = LayoutStore() if remember and screenshot is None else None
     window = CameraWall(runtime=runtime, layout_store=store)
+    window.set_theme(window.saved_theme())  # dark unless light was chosen
     window.set_grid_mode(grid if grid is not None else config.wall.grid)
     window.set_stats_visible(stats)
     if config_path is not None:

@@ -48,10 +48,12 @@ from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.wall.detection_menu import DetectionMenu
 from camwall.ui.wall.events_panel import EventsPanel
 from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
+from camwall.ui.wall.help_menu import HelpMenu
 from camwall.ui.wall.layout_state import LayoutStore
 from camwall.ui.wall.log_panel import LogPanel
 from camwall.ui.wall.notifications import Notifications
 from camwall.ui.wall.status import WallStatus
+from camwall.ui.wall.theme import THEMES, Theme, apply_theme
 from camwall.ui.wall.tile import CameraTile
 from camwall.ui.wall.wall_cameras import WallCameras
 from camwall.ui.wall.wall_detection import WallDetection
@@ -162,6 +164,18 @@ class CameraWall(QMainWindow):
             events_toggle.setShortcut(QKeySequence("Ctrl+E"))
             self.menuView.addAction(events_toggle)
         self.layouts = WallLayouts(self, layout_store)
+        self.theme_actions: dict[Theme, QAction] = {}
+        theme_menu = self.menuView.addMenu("&Theme")
+        assert theme_menu is not None
+        theme_menu.setObjectName("menuTheme")
+        for theme in THEMES:
+            action = QAction(theme.capitalize(), self)
+            action.setObjectName(f"actionTheme{theme.capitalize()}")
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, t=theme: self.set_theme(t))
+            theme_menu.addAction(action)
+            self.theme_actions[theme] = action
+        self.help_menu = HelpMenu(self)
 
         self.cameras.camera_state_changed.connect(self._update_summary)
         self.cameras.event_received.connect(self._on_runtime_event)
@@ -626,6 +640,22 @@ class CameraWall(QMainWindow):
     def show_view(self, name: str | None) -> None:
         """Show named view ``name`` (None: every camera)."""
         self.layouts.show_view(name)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Dark or light (the whole application; remembered with the layout)."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        for name, action in self.theme_actions.items():
+            action.setChecked(name == theme)
+        if self.layouts.store is not None:
+            self.layouts.store.settings.setValue("ui/theme", theme)
+
+    def saved_theme(self) -> Theme:
+        """The theme chosen last time (dark when none was)."""
+        store = self.layouts.store
+        value = store.settings.value("ui/theme") if store is not None else None
+        return "light" if value == "light" else "dark"
 
     def save_layout(self) -> None:
         """Remember grid, tile order, geometry, docks, log and views (if a store was given)."""
