@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QSize, Qt, QUrl
-from qtpy.QtGui import QDesktopServices, QIcon, QImage, QImageReader, QPixmap
+from qtpy.QtGui import QColor, QDesktopServices, QIcon, QImage, QImageReader, QPixmap
 from qtpy.QtWidgets import QDockWidget, QListWidget, QListWidgetItem
 
 from camwall.detect.messages import TrackEvent
@@ -29,6 +29,7 @@ __all__ = ["EventsPanel"]
 MAX_ROWS = 200
 THUMB = QSize(128, 72)
 _PATH_ROLE = int(getattr(Qt.ItemDataRole.UserRole, "value", Qt.ItemDataRole.UserRole)) + 1
+_THUMB_ROLE = _PATH_ROLE + 1
 
 
 def _row_text(event: TrackEvent, left_after_s: float | None = None) -> str:
@@ -53,7 +54,14 @@ class EventsPanel(QDockWidget):
         self.list.setIconSize(THUMB)
         self.list.setUniformItemSizes(True)
         self.list.setWordWrap(True)
+        self.list.setMinimumWidth(THUMB.width() + 210)  # thumbnail and two short lines
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.itemDoubleClicked.connect(self._open)
+        # Rows without a snapshot keep their text in line with the others.
+        blank = QPixmap(THUMB)
+        blank.fill(QColor(0, 0, 0, 0))
+        self._blank = QIcon(blank)
         self.setWidget(self.list)
         self._rows: dict[tuple[str, int], QListWidgetItem] = {}
         self._appeared: dict[tuple[str, int], float] = {}
@@ -75,7 +83,7 @@ class EventsPanel(QDockWidget):
                 shown = row.text().split(" · left after")[0]
                 row.setText(f"{shown} · left after {event.time - since:.0f} s")
             return
-        item = QListWidgetItem(_row_text(event))
+        item = QListWidgetItem(self._blank, _row_text(event))
         item.setSizeHint(QSize(THUMB.width() + 180, THUMB.height() + 8))
         if event.snapshot:
             item.setData(_PATH_ROLE, event.snapshot)
@@ -96,7 +104,7 @@ class EventsPanel(QDockWidget):
     def has_thumbnail(self, row: int) -> bool:
         """True once row ``row`` shows its snapshot."""
         item = self.list.item(row)
-        return item is not None and not item.icon().isNull()
+        return item is not None and item.data(_THUMB_ROLE) is True
 
     def _load(self, key: tuple[str, int], path: str) -> None:
         # Loader thread: QImage (not QPixmap) may be made off the UI thread.
@@ -112,6 +120,7 @@ class EventsPanel(QDockWidget):
         item = self._rows.get(key)
         if item is not None:
             item.setIcon(QIcon(QPixmap.fromImage(image)))
+            item.setData(_THUMB_ROLE, True)
 
     def _open(self, item: QListWidgetItem) -> None:
         path = item.data(_PATH_ROLE)
