@@ -176,3 +176,21 @@ def test_a_masked_url_never_goes_into_the_dialog(
     dialog = wall.open_camera_dialog(url=wall._box_url_for_dialog())
     assert dialog.main_edit.text() == ""
     dialog.reject()
+
+
+def test_edit_keeps_what_the_dialog_does_not_show(qtbot: QtBot) -> None:
+    original = Camera(
+        name="gate",
+        url="rtsp://admin@10.0.0.5/main",
+        password_env="GATE_PW",
+        detect_fps=2.0,
+        masks=(((0.0, 0.0), (10.0, 0.0), (10.0, 10.0)),),
+    )
+    dialog = new_dialog(qtbot, camera=original, taken_names=["gate", "yard"])
+    assert dialog.name_edit.text() == "gate"  # its own name is not "taken"
+    dialog.record_box.setChecked(True)
+    press_ok(qtbot, dialog)
+    assert dialog.entry is not None
+    edited = dialog.entry.camera
+    assert edited.record and edited.password_env == "GATE_PW"
+    assert edited.detect_fps == 2.0 and edited.masks == original.masks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -312,7 +313,10 @@ def test_stats_overlay_measures_rates_and_latency(qtbot: QtBot, make_ring: MakeR
     assert stats.paint_ms is not None and stats.paint_ms > 0
     assert (stats.width, stats.height) == (64, 36)
     text = view.stats_text()
-    assert text.startswith("64×36 · h264") and "shown" in text and "dropped 3" in text
+    assert text.startswith("64×36 · h264") and "shown" in text
+    # The worker's 3, plus any the view itself skipped on a busy machine; labelled.
+    dropped = re.search(r"dropped (\d+) frames", text)
+    assert dropped is not None and int(dropped.group(1)) >= 3, text
 
 
 def test_frame_clock_ticks_on_notification(qtbot: QtBot) -> None:

@@ -99,6 +99,8 @@ class CameraDialog(QDialog):
         self.setObjectName("cameraDialog")
         self.setWindowTitle(f"Edit camera {camera.name}" if camera else "Add camera")
         self._own_name = camera.name if camera else None
+        #: The camera edited: settings the dialog does not show (masks, password_env, …) stay.
+        self._original = camera
         self._taken = set(taken_names) - {self._own_name}
         #: The result, once accepted.
         self.entry: CameraEntry | None = None
@@ -220,12 +222,19 @@ class CameraDialog(QDialog):
         onvif = None
         if self.onvif_group.isChecked():
             host = self.onvif_host_edit.text().strip() or None
-            onvif = OnvifConfig(host=host, port=self.onvif_port_box.value())
+            before = self._original.onvif if self._original is not None else None
+            onvif = (
+                dataclasses.replace(before, host=host, port=self.onvif_port_box.value())
+                if before is not None
+                else OnvifConfig(host=host, port=self.onvif_port_box.value())
+            )
         name = self.name_edit.text().strip() or self._default_name(main, onvif)
         if name in self._taken:
             raise ValueError(f"the wall already has a camera named {name!r}; choose another name")
         transport: Transport = "udp" if self.transport_box.currentText() == "udp" else "tcp"
-        camera = Camera(
+        base = self._original if self._original is not None else Camera(name=name, url=main)
+        camera = dataclasses.replace(
+            base,
             name=name,
             url=main,
             substream_url=sub,
