@@ -98,3 +98,22 @@ def test_rename_and_edit_persist_in_place(
     with pytest.raises(ValueError, match="already has a camera named 'a'"):
         wall.rename_camera("porch", "a")
     assert wall.camera_names() == ["a", "porch", "c"]
+
+
+def test_remove_and_undo_put_the_camera_back_in_its_place(
+    qtbot: QtBot, wall: CameraWall, tmp_path: Path
+) -> None:
+    path = tmp_path / "camwall.toml"
+    cams = tuple(
+        Camera(name=n, url=f"synthetic://{n}?width=160&height=90") for n in ("a", "b", "c")
+    )
+    save(Config(cameras=cams), path)
+    sync = ConfigSync(wall, path, load(path))
+    wall.add_cameras(load(path).cameras)
+    wall.remove_camera("b")
+    sync.wait()
+    assert [c.name for c in load(path).cameras] == ["a", "c"]
+    wall.undo_remove()
+    sync.wait()
+    assert [c.name for c in load(path).cameras] == ["a", "b", "c"]
+    assert wall.camera_names() == ["a", "b", "c"]

@@ -51,6 +51,8 @@ class ConfigSync(QObject):
             max_workers=1, thread_name_prefix="camwall-config"
         )
         self._pending: list[concurrent.futures.Future[Any]] = []
+        #: Where removed cameras were in the file (name → index), for an undo.
+        self._removed_at: dict[str, int] = {}
         window.camera_added.connect(self._on_added)
         window.camera_removed.connect(self._on_removed)
         window.camera_changed.connect(self._on_changed)
@@ -60,7 +62,11 @@ class ConfigSync(QObject):
         if any(c.name == name for c in self.config.cameras):
             return  # it came from the file
         entry = self._entry(name)
-        self._replace((*self.config.cameras, entry), f"added {name}")
+        cameras = list(self.config.cameras)
+        # A removal undone puts the camera back where it was in the file.
+        index = self._removed_at.pop(name, len(cameras))
+        cameras.insert(min(index, len(cameras)), entry)
+        self._replace(tuple(cameras), f"added {name}")
 
     def _on_changed(self, old: str, new: str) -> None:
         entry = self._entry(new)
@@ -99,6 +105,9 @@ class ConfigSync(QObject):
             log.info("the password of %s is kept in the %s", name, place)
 
     def _on_removed(self, name: str) -> None:
+        names = [c.name for c in self.config.cameras]
+        if name in names:
+            self._removed_at[name] = names.index(name)
         kept = tuple(c for c in self.config.cameras if c.name != name)
         if len(kept) != len(self.config.cameras):
             self._replace(kept, f"removed {name}")
