@@ -129,13 +129,32 @@ def _wrapped_height(font: QFont, width: int, text: str) -> int:
     return metrics.boundingRect(QRect(0, 0, width, 100_000), _WRAP, text).height()
 
 
+#: Laid-out state pictures by (bounds, lines): a countdown repaints once a second, a wall of
+#: failed cameras repaints them all; wrapping text each time is wasted work.
+_LAYOUTS: OrderedDict[tuple[int, int, int, int, tuple[str, ...]], list[TextBlock]] = OrderedDict()
+_LAYOUTS_MAX = 64
+
+
 def placeholder_layout(bounds: QRect, lines: list[str]) -> list[TextBlock]:
     """Where each line of a state picture goes: the head, then wrapped lines, all inside.
 
     Lines are in order of importance (state, reason, countdown, URL last). Fonts shrink until
     everything fits; if even the smallest does not, the last lines are dropped first — the
-    reason is the last to go. Runs only when the picture changes, not per frame.
+    reason is the last to go. Cached: runs only when the picture or its size changes.
     """
+    key = (bounds.x(), bounds.y(), bounds.width(), bounds.height(), tuple(lines))
+    cached = _LAYOUTS.get(key)
+    if cached is not None:
+        _LAYOUTS.move_to_end(key)
+        return cached
+    blocks = _layout(bounds, lines)
+    _LAYOUTS[key] = blocks
+    if len(_LAYOUTS) > _LAYOUTS_MAX:
+        _LAYOUTS.popitem(last=False)
+    return blocks
+
+
+def _layout(bounds: QRect, lines: list[str]) -> list[TextBlock]:
     if not lines or bounds.height() < 24:
         return []
     width = max(1, bounds.width() - 2 * _MARGIN)
