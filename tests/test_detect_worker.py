@@ -17,6 +17,8 @@ import numpy as np
 import psutil
 import pytest
 
+from camwall.backoff import BackoffPolicy
+from camwall.childproc import Outbox
 from camwall.detect import (
     CameraStatus,
     DetectionResult,
@@ -31,7 +33,7 @@ from camwall.detect import (
     WorkerStatus,
 )
 from camwall.detect.spec import PipelineConfig
-from camwall.detect.worker import AddCamera, _Sender, _Worker
+from camwall.detect.worker import AddCamera, _Worker
 from camwall.frames import FrameRing
 from support.onnx_models import constant_model, letterbox_params, to_model_space, yolov8_output
 
@@ -121,7 +123,8 @@ def person_model(tmp_path: Path) -> Path:
 
 @contextmanager
 def service(spec: DetectorSpec, inbox: Inbox, **kw: object) -> Iterator[DetectionService]:
-    svc = DetectionService(spec, on_message=inbox, restart_backoff=(0.2, 2.0), **kw)  # type: ignore[arg-type]
+    restarts = BackoffPolicy(initial_s=0.2, max_s=2.0, jitter=0.0, healthy_s=30.0)
+    svc = DetectionService(spec, on_message=inbox, restart_backoff=restarts, **kw)  # type: ignore[arg-type]
     svc.start()
     try:
         yield svc
@@ -344,10 +347,10 @@ def test_torn_view_is_re_read_once_as_a_copy() -> None:
     with ring_of() as ring:
         ring.publish(np.full((H, W, 4), 1, np.uint8))
         det = LappingDetector(ring)
-        worker = _Worker(det, PipelineConfig(), cmd_r, _Sender(out_w))
+        worker = _Worker(det, PipelineConfig(), cmd_r, Outbox(out_w))
         try:
             cmd_w.send(AddCamera("cam", ring.name, 5.0))
-            assert worker._commands()
+            worker._commands()
             cam = worker.cameras["cam"]
             worker._serve(cam, time.monotonic())
             newest = ring.latest_seq
@@ -379,10 +382,10 @@ def test_zones_send_entered_after_tracking(person_model: Path) -> None:
     cmd_r, cmd_w = mp.Pipe(duplex=False)
     out_r, out_w = mp.Pipe(duplex=False)
     with ring_of() as ring:
-        worker = _Worker(OnnxDetector(person_model), PipelineConfig(), cmd_r, _Sender(out_w))
+        worker = _Worker(OnnxDetector(person_model), PipelineConfig(), cmd_r, Outbox(out_w))
         try:
             cmd_w.send(AddCamera("cam", ring.name, 5.0, zones=(door, road, cars)))
-            assert worker._commands()
+            worker._commands()
             cam = worker.cameras["cam"]
             msgs = []
             for i in range(3):

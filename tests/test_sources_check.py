@@ -67,4 +67,5 @@ def test_check_bad_url() -> None:
     """An unsupported scheme is reported, not raised."""
     report = check_source("ftp://example.invalid/x")
     assert isinstance(report, CheckReport)
-    assert not report.ok and report.error == "InvalidSourceError"
+    # UrlError: the InvalidSourceError of camwall.urls, the one URL parser.
+    assert not report.ok and report.error == "UrlError"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def test_cameras_added_and_removed_are_saved(
     # Read back through camwall.secrets, the camera (and its ONVIF service) has it again.
     filled = fill_password(ptz, config_path=path)
     assert filled.resolved_substream_url() == "rtsp://admin:hunter2@127.0.0.1:9/sub"
-    endpoint = filled.onvif_endpoint()
+    endpoint = filled.onvif_settings()
     assert endpoint is not None and endpoint.password == "hunter2"
     assert (path.stat().st_mode & 0o777) == 0o600
 
@@ -74,46 +75,62 @@ def test_a_failed_save_is_reported_and_the_wall_goes_on(
     assert wall.camera_names() == ["yard"]
 
 
-def test_rename_and_edit_persist_in_place(
+def test_hand_edits_made_while_the_wall_runs_are_merged_not_overwritten(
+    qtbot: QtBot, wall: CameraWall, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "camwall.toml"
+    path.write_text(
+        "# my cameras\nversion = 1\n\n"
+        '[[camera]]\nname = "door"  # the front door\nurl = "synthetic://door?width=160&height=90"\n'
+    )
+    path.chmod(0o640)
+    sync = ConfigSync(wall, path, load(path))
+    wall.add_cameras(load(path).cameras)
+    wall.connect_url("synthetic://yard?width=160&height=90", name="yard")
+    sync.wait()
+    # Edited by hand while the wall runs: a comment and a camera of their own.
+    text = path.read_text()
+    path.write_text(
+        text + '\n# added by hand\n[[camera]]\nname = "gate"\nurl = "synthetic://gate"\n'
+    )
+    wall.connect_url("synthetic://shed?width=160&height=90", name="shed")
+    sync.wait()
+    saved = path.read_text()
+    assert "# my cameras" in saved and "# the front door" in saved and "# added by hand" in saved
+    assert [c.name for c in load(path).cameras] == ["door", "yard", "gate", "shed"]
+    assert "edited while the wall ran" in caplog.text
+    assert (path.stat().st_mode & 0o777) == 0o640  # the user's mode is kept
+
+
+def test_rename_and_edit_persist(
     qtbot: QtBot, wall: CameraWall, tmp_path: Path, file_keyring: KeyringBackend
 ) -> None:
     path = tmp_path / "camwall.toml"
-    cams = (
-        Camera(name="a", url="synthetic://a?width=160&height=90"),
-        Camera(name="b", url="rtsp://admin:pw1@127.0.0.1:9/b"),
-        Camera(name="c", url="synthetic://c?width=160&height=90"),
+    path.write_text(
+        "version = 1\n\n"
+        '[[camera]]\nname = "a"\nurl = "synthetic://a?width=160&height=90"\n\n'
+        '[[camera]]\nname = "b"  # the back door\nurl = "rtsp://admin@127.0.0.1:9/b"\n\n'
+        '[[camera]]\nname = "c"\nurl = "synthetic://c?width=160&height=90"\n'
     )
-    save(Config(cameras=cams), path)
+    path.chmod(0o600)
     sync = ConfigSync(wall, path, load(path))
     wall.add_cameras(load(path).cameras)
-    wall.rename_camera("b", "porch")
+    # Edited in place: its table (and comment) stay where they were.
+    wall.edit_camera("b", dataclasses.replace(wall.cameras.camera("b"), record=True))
+    sync.wait()
+    assert [c.name for c in load(path).cameras] == ["a", "b", "c"]
+    assert load(path).camera("b").record and "# the back door" in path.read_text()
+    # Renamed with a password typed meanwhile: the password goes to the keyring.
+    renamed = dataclasses.replace(
+        wall.cameras.camera("b"), name="porch", url="rtsp://admin:pw1@127.0.0.1:9/b"
+    )
+    wall.edit_camera("b", renamed)
     sync.wait()
     assert wall.camera_names() == ["a", "porch", "c"]  # the tile kept its place
-    saved = load(path, check_env=False)
-    assert [c.name for c in saved.cameras] == ["a", "porch", "c"]
+    assert sorted(c.name for c in load(path).cameras) == ["a", "c", "porch"]
     assert "pw1" not in path.read_text()
     assert file_keyring.get_password("camwall", "porch") == "pw1"
-    assert file_keyring.get_password("camwall", "b") is None
 
     with pytest.raises(ValueError, match="already has a camera named 'a'"):
         wall.rename_camera("porch", "a")
     assert wall.camera_names() == ["a", "porch", "c"]
-
-
-def test_remove_and_undo_put_the_camera_back_in_its_place(
-    qtbot: QtBot, wall: CameraWall, tmp_path: Path
-) -> None:
-    path = tmp_path / "camwall.toml"
-    cams = tuple(
-        Camera(name=n, url=f"synthetic://{n}?width=160&height=90") for n in ("a", "b", "c")
-    )
-    save(Config(cameras=cams), path)
-    sync = ConfigSync(wall, path, load(path))
-    wall.add_cameras(load(path).cameras)
-    wall.remove_camera("b")
-    sync.wait()
-    assert [c.name for c in load(path).cameras] == ["a", "c"]
-    wall.undo_remove()
-    sync.wait()
-    assert [c.name for c in load(path).cameras] == ["a", "b", "c"]
-    assert wall.camera_names() == ["a", "b", "c"]

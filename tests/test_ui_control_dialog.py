@@ -72,7 +72,7 @@ def test_dialog_finds_main_and_sub_streams(
     assert (camera.onvif.host, camera.onvif.port) == (sim.host, sim.port)
     assert camera.onvif.user == user
     # The ONVIF login is the stream's account: its password comes from the URL, not a copy.
-    endpoint = camera.onvif_endpoint()
+    endpoint = camera.onvif_settings()
     assert endpoint is not None and endpoint.password == password
     assert password not in camera.display_url and password not in repr(camera.onvif)
     assert password not in h.log_text()

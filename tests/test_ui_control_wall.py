@@ -56,7 +56,7 @@ name = "yard"
 url = "synthetic://yard"
 """
     )
-    door, yard = (c.onvif_endpoint() for c in config.cameras)
+    door, yard = (c.onvif_settings() for c in config.cameras)
     assert door is not None
     assert (door.host, door.port, door.user) == ("192.0.2.10", 8000, "operator")
     assert door.password == "onvif-Pa55"

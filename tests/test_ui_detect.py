@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 from qtpy.QtCore import QRectF
 from qtpy.QtWidgets import QMenu
 
+from camwall.backoff import BackoffPolicy
 from camwall.capture import CameraState
 from camwall.config import Camera, Config, DetectionConfig
 from camwall.detect.messages import DetectionResult, TrackEvent, WorkerStatus
@@ -173,7 +174,8 @@ def test_killed_worker_restarts_while_capture_and_display_carry_on(
     camera = Camera(name="yard", url=CAMERA, detect=True, detect_fps=5.0)
     wall = make_wall("process", config=Config(detection=DetectionConfig(fps=2.0)))
     wall.detection.set_detector("motion")
-    wall.runtime.detection.restart_backoff = (2.0, 30.0)  # a visible outage: boxes must fade
+    # A visible outage: the boxes must fade in it.
+    wall.runtime.detection.restart_backoff = BackoffPolicy(initial_s=2.0, max_s=30.0, jitter=0)
     statuses: list[WorkerStatus] = []
     wall.detection.worker_status_changed.connect(statuses.append)
     wall.add_camera(camera)

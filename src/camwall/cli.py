@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from camwall import __version__
 from camwall.commands import EXIT_CODES_HELP, register, run_command
-from camwall.redact import install_redacting_filter
+from camwall.logfilters import collapse_library_records
+from camwall.redact import install_redaction
 
 if TYPE_CHECKING:
     from camwall.config import Camera, Config
@@ -160,8 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.getLevelName((args.log_level or "INFO").upper())
     if not isinstance(level, int):
         parser.error(f"--log-level {args.log_level!r}: use DEBUG, INFO, WARNING or ERROR")
+    existing = list(logging.getLogger().handlers)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_redacting_filter()
+    install_redaction()  # log records and uncaught tracebacks, every handler
+    for handler in logging.getLogger().handlers:
+        if handler not in existing:  # ours; a host program's (or pytest's) handlers are its own
+            collapse_library_records(handler)  # zeep/aiohttp floods: the first, then a count
     return run_command(args.func, args)
 
 

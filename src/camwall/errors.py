@@ -6,7 +6,8 @@ meaning matches a built-in, the class also derives from it, so callers may catch
 
     CamwallError
     ├── MissingExtraError (ImportError)      an optional extra is not installed; says what to pip install
-    ├── ConfigError (ValueError)              a config file or value is wrong; names the file and key path
+    ├── ConfigError (ValueError)              a config file or value is wrong; names the file, line and key path
+    │   └── ConfigConflictError                     the file changed on disk since it was loaded; reload first
     ├── RingError                             the shared-memory frame ring
     │   ├── RingNotFoundError (FileNotFoundError)   no segment of that name (owner gone, or a typo)
     │   ├── RingFormatError (ValueError)            the segment is not a camwall ring of this version
@@ -15,6 +16,7 @@ meaning matches a built-in, the class also derives from it, so callers may catch
     │   └── FrameTooLargeError (ValueError)         a frame exceeds the slot capacity; re-create the ring
     ├── SourceError                           opening or reading a camera, file or stream
     │   ├── InvalidSourceError (ValueError)         the URL/path/device cannot name a source
+    │   │   └── UrlError                            a malformed URL: empty, bad scheme/host/port, masked
     │   ├── SourceTimeoutError (TimeoutError)       host unreachable, or no data within the timeout
     │   ├── SourceRefusedError (ConnectionRefusedError)  nothing listens on that host and port
     │   ├── SourceAuthError (PermissionError)       the camera rejected the credentials (401/403)
@@ -61,13 +63,32 @@ class MissingExtraError(CamwallError, ImportError):
 
 
 class ConfigError(CamwallError, ValueError):
-    """A configuration file or value is invalid."""
+    """A configuration file or value is invalid.
 
-    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
-        where = ": ".join(p for p in (path, key) if p)
+    ``path``, ``line`` (1-based) and ``key`` (``camera[0].url``) say where; a file with several
+    problems lists each in ``problems`` as ``(line, key, message)``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        problems: tuple[tuple[int | None, str, str], ...] = (),
+    ) -> None:
+        file = f"{path}:{line}" if path and line else (path or (f"line {line}" if line else None))
+        where = ": ".join(p for p in (file, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
         self.path = path
         self.key = key
+        self.line = line
+        self.problems = problems
+
+
+class ConfigConflictError(ConfigError):
+    """The config file changed on disk since it was loaded; saving would lose those edits."""
 
 
 class RingError(CamwallError):
@@ -108,6 +129,15 @@ class SourceError(CamwallError):
 
 class InvalidSourceError(SourceError, ValueError):
     """The given URL, path or device index cannot name a source."""
+
+
+class UrlError(InvalidSourceError):
+    """A URL that cannot be parsed; ``reason`` says why, ``shown`` is the masked URL."""
+
+    def __init__(self, reason: str, *, shown: str = "") -> None:
+        super().__init__(f"{shown}: {reason}" if shown else reason)
+        self.reason = reason
+        self.shown = shown
 
 
 class SourceTimeoutError(SourceError, TimeoutError):

@@ -84,6 +84,10 @@ class StatsEvent:
     width: int
     height: int
     last_error: str | None = None
+    #: What the worker decodes now ("full", "keyframes", "paused"; see camwall.runtime.decode).
+    decode: str = "full"
+    #: Compressed packets arriving per second: the camera's own rate, whatever is decoded.
+    packet_rate: float = 0.0
     at: float = field(default_factory=time.time)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import logging
 import multiprocessing as mp
 import multiprocessing.connection as mpc
@@ -26,7 +27,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Literal
 
 from camwall.capture.events import (
@@ -37,19 +37,29 @@ from camwall.capture.events import (
     RingEvent,
     StateEvent,
 )
-from camwall.capture.spec import BackoffPolicy, CameraSpec
+from camwall.capture.spec import BackoffPolicy, CameraSpec, RecordingSpec
 from camwall.capture.worker import (
     CaptureWorker,
     Reconnect,
     RingReply,
     RingRequest,
+    SetDecode,
     SetMaxSize,
-    describe_exit,
+    SetRecording,
     process_main,
     thread_main,
 )
+from camwall.childproc import (
+    ChildProcess,
+    LogRecordMessage,
+    Outbox,
+    RestartBackoff,
+    log_forwarded,
+    spawn_child,
+)
 from camwall.errors import CaptureError, RingError
 from camwall.frames import FrameRing
+from camwall.sources.base import DecodeMode
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +73,17 @@ _KILL_GRACE_S = 1.0
 @dataclass(eq=False)
 class _Camera:
     spec: CameraSpec
+    restarts: RestartBackoff
     ring: FrameRing | None = None
     events: Connection | None = None
     control: Connection | None = None
-    process: BaseProcess | None = None
+    process: ChildProcess | None = None
     thread: threading.Thread | None = None
     worker: CaptureWorker | None = None
-    #: The supervisor's end of the worker's stop pipe: closing it asks the worker to stop.
-    stop_conn: Connection | None = None
     stopping: bool = False
+    #: Thread mode: when to say that a stopping worker thread is still blocked.
     stop_deadline: float | None = None
-    terminated_at: float | None = None
     restart_at: float | None = None
-    restarts: int = 0
     started_at: float = 0.0
     state: CameraState | None = None
     removed: bool = False
@@ -108,7 +116,6 @@ class CaptureSupervisor:
         self._restart_policy = restart_policy or BackoffPolicy(
             initial_s=0.5, max_s=10.0, healthy_s=30.0
         )
-        self._ctx = mp.get_context("spawn")
         self._lock = threading.Lock()
         self._commands: collections.deque[Callable[[], None]] = collections.deque()
         self._wake_r, self._wake_w = mp.Pipe(duplex=False)
@@ -156,6 +163,15 @@ class CaptureSupervisor:
     def set_max_size(self, name: str, max_size: tuple[int, int] | None) -> None:
         """Publish camera ``name``'s frames scaled to fit ``max_size`` (None: full size)."""
         self._submit(lambda: self._send_control(name, SetMaxSize(max_size)))
+
+    def set_recording(self, name: str, recording: RecordingSpec | None) -> None:
+        """Start recording camera ``name`` as ``recording`` says, or stop (None); returns at once.
+
+        The camera stays connected and its frames keep flowing: recording starts at the next
+        keyframe (a SegmentOpened RecordingEvent follows), stopping finishes the open segment
+        (SegmentClosed). A restarted worker records as the last call said.
+        """
+        self._submit(lambda: self._do_set_recording(name, recording))
 
     def cameras(self) -> list[str]:
         """Names of the cameras started and not stopped."""
@@ -321,7 +337,7 @@ class CaptureSupervisor:
             for t in (
                 cam.restart_at,
                 cam.stop_deadline,
-                cam.terminated_at and cam.terminated_at + _KILL_GRACE_S,
+                cam.process and cam.process.next_due(),
             )
             if t
         ]
@@ -332,7 +348,7 @@ class CaptureSupervisor:
     # -- commands ----------------------------------------------------------------------------
 
     def _do_start(self, spec: CameraSpec) -> None:
-        cam = _Camera(spec)
+        cam = _Camera(spec, RestartBackoff(self._restart_policy))
         self._cameras[spec.name] = cam
         w, h = spec.initial_frame
         try:
@@ -358,36 +374,23 @@ class CaptureSupervisor:
         cam.started_at = time.monotonic()
         cam.restart_at = None
         if self._mode == "process":
-            stop_child, cam.stop_conn = mp.Pipe(duplex=False)
-            process = self._ctx.Process(
-                target=process_main,
-                args=(
-                    cam.spec,
-                    cam.ring.name,
-                    events_child,
-                    control_child,
-                    stop_child,
-                    self._notify_w,
-                ),
-                name=f"camwall-capture-{cam.spec.name}",
-                daemon=True,
-            )
             try:
-                process.start()
+                cam.process = spawn_child(
+                    process_main,
+                    (cam.spec, cam.ring.name, events_child, control_child, self._notify_w),
+                    name=f"camwall-capture-{cam.spec.name}",
+                    label=f"{cam.spec.name}: capture worker",
+                    child_ends=(events_child, control_child),
+                    kill_after_s=_KILL_GRACE_S,
+                )
             except (OSError, RuntimeError, TypeError, ValueError) as exc:
                 # RuntimeError: spawn refused (e.g. a script without a __main__ guard);
                 # TypeError/ValueError: something in the spec could not be pickled.
-                for conn in (events_child, control_child, stop_child):
-                    conn.close()
                 self._worker_gone(cam, f"cannot start a capture process: {exc}")
                 return
-            # The child has its own copies; closing ours lets EOF reach us when it exits.
-            for conn in (events_child, control_child, stop_child):
-                conn.close()
-            cam.process = process
         else:
             worker = CaptureWorker(
-                cam.spec, cam.ring.name, events_child, control_child, self._notify_w
+                cam.spec, cam.ring.name, Outbox(events_child), control_child, self._notify_w
             )
             cam.worker = worker
             cam.thread = threading.Thread(
@@ -408,12 +411,33 @@ class CaptureSupervisor:
             self._finish(cam)
             return
         self._retiring.append(cam)
-        cam.stop_deadline = time.monotonic() + self._stop_deadline_s
-        if cam.stop_conn is not None:
-            cam.stop_conn.close()  # EOF on the worker's side: stop (never blocks)
-            cam.stop_conn = None
+        if cam.process is not None:
+            cam.process.stop(self._stop_deadline_s)
         if cam.worker is not None:
+            cam.stop_deadline = time.monotonic() + self._stop_deadline_s
             cam.worker.stop()
+
+    def set_decode(self, name: str, mode: DecodeMode) -> None:
+        """Decode camera ``name``'s stream in full, keyframes only, or not at all (at once).
+
+        The connection stays up (and recording goes on); a restarted worker keeps the mode.
+        """
+        self._submit(lambda: self._do_set_decode(name, mode))
+
+    def _do_set_decode(self, name: str, mode: DecodeMode) -> None:
+        cam = self._cameras.get(name)
+        if cam is None or cam.spec.decode == mode:
+            return
+        cam.spec = dataclasses.replace(cam.spec, decode=mode)
+        self._send_control(name, SetDecode(mode))
+
+    def _do_set_recording(self, name: str, recording: RecordingSpec | None) -> None:
+        cam = self._cameras.get(name)
+        if cam is None:
+            return
+        # Remembered for a restarted worker, which starts from the spec.
+        cam.spec = dataclasses.replace(cam.spec, recording=recording)
+        self._send_control(name, SetRecording(recording))
 
     def _send_control(self, name: str, message: object) -> None:
         cam = self._cameras.get(name)
@@ -444,9 +468,10 @@ class CaptureSupervisor:
         if isinstance(message, RingRequest):
             self._replace_ring(cam, message)
             return
-        if isinstance(message, LogEvent):
-            logging.getLogger(message.logger).log(
-                message.level, "%s", message.message, extra={"camera": message.camera}
+        if isinstance(message, LogRecordMessage):
+            log_forwarded(message, camera=cam.spec.name)
+            message = LogEvent(
+                cam.spec.name, message.levelno, message.name, message.summary(), message.created
             )
         if isinstance(message, StateEvent):
             cam.state = message.state
@@ -500,8 +525,7 @@ class CaptureSupervisor:
             cam.process.join(0.5)
             if cam.process.is_alive():
                 return
-            how = describe_exit(cam.process.exitcode)
-            cam.process.close()
+            how = cam.process.close()
             cam.process = None
         elif cam.thread is not None:
             if cam.thread.is_alive():
@@ -518,16 +542,11 @@ class CaptureSupervisor:
             if conn is not None:
                 conn.close()
         cam.events = cam.control = None
-        if cam.stop_conn is not None:
-            cam.stop_conn.close()
-            cam.stop_conn = None
         if cam.stopping:
             self._finish(cam)
             return
         # Unrequested exit: restart with backoff (reusing the ring, which readers hold).
-        healthy = time.monotonic() - cam.started_at >= self._restart_policy.healthy_s
-        cam.restarts = 1 if healthy else cam.restarts + 1
-        delay = self._restart_policy.delay(cam.restarts)
+        delay = cam.restarts.next_delay(time.monotonic() - cam.started_at)
         reason = f"capture worker {how}; restarting in {delay:.1f} s"
         log.warning("%s: %s", cam.spec.name, reason)
         self._emit(
@@ -535,7 +554,7 @@ class CaptureSupervisor:
                 cam.spec.name,
                 CameraState.LOST,
                 reason,
-                attempt=cam.restarts,
+                attempt=cam.restarts.attempt,
                 error="WorkerDiedError",
             )
         )
@@ -545,7 +564,7 @@ class CaptureSupervisor:
                 CameraState.BACKOFF,
                 reason,
                 retry_in_s=delay,
-                attempt=cam.restarts,
+                attempt=cam.restarts.attempt,
                 error="WorkerDiedError",
             )
         )
@@ -570,24 +589,15 @@ class CaptureSupervisor:
         now = time.monotonic()
         for cam in list(self._cameras.values()):
             if cam.restart_at is not None and now >= cam.restart_at and not cam.running:
-                log.info("%s: restarting capture worker (restart %d)", cam.spec.name, cam.restarts)
+                log.info(
+                    "%s: restarting capture worker (restart %d)",
+                    cam.spec.name,
+                    cam.restarts.attempt,
+                )
                 self._launch(cam)
         for cam in list(self._retiring):
             if cam.process is not None:
-                if cam.terminated_at is not None and now >= cam.terminated_at + _KILL_GRACE_S:
-                    log.warning("%s: capture worker ignored SIGTERM; killing it", cam.spec.name)
-                    cam.process.kill()
-                    cam.terminated_at = None
-                    cam.stop_deadline = None
-                elif cam.stop_deadline is not None and now >= cam.stop_deadline:
-                    log.warning(
-                        "%s: capture worker did not stop within %.1f s; terminating it",
-                        cam.spec.name,
-                        self._stop_deadline_s,
-                    )
-                    cam.process.terminate()
-                    cam.terminated_at = now
-                    cam.stop_deadline = None
+                cam.process.enforce_stop(now)
             elif cam.thread is not None:
                 if not cam.thread.is_alive():
                     self._on_exit(cam)

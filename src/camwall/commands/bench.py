@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from camwall import __version__
-from camwall.commands.bench_tables import Table, parse_tables, plot_column, plot_table
+from camwall.commands.bench_tables import ResultTable, parse_tables, plot_column, plot_table
 from camwall.commands.check import positive_seconds
 from camwall.commands.common import (
     EXIT_CODES_HELP,
@@ -285,7 +285,7 @@ def write_results(out_dir: Path, outcomes: list[Outcome], *, quick: bool) -> Pat
     return path
 
 
-def _plot(table: Table, path: Path, heading: str) -> Path | None:
+def _plot(table: ResultTable, path: Path, heading: str) -> Path | None:
     column = plot_column(table)
     if column is None:
         return None

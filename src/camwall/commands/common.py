@@ -25,7 +25,7 @@ EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = """\
 exit codes:
-  0    success (camwall run: stopped by SIGINT/SIGTERM or --seconds, cleanly)
+  0    success (camwall run: stopped by SIGINT/SIGTERM/SIGHUP or --seconds, cleanly)
   1    runtime failure (a part could not start or stop in time; a bench script failed)
   2    usage or config error (the message names the option, file and key)
   3    camwall check: a checked camera or the recording folder failed

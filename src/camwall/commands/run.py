@@ -2,9 +2,9 @@
 lines), or on the wall.
 
 ``camwall run --headless`` imports no Qt: it is what a box without a screen runs for months.
-Events go to stdout (or ``--events FILE``) as JSON lines; logs go to stderr. SIGINT or SIGTERM
-stops it cleanly (open segments finished, no process or shared memory left); the exit code
-is then 0.
+Events go to stdout (or ``--events FILE``) as JSON lines; logs go to stderr. SIGINT, SIGTERM
+or SIGHUP stops it cleanly (open segments finished, no process or shared memory left); the
+exit code is then 0.
 """
 
 from __future__ import annotations
@@ -43,14 +43,16 @@ log = logging.getLogger(__name__)
 
 #: How long stopping may take before workers are terminated and killed.
 STOP_TIMEOUT_S = 15.0
+#: Signals that stop a headless run cleanly.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: Log events below this level stay in the log (stderr) and out of the event stream.
 EVENT_LOG_LEVEL = logging.WARNING
 
 DESCRIPTION = """\
 Run the config's cameras: with --headless, capture, record and detect without any window
 (no Qt is imported), printing events as JSON lines to stdout or --events FILE, and logs to
-stderr. SIGINT or SIGTERM stops it cleanly: open segments are finished, no process or shared
-memory is left, and the exit code is 0. Without --headless, opens the wall."""
+stderr. SIGINT, SIGTERM or SIGHUP stops it cleanly: open segments are finished, no process or
+shared memory is left, and the exit code is 0. Without --headless, opens the wall."""
 
 
 def add_parser(sub: Any) -> None:
@@ -107,7 +109,7 @@ def add_parser(sub: Any) -> None:
         type=float,
         default=0.0,
         metavar="N",
-        help="stop after N seconds (default 0: run until SIGINT/SIGTERM)",
+        help="stop after N seconds (default 0: run until SIGINT/SIGTERM/SIGHUP)",
     )
     parser.set_defaults(func=run)
 
@@ -173,7 +175,7 @@ def _run_until_stopped(
     try:
         runtime.start()
         log.info(
-            "running %d camera(s) headless; events to %s; SIGINT or SIGTERM stops",
+            "running %d camera(s) headless; events to %s; SIGINT, SIGTERM or SIGHUP stops",
             len(config.cameras),
             "stdout" if args.events == "-" else args.events,
         )
@@ -213,7 +215,11 @@ def _event_stream(target: str) -> Iterator[TextIO]:
 
 @contextlib.contextmanager
 def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT and SIGTERM set ``stop`` (only the main thread can have signal handlers)."""
+    """SIGINT, SIGTERM and SIGHUP set ``stop`` (only the main thread can have signal handlers).
+
+    SIGHUP too: a closed terminal or SSH session sends it, and its default would kill the
+    process with its segments open and its shared memory left for the next start to reclaim.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -225,7 +231,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
         log.info("%s received", signal.Signals(signum).name)
         stop.set()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
         yield
     finally:

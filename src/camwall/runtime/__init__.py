@@ -10,6 +10,7 @@ from camwall.runtime.core import EventCallback, RecordingStats, Runtime
 from camwall.runtime.events import (
     CameraChanged,
     ControlChanged,
+    DecodeChanged,
     Payload,
     RetentionEvent,
     RuntimeEvent,
@@ -30,6 +31,7 @@ __all__ = [
     "CameraChanged",
     "CameraDetection",
     "ControlChanged",
+    "DecodeChanged",
     "EventCallback",
     "Payload",
     "RecordingStats",

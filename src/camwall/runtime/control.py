@@ -3,8 +3,11 @@
 The runtime owns the :class:`~camwall.control.ControlService` (its asyncio thread) and opens
 a :class:`~camwall.control.RemoteCamera` for each camera with control settings; faces drive
 the cameras through those handles (every call returns a future at once) and learn about
-capability changes from the runtime's ``control`` events. The service starts with the first
-camera that has control and stops when the runtime closes.
+capability changes from the runtime's ``control`` events. The same thread follows each such
+camera's own ONVIF events (motion, tamper, inputs, line crossing: a PullPoint subscription,
+:mod:`camwall.control.onvif.events`), which join the runtime's event stream as
+``camera_event`` / ``camera_events_state``. The service starts with the first camera that
+has control and stops when the runtime closes.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from camwall.control import Capabilities, ControlService, OnvifSettings, RemoteCamera
+from camwall.control.onvif.events import CameraEvents
 from camwall.errors import ControlError
 from camwall.runtime.events import ControlChanged
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[ControlChanged], None]
+Emit = Callable[[Any], None]
 
 
 def summarize(caps: Capabilities) -> str:
@@ -42,10 +47,12 @@ class ControlSessions:
     """Owns the control service and each camera's session; thread-safe."""
 
     def __init__(self, emit: Emit) -> None:
-        """``emit`` receives a :class:`ControlChanged` whenever a camera's capabilities change."""
+        """``emit`` receives a :class:`ControlChanged` whenever a camera's capabilities change,
+        and every camera-reported event and subscription state."""
         self._emit = emit
         self._lock = threading.Lock()
         self._service: ControlService | None = None
+        self._events: CameraEvents | None = None
         self._sessions: dict[str, RemoteCamera] = {}
         self._closed = False
 
@@ -56,6 +63,7 @@ class ControlSessions:
                 raise ControlError("camera control is shutting down")
             if self._service is None:
                 self._service = ControlService(name="camwall-control").start()
+                self._events = CameraEvents(self._emit, self._emit, service=self._service).start()
             return self._service
 
     def open(self, camera: str, settings: OnvifSettings) -> RemoteCamera:
@@ -71,6 +79,9 @@ class ControlSessions:
         session = service.open_onvif(settings, on_capabilities=on_caps)
         with self._lock:
             self._sessions[camera] = session
+            events = self._events
+        if events is not None:
+            events.add(camera, settings)  # the camera's own motion/tamper/input events
         return session
 
     def session(self, camera: str) -> RemoteCamera | None:
@@ -83,8 +94,11 @@ class ControlSessions:
         with self._lock:
             session = self._sessions.pop(camera, None)
             closed = self._closed
+            events = self._events
         if session is None or closed:
             return None
+        if events is not None:
+            events.remove(camera)
         return session.close()
 
     def goto_preset(self, camera: str, token: str) -> Future[None]:
@@ -101,6 +115,9 @@ class ControlSessions:
         with self._lock:
             self._closed = True
             service, self._service = self._service, None
+            events, self._events = self._events, None
             self._sessions.clear()
+        if events is not None:
+            events.stop(timeout_s=min(timeout_s, 3.0))  # unsubscribe before the loop ends
         if service is not None:
             service.stop(timeout_s=timeout_s)

@@ -33,12 +33,15 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+import psutil
 
 from camwall.capture.events import (
     CameraState,
@@ -47,18 +50,21 @@ from camwall.capture.events import (
     RecordingEvent,
     RingEvent,
     StateEvent,
+    StatsEvent,
 )
 from camwall.capture.spec import BackoffPolicy, RecordingSpec
 from camwall.capture.supervisor import CaptureSupervisor, Mode
 from camwall.config import Camera, Config
 from camwall.control import RemoteCamera
-from camwall.detect.messages import DetectionStats, Message
+from camwall.control.onvif.events import CameraEvent
+from camwall.detect.messages import DetectionStats, Message, TrackEvent
 from camwall.detect.service import DetectionService
 from camwall.detect.spec import DetectorSpec
 from camwall.errors import (
     CamwallError,
     CaptureError,
     ConfigError,
+    InvalidSourceError,
     RuntimeClosedError,
     StorageError,
 )
@@ -67,11 +73,13 @@ from camwall.record.events import RecordingFailed, SegmentClosed, SegmentOpened
 from camwall.record.retention import RetentionPolicy, RetentionResult, RetentionService
 from camwall.record.storage import ensure_writable
 from camwall.runtime.control import ControlSessions
+from camwall.runtime.decode import DecodeController, Demand, Load
 from camwall.runtime.detection import DetectionHub
 from camwall.runtime.events import (
     CameraAction,
     CameraChanged,
     ControlChanged,
+    DecodeChanged,
     Payload,
     RetentionEvent,
     RuntimeEvent,
@@ -86,10 +94,16 @@ from camwall.runtime.specs import (
     detector_spec,
     pipeline_config,
 )
+from camwall.sources.base import DecodeMode
+from camwall.sources.factory import source_kind
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[RuntimeEvent], None]
+#: How often the decode budget looks at the cameras (a view change asks at once).
+DECODE_TICK_S = 1.0
+#: A camera stays "active" (decoded first) this long after its last track event.
+ACTIVE_AFTER_EVENT_S = 10.0
 _E = TypeVar("_E", StateEvent, InfoEvent, RingEvent, RecordingEvent, CaptureEvent)
 
 
@@ -127,6 +141,14 @@ class _Entry:
     info: InfoEvent | None = None
     state: CameraState | None = None
     rec: RecordingStats = dataclasses.field(default_factory=RecordingStats)
+    #: What the viewer sees of it (set by faces with set_view; headless: nothing).
+    visible: bool = False
+    focused: bool = False
+    #: Tracks on it that appeared and have not left; events keep it "active" a while longer.
+    tracks: set[int] = dataclasses.field(default_factory=set)
+    active_until: float = 0.0
+    decode: DecodeMode = "full"
+    load: Load | None = None
 
 
 class Runtime:
@@ -179,8 +201,15 @@ class Runtime:
         )
         if snapshot_dir is not None:
             self.detection.set_snapshot_dir(snapshot_dir)
-        self.control = ControlSessions(self._emit)
+        self.control = ControlSessions(self._on_control)
         self._grabber = FrameGrabber()
+        #: The decode budget (camwall.runtime.decode), ticked by its own thread.
+        self.decode = DecodeController(
+            cores=float(os.cpu_count() or 1), enabled=self.config.wall.decode_budget
+        )
+        self._tick = threading.Event()
+        self._closing = threading.Event()
+        self._decoder: threading.Thread | None = None
 
     # -- subscribers -------------------------------------------------------------------------
 
@@ -234,20 +263,13 @@ class Runtime:
             self.detection.add_camera(
                 camera.name, camera.detect, self.config.detect_fps(camera), camera.masks
             )
-        endpoint = None
+        settings = None
         try:
-            endpoint = camera.onvif_endpoint(self._env)
+            settings = camera.onvif_settings(self._env)
         except ConfigError as exc:
             log.error("%s: no camera control: %s", camera.name, exc, extra={"camera": camera.name})
-        if endpoint is not None:
-            from camwall.control import OnvifSettings
-
-            self.control.open(
-                camera.name,
-                OnvifSettings(
-                    endpoint.host, endpoint.port, endpoint.user or "", endpoint.password or ""
-                ),
-            )
+        if settings is not None:
+            self.control.open(camera.name, settings)
         if camera.record:
             problem = self._check_folder(self.config.recording_dir())
             if problem is not None:
@@ -278,6 +300,7 @@ class Runtime:
             stream = self._target_stream(entry)
             entry.stream = stream
             entry.key = self._launch(entry, stream)
+            self._start_decoder()
         self._changed(entry, "updated")
 
     def stop_camera(self, name: str) -> None:
@@ -368,16 +391,23 @@ class Runtime:
         *,
         stream: Stream | None = None,
         max_size: tuple[int, int] | None = None,
+        visible: bool = True,
+        focused: bool = False,
     ) -> None:
         """A face shows camera ``name``: on which stream it would like it, at what size.
 
         ``max_size`` lets the worker publish frames scaled down to the tile (None: full
-        size). The stream is a wish; see "Streams" in the module docstring.
+        size). The stream is a wish; see "Streams" in the module docstring. ``visible``
+        and ``focused`` (enlarged, zoomed) feed the decode budget: a hidden camera stops
+        decoding, the focused one always decodes every frame.
         """
         with self._lock:
             entry = self._entries.get(name)
             if entry is None:
                 return
+            if (visible, focused) != (entry.visible, entry.focused):
+                entry.visible, entry.focused = visible, focused
+                self._tick.set()  # the viewer waits for this one: decide now
             if max_size != entry.max_size:
                 entry.max_size = max_size
                 for key in (entry.key, entry.pending_key):
@@ -504,6 +534,11 @@ class Runtime:
                 return True
             self._closed = True
             retention = list(self._retention.values())
+            decoder, self._decoder = self._decoder, None
+        self._closing.set()
+        self._tick.set()
+        if decoder is not None:
+            decoder.join(timeout)
         self._emit(RuntimeNotice("stopping"))
         deadline = time.monotonic() + timeout
         services = self.detection.stop()  # returns at once; joined after capture has stopped
@@ -576,7 +611,7 @@ class Runtime:
             max_size=entry.max_size,
         )
         recording = self._recording_spec(entry) if stream == "main" else None
-        spec = dataclasses.replace(spec, name=key, recording=recording)
+        spec = dataclasses.replace(spec, name=key, recording=recording, decode=entry.decode)
         if recording is not None:
             self._ensure_retention(recording.directory)
         self._by_key[key] = entry
@@ -677,6 +712,12 @@ class Runtime:
             entry.state = event.state
         elif isinstance(event, RecordingEvent):
             entry.rec = _count(entry.rec, event)
+        elif isinstance(event, StatsEvent):
+            # The camera's own rate, not what a starved worker managed to decode: arriving
+            # packets, else what the stream declares, else what was decoded.
+            declared = entry.info.fps if entry.info is not None else None
+            rate = event.packet_rate or declared or event.fps_in
+            entry.load = Load(event.decode_ms, rate)
         return [_renamed(event, name)]
 
     def _on_pending(self, entry: _Entry, event: CaptureEvent) -> list[Payload]:
@@ -755,6 +796,15 @@ class Runtime:
 
     def _on_detection(self, message: Message) -> None:
         """Detection service thread: pace stats, hand everything else on."""
+        if isinstance(message, TrackEvent):
+            with self._lock:
+                entry = self._entries.get(message.camera)
+                if entry is not None:
+                    if message.kind == "appeared":
+                        entry.tracks.add(message.track_id)
+                    else:
+                        entry.tracks.discard(message.track_id)
+                    entry.active_until = time.monotonic() + ACTIVE_AFTER_EVENT_S
         if isinstance(message, DetectionStats):
             now = time.monotonic()
             last = self._detect_stats_at.get(message.camera)
@@ -763,6 +813,15 @@ class Runtime:
                 return
             self._detect_stats_at[message.camera] = now
         self._emit(message)
+
+    def _on_control(self, payload: Payload) -> None:
+        """Control thread: a camera reporting motion (or any event) is decoded first a while."""
+        if isinstance(payload, CameraEvent) and payload.active:
+            with self._lock:
+                entry = self._entries.get(payload.camera)
+                if entry is not None:
+                    entry.active_until = time.monotonic() + ACTIVE_AFTER_EVENT_S
+        self._emit(payload)
 
     def _on_retention(self, directory: Path, result: RetentionResult) -> None:
         if not result.deleted:
@@ -777,6 +836,72 @@ class Runtime:
                 result.in_use,
             )
         )
+
+    # -- the decode budget -------------------------------------------------------------------
+
+    def _start_decoder(self) -> None:
+        """Start the decode budget's thread with the first camera (self._lock held)."""
+        if self._decoder is not None or self._closed:
+            return
+        self._decoder = threading.Thread(
+            target=self._decode_loop, name="camwall-decode-budget", daemon=True
+        )
+        self._decoder.start()
+
+    def _decode_loop(self) -> None:
+        psutil.cpu_percent(None)  # the first call only starts the measurement
+        while not self._closing.is_set():
+            self._tick.wait(DECODE_TICK_S)
+            self._tick.clear()
+            if self._closing.is_set():
+                return
+            try:
+                self._decode_step(psutil.cpu_percent(None) / 100.0)
+            except Exception:  # a bug here must not stop the budget for good: log, go on
+                log.exception("decode budget: a step failed")
+
+    def _decode_step(self, cpu_busy: float) -> None:
+        now = time.monotonic()
+        with self._lock:
+            running = {n: e for n, e in self._entries.items() if e.running}
+            demands = {
+                name: Demand(
+                    visible=e.visible,
+                    focused=e.focused,
+                    active=bool(e.tracks) or now < e.active_until,
+                    detecting=self.detection.is_enabled(name),
+                    pinned=_is_file(e.camera.url),
+                )
+                for name, e in running.items()
+            }
+            loads = {n: e.load for n, e in running.items() if e.load is not None}
+        decisions = self.decode.update(now, demands, loads, cpu_busy)
+        for decision in decisions:
+            with self._lock:
+                entry = self._entries.get(decision.camera)
+                if entry is None or not entry.running:
+                    continue
+                entry.decode = decision.policy.value
+                for key in (entry.key, entry.pending_key):
+                    if key is not None:
+                        self.supervisor.set_decode(key, entry.decode)
+            log.info(
+                "decode budget: %s now %s (%s)",
+                decision.camera,
+                decision.policy.value,
+                decision.reason,
+                extra={"camera": decision.camera},
+            )
+            self._emit(
+                DecodeChanged(
+                    decision.camera, decision.policy.value, decision.reason, decision.badge
+                )
+            )
+
+    def decode_policy(self, name: str) -> str:
+        """What camera ``name``'s worker decodes now: "full", "keyframes" or "paused"."""
+        with self._lock:
+            return self._entry(name).decode
 
     # -- recording folders -------------------------------------------------------------------
 
@@ -807,6 +932,13 @@ def _renamed(event: _E, name: str) -> _E:
     if event.camera == name:
         return event
     return dataclasses.replace(event, camera=name)
+
+
+def _is_file(url: str) -> bool:
+    try:
+        return source_kind(url) == "file"
+    except InvalidSourceError:
+        return False
 
 
 def _count(stats: RecordingStats, event: RecordingEvent) -> RecordingStats:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from camwall.backoff import BackoffPolicy
 from camwall.detect.masks import Mask
 from camwall.detect.messages import Message, TrackEvent
 from camwall.detect.service import DetectionService
@@ -32,7 +33,7 @@ Polygon = tuple[tuple[float, float], ...]
 
 
 @dataclass(eq=False)
-class _Camera:
+class _Detecting:
     name: str
     enabled: bool
     fps: float
@@ -61,14 +62,14 @@ class DetectionHub:
         self._pipeline = pipeline
         self._deliver = deliver
         self._lock = threading.Lock()
-        self._cameras: dict[str, _Camera] = {}
+        self._cameras: dict[str, _Detecting] = {}
         self._service: DetectionService | None = None
         self._retired: list[DetectionService] = []
         self._generation = 0
         self._snapshot_dir: Path | None = None
         self._closed = False
-        #: (first, longest) seconds between restarts of a crashed worker; None: the service's.
-        self.restart_backoff: tuple[float, float] | None = None
+        #: How a crashed worker is restarted (None: the service's own policy).
+        self.restart_backoff: BackoffPolicy | None = None
 
     # -- settings --------------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ class DetectionHub:
     def add_camera(self, name: str, enabled: bool, fps: float, masks: tuple[Polygon, ...]) -> None:
         """Follow camera ``name`` (detecting if ``enabled``)."""
         with self._lock:
-            self._cameras[name] = _Camera(name, enabled, fps, masks)
+            self._cameras[name] = _Detecting(name, enabled, fps, masks)
 
     def remove_camera(self, name: str) -> None:
         """Forget camera ``name``."""
@@ -184,7 +185,7 @@ class DetectionHub:
             self._sync_locked(cam)
         self._retire_if_idle_locked()
 
-    def _sync_locked(self, cam: _Camera) -> None:
+    def _sync_locked(self, cam: _Detecting) -> None:
         if self._closed:
             return
         ring = cam.current_ring
@@ -207,14 +208,14 @@ class DetectionHub:
         service.add_camera(cam.name, ring, fps=cam.fps, mask=mask, snapshot=snapshot)
         cam.ring = ring
 
-    def _remove_locked(self, cam: _Camera) -> None:
+    def _remove_locked(self, cam: _Detecting) -> None:
         if cam.ring is None:
             return
         cam.ring = None
         if self._service is not None:
             self._service.remove_camera(cam.name)
 
-    def _mask(self, cam: _Camera) -> Mask | None:
+    def _mask(self, cam: _Detecting) -> Mask | None:
         """The camera's masks, in main-stream pixels, for frames of any size."""
         if not cam.masks:
             return None

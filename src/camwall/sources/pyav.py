@@ -51,7 +51,7 @@ from camwall.sources.averrors import (
     probe,
 )
 from camwall.sources.avinterrupt import abortable
-from camwall.sources.base import Pixels, Source, SourceFrame, SourceSettings, StreamInfo
+from camwall.sources.base import DecodeMode, Pixels, Source, SourceFrame, SourceSettings, StreamInfo
 from camwall.sources.convert import FrameConverter
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,7 @@ class PyAVSource(Source):
         self._eof = False
         self._need_keyframe = False
         self._last_frame_at = 0.0
+        self._last_packet_at = 0.0
         self._read_started = 0.0
         self._abort_reason: str | None = None
         self._abort_error: SourceError | None = None
@@ -344,6 +345,10 @@ class PyAVSource(Source):
         self._frames_this_pass = 0
         self._pacer.reset()
         self._since_frame = dict.fromkeys(self._since_frame, 0)
+        if self.decode_mode == "keyframes":
+            cc.skip_frame = "NONKEY"
+        elif self.decode_mode == "paused":
+            self._need_keyframe = True  # when decoding resumes
 
     # -- reading ------------------------------------------------------------------------
 
@@ -359,6 +364,45 @@ class PyAVSource(Source):
                 raise StreamLostError(f"{self.display_url}: interrupted")
             if self._eof:
                 raise StreamLostError(f"{self.display_url}: end of stream")
+            self._check_stall()
+            packet = self._next_packet()
+            if packet is None:
+                self._end_of_stream()
+                continue
+            self._decode(packet)
+
+    def set_decode(self, mode: DecodeMode) -> None:
+        """Every frame, keyframes only (FFmpeg skips the rest unparsed), or no decoding.
+
+        Packets keep being read either way (the connection stays up, recording goes on). Back
+        from paused, decoding restarts at the next keyframe: the frames in between lack the
+        references they were coded against.
+        """
+        previous, self.decode_mode = self.decode_mode, mode
+        if self._stream is None or previous == mode:
+            return
+        context = self._stream.codec_context
+        context.skip_frame = "NONKEY" if mode == "keyframes" else "DEFAULT"
+        if previous == "paused":
+            context.flush_buffers()
+            self._need_keyframe = True
+
+    def read_within(self, idle_s: float) -> PyAVFrame | None:
+        """Like :meth:`read`, but None once ``idle_s`` passed with packets and no frame
+        (keyframes-only or paused decoding: the worker still has commands to see to)."""
+        deadline = time.monotonic() + idle_s
+        while True:
+            if self._ready:
+                frame, decode_ns = self._ready.popleft()
+                return self._deliver(frame, decode_ns)
+            if self._container is None or self._packets is None or self._stream is None:
+                raise StreamLostError(f"{self.display_url}: read before open (or after close)")
+            if self.interrupted:
+                raise StreamLostError(f"{self.display_url}: interrupted")
+            if self._eof:
+                raise StreamLostError(f"{self.display_url}: end of stream")
+            if time.monotonic() >= deadline:
+                return None
             self._check_stall()
             packet = self._next_packet()
             if packet is None:
@@ -428,7 +472,11 @@ class PyAVSource(Source):
         return StreamLostError(f"{url}: reading the stream failed ({detail})")
 
     def _check_stall(self) -> None:
-        if time.monotonic() - self._last_frame_at > self.settings.stall_timeout_s:
+        last = self._last_frame_at
+        if self.decode_mode != "full":
+            # Decoding little or nothing on purpose: arriving packets say the stream lives.
+            last = max(last, self._last_packet_at)
+        if time.monotonic() - last > self.settings.stall_timeout_s:
             raise self._stall_error(blocked=False)
 
     def _stall_error(self, *, blocked: bool) -> StreamLostError:
@@ -452,6 +500,7 @@ class PyAVSource(Source):
         assert self._stream is not None
         flush = packet.size == 0
         if not flush:
+            self._last_packet_at = time.monotonic()
             self.stats.packets += 1
             self.stats.bytes += packet.size
             self._since_frame["packets"] += 1
@@ -461,6 +510,8 @@ class PyAVSource(Source):
                 return
             if self._packet_sink is not None:
                 self._packet_sink(packet)
+            if self.decode_mode == "paused":
+                return  # read (and recorded) but not decoded
             if self._need_keyframe:
                 if not packet.is_keyframe:
                     self._count("skipped_to_keyframe")

@@ -97,7 +97,9 @@ class CameraControlState:
     @property
     def label(self) -> str:
         """host:port of the camera's ONVIF service ("" without one)."""
-        return self.settings.label if self.settings is not None else ""
+        if self.settings is not None:
+            return self.settings.label
+        return self.remote.label if self.remote is not None else ""
 
     def feature(self, name: str) -> Feature:
         """Capability ``name`` as the UI should offer it (a recent failure disables it)."""
@@ -596,7 +598,7 @@ class ControlHub(QObject):
         self, host: str, port: int, user: str, password: str, *, timeout_s: float = 20.0
     ) -> Future[list[StreamProfile]]:
         """The camera's RTSP streams over ONVIF, main first (returns at once)."""
-        from camwall.control.discover import discover_streams_async
+        from camwall.control.onvif.discover import discover_streams_async
 
         settings = OnvifSettings(host, port, user, password, connect_timeout_s=timeout_s)
         return self.service.submit(discover_streams_async(settings))

@@ -22,8 +22,8 @@ from qtpy.QtGui import QKeySequence
 from qtpy.QtWidgets import QAction, QCheckBox, QDockWidget, QScrollArea, QVBoxLayout, QWidget
 
 from camwall.config import Camera
-from camwall.control import Capabilities, OnvifSettings
-from camwall.errors import CamwallError, ConfigError, MissingExtraError
+from camwall.control import Capabilities
+from camwall.errors import CamwallError, MissingExtraError
 from camwall.runtime import CameraChanged, ControlChanged, RuntimeEvent
 from camwall.ui.control.control_hub import ControlHub
 from camwall.ui.control.control_keys import ControlKeys
@@ -47,7 +47,7 @@ def _preload_onvif() -> None:
     the window is shown it is only a slightly later start. A missing extra is reported by the
     connection attempt itself.
     """
-    from camwall.control.onvif_errors import load_onvif
+    from camwall.control.onvif.errors import load_onvif
 
     try:
         load_onvif()
@@ -121,17 +121,8 @@ class WallControls(QObject):
         """A camera joined the wall: show its control (the runtime connected it, if it has one)."""
         if camera.onvif is not None and not self._window.isVisible():
             _preload_onvif()
-        settings = None
-        try:
-            endpoint = camera.onvif_endpoint()
-        except ConfigError:
-            endpoint = None  # the runtime logged why
-        if endpoint is not None:
-            settings = OnvifSettings(
-                endpoint.host, endpoint.port, endpoint.user or "", endpoint.password or ""
-            )
-        remote = self._window.runtime.control_session(camera.name)
-        self.hub.add_camera(camera.name, settings, remote)
+        # The runtime opened the camera's control session (if it has one); the hub shows it.
+        self.hub.add_camera(camera.name, None, self._window.runtime.control_session(camera.name))
         tile.zoom.changed.connect(self._streams.start)
         # Drag from the picture's centre to pan/tilt (a child of the tile: goes with it).
         PicturePtz(tile, self.hub, self.panel.holds)

@@ -1,29 +1,30 @@
 """Keeping the config file's camera list in step with the wall: cameras added in the UI persist.
 
-The wall adds and removes cameras; this object mirrors each change into the ``[[camera]]``
-list of the config it was opened with and saves the file (atomically, validated first, on a
-thread of its own so a slow disk never stalls the window). Everything else in the file is
-left as it was loaded. A camera whose URL carries a password is saved with it (the file is
-created 0600 and the config loader warns); ``password_env`` is the better home for it.
+The wall adds and removes cameras; this object mirrors each change into the config file
+through :class:`~camwall.config.ConfigDocument` (tomlkit: the user's comments, order and
+formatting stay; atomic save in the file's folder; a symlink is followed; the mode is kept),
+on a thread of its own so a slow disk never stalls the window. A file edited by hand while
+the wall runs is never overwritten: the document is re-read and camwall's unsaved camera
+changes are applied to it, and the log says so. One camera that cannot be saved never
+blocks the others. A password that came from the environment is never written.
 
 A password the wall knows (typed in the camera dialog, or in a URL typed in the URL box) is
-not written to the file: it goes to the system keyring (or a 0600 file beside the config,
-see :mod:`camwall.secrets`) under ``camwall/<camera>``, and the saved URLs carry none.
-:func:`camwall.secrets.fill_password` puts it back when the wall starts.
+not written to the file either: it goes to the system keyring (or a 0600 file beside the
+config, see :mod:`camwall.secrets`) under ``camwall/<camera>``, and the saved URLs carry
+none. :func:`camwall.secrets.fill_password` puts it back when the wall starts.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qtpy.QtCore import QObject
 
-from camwall.config import Camera, Config, save
-from camwall.errors import ConfigError
+from camwall.config import Camera, Config, ConfigDocument
+from camwall.errors import ConfigConflictError, ConfigError
 from camwall.secrets import (
     Where,
     forget_password,
@@ -42,47 +43,47 @@ class ConfigSync(QObject):
     """Saves the wall's cameras to ``path`` whenever one is added or removed."""
 
     def __init__(self, window: CameraWall, path: Path, config: Config | None = None) -> None:
-        """Follow ``window``; ``config`` is what ``path`` holds now (None: no file yet)."""
+        """Follow ``window``; ``config`` is what ``path`` held when the wall started."""
         super().__init__(window)
         self._window = window
         self.path = path
-        self.config = config if config is not None else Config()
+        self._from_file = {c.name for c in config.cameras} if config is not None else set()
         self._saver = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="camwall-config"
         )
+        self._doc: ConfigDocument | None = None  # the saver thread's only
         self._pending: list[concurrent.futures.Future[Any]] = []
-        #: Where removed cameras were in the file (name → index), for an undo.
-        self._removed_at: dict[str, int] = {}
         window.camera_added.connect(self._on_added)
         window.camera_removed.connect(self._on_removed)
         window.camera_changed.connect(self._on_changed)
         window.shut_down.connect(self.close)
 
     def _on_added(self, name: str) -> None:
-        if any(c.name == name for c in self.config.cameras):
+        if name in self._from_file:
             return  # it came from the file
-        entry = self._entry(name)
-        cameras = list(self.config.cameras)
-        # A removal undone puts the camera back where it was in the file.
-        index = self._removed_at.pop(name, len(cameras))
-        cameras.insert(min(index, len(cameras)), entry)
-        self._replace(tuple(cameras), f"added {name}")
+        camera = self._entry(name)
+        self._submit(lambda doc: doc.set_camera(camera), f"added {name}")
+
+    def _on_removed(self, name: str) -> None:
+        self._from_file.discard(name)
+        self._submit(lambda doc: doc.remove_camera(name), f"removed {name}")
 
     def _on_changed(self, old: str, new: str) -> None:
-        entry = self._entry(new)
-        cameras = list(self.config.cameras)
-        index = next((i for i, c in enumerate(cameras) if c.name == old), None)
-        if index is None:
-            cameras.append(entry)
-        else:
-            cameras[index] = entry
-        if old != new:
-            path = self.path
-            self._pending.append(
-                self._saver.submit(lambda: forget_password(reference_for(old), config_path=path))
-            )
-        what = f"changed {new}" if old == new else f"renamed {old} to {new}"
-        self._replace(tuple(cameras), what)
+        """Camera ``old`` was edited (and maybe renamed ``new``): the file follows."""
+        camera = self._entry(new)
+        if old == new:
+            # In place: the camera keeps its table, its place and its comments.
+            self._submit(lambda doc: doc.set_camera(camera), f"changed {new}")
+            return
+        self._from_file.discard(old)
+        path = self.path
+
+        def rename(doc: ConfigDocument) -> None:
+            doc.remove_camera(old)
+            doc.set_camera(camera)
+            forget_password(reference_for(old), config_path=path)
+
+        self._submit(rename, f"renamed {old} to {new}")
 
     def _entry(self, name: str) -> Camera:
         """Camera ``name`` as the file keeps it: its password goes to the keyring instead."""
@@ -104,29 +105,32 @@ class ConfigSync(QObject):
             place = "system keyring" if where == "keyring" else "private file beside the config"
             log.info("the password of %s is kept in the %s", name, place)
 
-    def _on_removed(self, name: str) -> None:
-        names = [c.name for c in self.config.cameras]
-        if name in names:
-            self._removed_at[name] = names.index(name)
-        kept = tuple(c for c in self.config.cameras if c.name != name)
-        if len(kept) != len(self.config.cameras):
-            self._replace(kept, f"removed {name}")
-
-    def _replace(self, cameras: tuple[Camera, ...], what: str) -> None:
-        config = dataclasses.replace(self.config, cameras=cameras)
-        self.config = config
-        future = self._saver.submit(save, config, self.path)
-        future.add_done_callback(lambda f: self._report(f, what))
+    def _submit(self, change: object, what: str) -> None:
+        future = self._saver.submit(self._apply, change, what)
         self._pending = [f for f in self._pending if not f.done()] + [future]
 
-    def _report(self, future: concurrent.futures.Future[Path], what: str) -> None:
-        # Runs on the saver thread; logging is thread-safe and the log panel queues it.
+    def _apply(self, change: object, what: str) -> Path | None:
+        """Saver thread: apply one change to the document and save it."""
         try:
-            path = future.result()
+            if self._doc is None:
+                self._doc = ConfigDocument.load(self.path)
+            change(self._doc)  # type: ignore[operator]
+            try:
+                path = self._doc.save()
+            except ConfigConflictError:
+                failed = self._doc.reload()
+                path = self._doc.save()
+                log.warning(
+                    "%s was edited while the wall ran; camwall merged its camera changes "
+                    "into the edited file%s",
+                    self.path,
+                    "" if not failed else f" (not applied: {'; '.join(map(str, failed))})",
+                )
         except (ConfigError, OSError) as exc:
             log.error("%s, but the config file %s could not be saved: %s", what, self.path, exc)
-        else:
-            log.info("%s: saved the camera list to %s", what, path)
+            return None
+        log.info("%s: saved the camera list to %s", what, path)
+        return path
 
     def wait(self, timeout: float = 10.0) -> None:
         """Wait until every save so far has finished (tests, shutdown)."""

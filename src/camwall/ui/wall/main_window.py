@@ -21,7 +21,7 @@ from typing import Literal
 
 import platformdirs
 from qtpy import uic
-from qtpy.QtCore import Qt, QTimer, QUrl
+from qtpy.QtCore import QEvent, Qt, QTimer, QUrl
 from qtpy.QtGui import QCloseEvent, QDesktopServices, QKeySequence
 from qtpy.QtWidgets import (
     QAction,
@@ -126,7 +126,9 @@ class CameraWall(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([700, 140])
         self.status = WallStatus(self.statusbar)
-        self.cameras = WallCameras(self.runtime, self._wanted_stream, parent=self)
+        self.cameras = WallCameras(
+            self.runtime, self._wanted_stream, parent=self, shown=lambda: not self.isMinimized()
+        )
         self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
         self.controls = WallControls(self)  # control dock, "Add ONVIF camera…", shortcuts
@@ -727,6 +729,12 @@ class CameraWall(QMainWindow):
             self._on_snapshot_requested(name, "png")
 
     # -- closing ----------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        """Minimised or restored: the decode budget pauses or resumes every camera."""
+        super().changeEvent(event)
+        if event is not None and event.type() == QEvent.Type.WindowStateChange:
+            self.cameras.update_views()
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         """Stop every camera without freezing: the window closes once the workers are gone."""

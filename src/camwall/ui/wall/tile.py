@@ -87,6 +87,7 @@ class CameraTile(VideoView):
         self._problem = ""
         self._press_at: QPoint | None = None
         self.setAcceptDrops(True)
+        self._decode_badge = ""
         self.add_stats_line(self._recording_line)
         self._update_tooltip()
 
@@ -184,6 +185,17 @@ class CameraTile(VideoView):
         return f"recorded {self._rec_segments} segments · {_size_text(self._rec_bytes)}"
 
     @property
+    def decode_badge(self) -> str:
+        """What the decode budget does to this camera ("" in full: "keyframes only (CPU)")."""
+        return self._decode_badge
+
+    def set_decode_badge(self, text: str) -> None:
+        """Show why the picture updates slowly (keyframes only, paused); "" when in full."""
+        if text != self._decode_badge:
+            self._decode_badge = text
+            self.update()
+
+    @property
     def problem(self) -> str:
         """The problem shown on the tile ("" when there is none)."""
         return self._problem
@@ -196,9 +208,20 @@ class CameraTile(VideoView):
 
     def _paint_overlay(self, painter: QPainter, bounds: QRect, showing_video: bool) -> None:
         super()._paint_overlay(painter, bounds, showing_video)
+        small = max(10, min(16, bounds.height() // 24))
+        if self._decode_badge and showing_video:
+            # Under the state badge, top right: the picture is slow on purpose, and why.
+            paint_label(
+                painter,
+                bounds.adjusted(0, small * 2, 0, 0),
+                self._decode_badge,
+                left=False,
+                top=True,
+                pixels=small,
+                dot=_REC_GREY,
+            )
         badge = self.corner_badge()
         if badge:
-            small = max(10, min(16, bounds.height() // 24))
             if self.recording_badge():
                 dot = _REC_RED if self._rec_active or self._rec_error else _REC_GREY
             else:

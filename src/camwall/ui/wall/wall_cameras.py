@@ -31,7 +31,7 @@ from camwall.capture.events import InfoEvent, RingEvent, StateEvent, StatsEvent
 from camwall.config import Camera
 from camwall.frames import Frame
 from camwall.redact import mask_url
-from camwall.runtime import CameraChanged, Runtime, RuntimeEvent, Stream
+from camwall.runtime import CameraChanged, DecodeChanged, Runtime, RuntimeEvent, Stream
 from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.view.frame_clock import FrameClock
 from camwall.ui.wall.bridge import RuntimeBridge
@@ -48,7 +48,7 @@ class _Shown:
 
     name: str
     tile: CameraTile
-    view: tuple[Stream, tuple[int, int] | None] | None = None
+    view: tuple[Stream, tuple[int, int] | None, bool, bool] | None = None
     #: The stream the tile shows, as the events that reached the UI thread say.
     stream: Stream = "main"
 
@@ -66,11 +66,16 @@ class WallCameras(QObject):
         runtime: Runtime,
         wanted_stream: Callable[[str], Stream],
         parent: QObject | None = None,
+        *,
+        shown: Callable[[], bool] = lambda: True,
     ) -> None:
-        """``wanted_stream(name)`` says which stream the grid would like a camera on now."""
+        """``wanted_stream(name)`` says which stream the grid would like a camera on now
+        ("main": enlarged or zoomed, which the decode budget keeps at full rate);
+        ``shown()`` is False while the whole wall is out of sight (minimised)."""
         super().__init__(parent)
         self.runtime = runtime
         self._wanted_stream = wanted_stream
+        self._wall_shown = shown
         self._shown: dict[str, _Shown] = {}
         self._closing = False
         self._bridge = RuntimeBridge(runtime, self)
@@ -179,11 +184,24 @@ class WallCameras(QObject):
         return (w, h) if w >= 16 and h >= 16 and tile.isVisible() else None
 
     def _send_view(self, shown: _Shown, *, force: bool = False) -> None:
-        view = (self._wanted_stream(shown.name), self._tile_size(shown.tile))
+        stream = self._wanted_stream(shown.name)
+        visible = self._wall_shown() and shown.tile.isVisible()
+        # The camera filling the wall or zoomed into (it asks for its main stream) is the
+        # one the viewer is looking at: the decode budget always decodes it in full.
+        focused = visible and stream == "main" and self._focused(shown.name)
+        view = (stream, self._tile_size(shown.tile), visible, focused)
         if view == shown.view and not force:
             return
         shown.view = view
-        self.runtime.set_view(shown.name, stream=view[0], max_size=view[1])
+        self.runtime.set_view(
+            shown.name, stream=stream, max_size=view[1], visible=visible, focused=focused
+        )
+
+    def _focused(self, name: str) -> bool:
+        tile = self._shown[name].tile
+        return (
+            tile.zoom.is_zoomed or len([s for s in self._shown.values() if s.tile.isVisible()]) == 1
+        )
 
     def schedule_frame_sizes(self) -> None:
         """Call :meth:`update_views` once tiles have settled (after a layout change)."""
@@ -219,6 +237,8 @@ class WallCameras(QObject):
                 if stopped and self.runtime.is_running(shown.name):
                     return  # a stream the camera switched away from
                 shown.tile.apply_event(payload)
+            elif isinstance(payload, DecodeChanged):
+                shown.tile.set_decode_badge(payload.badge)
             if isinstance(payload, CameraChanged):
                 shown.stream = "sub" if payload.stream == "sub" else "main"
             if isinstance(payload, (StateEvent, CameraChanged)):

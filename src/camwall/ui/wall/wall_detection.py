@@ -59,7 +59,7 @@ BUILTIN_CHOICES: tuple[DetectorChoice, ...] = (
 
 
 @dataclass(eq=False)
-class _Camera:
+class _TileDetection:
     name: str
     tile: CameraTile
     overlay: DetectionOverlay
@@ -86,7 +86,7 @@ class WallDetection(QObject):
         super().__init__(parent)
         self._runtime = runtime
         self._model_choice: DetectorChoice | None = None
-        self._cameras: dict[str, _Camera] = {}
+        self._cameras: dict[str, _TileDetection] = {}
         self._worker: WorkerStatus | None = None
         self._closing = False
         self._timer = QTimer(self)
@@ -156,7 +156,7 @@ class WallDetection(QObject):
     def attach(self, tile: CameraTile) -> DetectionOverlay:
         """Draw camera ``tile.camera``'s boxes on ``tile``."""
         name = tile.camera
-        cam = _Camera(name, tile, DetectionOverlay())
+        cam = _TileDetection(name, tile, DetectionOverlay())
         self._cameras[name] = cam
         tile.add_overlay(cam.overlay)
         tile.add_stats_line(lambda: self.stats_text(name))
@@ -207,13 +207,13 @@ class WallDetection(QObject):
         """The newest status of the current service's worker."""
         return self._worker
 
-    def _camera(self, name: str) -> _Camera:
+    def _camera(self, name: str) -> _TileDetection:
         try:
             return self._cameras[name]
         except KeyError:
             raise KeyError(f"no camera named {name!r} on the wall") from None
 
-    def _apply_tile(self, cam: _Camera) -> None:
+    def _apply_tile(self, cam: _TileDetection) -> None:
         enabled = self.is_enabled(cam.name)
         cam.tile.set_detecting(enabled)
         if enabled:
@@ -266,7 +266,7 @@ class WallDetection(QObject):
                 log.warning("detection: %s", message.reason, extra={"camera": cam.name})
             cam.status = message
 
-    def _on_track(self, cam: _Camera, event: TrackEvent) -> None:
+    def _on_track(self, cam: _TileDetection, event: TrackEvent) -> None:
         if event.kind == "appeared":
             cam.open_tracks[event.track_id] = event.time
             saved = f"; snapshot {event.snapshot}" if event.snapshot else ""

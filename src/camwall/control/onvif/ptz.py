@@ -7,8 +7,8 @@ import logging
 from typing import Any
 
 from camwall.control.model import Axis, Preset, StopMethod, Velocity
-from camwall.control.onvif_focus import fraction
-from camwall.control.onvif_probe import Call, PtzSetup, as_float, attr
+from camwall.control.onvif.focus import fraction
+from camwall.control.onvif.probe import Call, PtzSetup, as_float, attr
 from camwall.control.stopping import stop_with_fallback
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,12 @@
-"""Turn what onvif-zeep-async, zeep and aiohttp raise into camwall's control errors.
+"""Turn what onvif-zeep-async, zeep, lxml and aiohttp raise into camwall's control errors.
+
+zeep parses replies leniently (onvif-zeep-async turns ``strict`` off, so lxml "recovers"):
+a non-conforming reply then does not fail as a zeep error but as whatever the half-parsed
+tree makes the library trip over — ``ValueError: Invalid tag name 'tt:Name'`` for a
+namespace prefix the camera never declared, ``AttributeError`` on a truncated reply,
+``TypeError`` on a number that is a word. :func:`reply_errors` lists everything a reply can
+raise this way; every call into the library catches exactly that tuple and maps it with
+:func:`map_error`, so only :class:`~camwall.errors.ControlError` leaves this package.
 
 Also the one place that imports the ONVIF library (lazily: it is an optional extra, and
 importing it runs ``logging.basicConfig`` which would re-configure the application's logging;
@@ -58,6 +66,26 @@ def load_onvif() -> ModuleType:
     return module
 
 
+def reply_errors(onvif: ModuleType) -> tuple[type[BaseException], ...]:
+    """What a call into the ONVIF library can raise on a bad network or a bad reply."""
+    import aiohttp
+    import zeep.exceptions
+    from lxml import etree
+
+    return (
+        onvif.ONVIFError,
+        zeep.exceptions.Error,
+        aiohttp.ClientError,
+        OSError,  # includes TimeoutError and ConnectionError
+        etree.LxmlError,
+        # What lenient parsing of a malformed reply surfaces as (see the module docstring).
+        ValueError,
+        TypeError,
+        AttributeError,
+        LookupError,
+    )
+
+
 def _subcodes(fault: BaseException) -> list[str]:
     """Local names of a SOAP 1.2 fault's subcodes (``ter:NotAuthorized`` → NotAuthorized)."""
     out = []
@@ -92,6 +120,7 @@ def _classify(
 ) -> ControlError:
     import aiohttp
     import zeep.exceptions
+    from lxml import etree
 
     onvif_exc = sys.modules.get("onvif.exceptions")
     if isinstance(err, ControlError):
@@ -112,6 +141,13 @@ def _classify(
     if isinstance(err, zeep.exceptions.Fault):
         subcodes = _subcodes(err)
         reason = (err.message or "no reason given").strip()
+        if reason == "Unknown fault occured" and not subcodes:
+            # zeep's words for a non-200 reply that holds no SOAP fault: an error page.
+            return ControlError(
+                f"{where} answered {what} with an HTTP error page instead of a SOAP reply "
+                "(an internal error of the camera's web server; try again later or "
+                "restart the camera)"
+            )
         detail = f"{reason} ({'/'.join(subcodes)})" if subcodes else reason
         if _AUTH_SUBCODES & set(subcodes) or "not authorized" in reason.lower():
             return ControlAuthError(auth_hint)
@@ -127,6 +163,11 @@ def _classify(
         return ControlError(f"{where} answered {what} with HTTP {status}")
     if isinstance(err, zeep.exceptions.Error):
         return ControlError(f"{where} sent an answer to {what} that is not valid ONVIF: {err}")
+    if isinstance(err, etree.LxmlError | ValueError | TypeError | AttributeError | LookupError):
+        return ControlError(
+            f"{where} sent a reply to {what} that camwall cannot read ({_reply_fault(err)}); "
+            "its ONVIF implementation does not conform — a firmware update may fix it"
+        )
     if isinstance(err, aiohttp.ClientConnectorError):
         os_error = err.os_error
         if isinstance(os_error, ConnectionRefusedError):
@@ -145,3 +186,13 @@ def _classify(
     if isinstance(err, OSError):
         return ControlConnectionError(f"cannot talk to {where} for {what}: {err}")
     return ControlError(f"{where}: {what} failed: {type(err).__name__}: {err}")
+
+
+def _reply_fault(err: BaseException) -> str:
+    """What is wrong with a reply, from the error lenient parsing ran into."""
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    if isinstance(err, ValueError) and text.startswith("Invalid tag name") and ":" in text:
+        return f"an XML namespace prefix is used but never declared: {text}"
+    if isinstance(err, AttributeError | TypeError | LookupError):
+        return f"an element is missing, truncated or of the wrong type: {text}"
+    return text

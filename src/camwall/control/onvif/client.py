@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -32,9 +33,9 @@ from camwall.control.model import (
     StreamProfile,
     Velocity,
 )
-from camwall.control.onvif_errors import load_onvif, map_error
-from camwall.control.onvif_focus import OnvifFocus
-from camwall.control.onvif_probe import (
+from camwall.control.onvif.errors import load_onvif, map_error, reply_errors
+from camwall.control.onvif.focus import OnvifFocus
+from camwall.control.onvif.probe import (
     IMAGING_NS,
     MEDIA_NS,
     PTZ_NS,
@@ -46,12 +47,22 @@ from camwall.control.onvif_probe import (
     probe_ptz,
     stream_roles,
 )
-from camwall.control.onvif_ptz import OnvifPtz
+from camwall.control.onvif.ptz import OnvifPtz
 from camwall.errors import ControlConnectionError, ControlError, ControlUnsupportedError
 
 log = logging.getLogger(__name__)
 
+EVENTS_NS = "http://www.onvif.org/ver10/events/wsdl"
 _PTZ_AXES = frozenset({Axis.PAN, Axis.TILT, Axis.ZOOM})
+
+
+def _count(value: Any) -> int | None:
+    """A positive whole number from a camera's answer; None for missing or garbled values
+    (zeep leaves a number it cannot translate as the camera's text)."""
+    number = as_float(value)
+    if number is None or not math.isfinite(number) or number <= 0:
+        return None
+    return int(number)
 
 
 @contextlib.contextmanager
@@ -109,25 +120,75 @@ class OnvifCameraControl(CameraControl):
         self, service: Any, operation: str, params: dict[str, Any] | None = None
     ) -> Any:
         """One SOAP operation, bounded by the call timeout, errors mapped to ControlError."""
+        return await self.call(service, operation, params)
+
+    async def call(
+        self,
+        service: Any,
+        operation: str,
+        params: dict[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+    ) -> Any:
+        """One SOAP operation of ``service`` (see :meth:`service`), errors mapped.
+
+        Bounded by ``timeout_s`` (default: the call timeout; a long poll passes more).
+        """
+        limit = timeout_s or self._s.call_timeout_s
         try:
-            async with asyncio.timeout(self._s.call_timeout_s):
+            async with asyncio.timeout(limit):
                 return await getattr(service, operation)(params)
         except self._errors as err:
-            raise self._error(err, operation) from err
+            raise self._error(err, operation, limit) from err
+
+    def has_service(self, namespace: str) -> bool:
+        """True if the connected camera lists a service of ``namespace`` (GetServices)."""
+        return namespace in self._connected().xaddrs
+
+    async def service(self, kind: str) -> Any:
+        """The camera's ``kind`` service (devicemgmt, media, events, …), errors mapped."""
+        return await self._service(kind)
+
+    async def pullpoint(self, address: str) -> tuple[Any, Any]:
+        """The subscription manager and pull-point services of a new subscription's address.
+
+        As onvif-zeep-async's own PullPointManager does: the address becomes the
+        PullPointSubscription XAddr that both services are bound to.
+        """
+        from onvif.util import normalize_url
+
+        cam = self._connected()
+        cam.xaddrs[f"{EVENTS_NS}/PullPointSubscription"] = cam.rewrite_url(normalize_url(address))
+        limit = self._s.connect_timeout_s
+        try:
+            async with asyncio.timeout(limit):
+                manager = await cam.create_subscription_service("PullPointSubscription")
+                puller = await cam.create_pullpoint_service()
+        except self._errors as err:
+            raise self._error(err, "opening the pull point", limit) from err
+        return manager, puller
+
+    async def _service(self, kind: str) -> Any:
+        """The camera's ``kind`` service (devicemgmt, media, imaging, ptz), errors mapped.
+
+        The first creation in a process parses the service's WSDL, which can take seconds:
+        it is bounded by the connect timeout, not the call timeout.
+        """
+        cam = self._connected()
+        try:
+            async with asyncio.timeout(self._s.connect_timeout_s):
+                return await getattr(cam, f"create_{kind}_service")()
+        except self._errors as err:
+            raise self._error(
+                err, f"opening its {kind} service", self._s.connect_timeout_s
+            ) from err
 
     async def connect(self, *, probe: bool = True) -> Capabilities:
         """Log in, find the services and media profiles, then (``probe``) focus/PTZ features."""
         await self.close()
         onvif = load_onvif()
-        import aiohttp
-        import zeep.exceptions
-
-        self._errors = (
-            onvif.ONVIFError,
-            zeep.exceptions.Error,
-            aiohttp.ClientError,
-            OSError,  # includes TimeoutError and ConnectionError
-        )
+        self._errors = reply_errors(onvif)
+        failures: tuple[type[BaseException], ...] = (*self._errors, ControlError)
         timeout = self._s.connect_timeout_s
         try:
             async with asyncio.timeout(timeout):
@@ -148,7 +209,7 @@ class OnvifCameraControl(CameraControl):
                         f"{self.label} has no ONVIF Media service; camwall cannot find its "
                         "video source or streams"
                     )
-                media = await self._cam.create_media_service()
+                media = await self._service("media")
                 self._profiles = list(await self._call(media, "GetProfiles") or [])
                 ordered = [p for p, _ in stream_roles(self._profiles)] or self._profiles
                 self._video_source = next(
@@ -160,10 +221,12 @@ class OnvifCameraControl(CameraControl):
                     None,
                 )
                 if probe:
-                    self._focus_setup, self._ptz_setup = await asyncio.gather(
-                        self._probe_focus(), self._probe_ptz(ordered)
-                    )
-        except (*self._errors, ControlError) as err:
+                    # Sequential, not gathered: were one probe to fail, a gathered sibling
+                    # would still be creating its service (and HTTP session) while close()
+                    # runs, and that session would leak.
+                    self._focus_setup = await self._probe_focus()
+                    self._ptz_setup = await self._probe_ptz(ordered)
+        except failures as err:
             await self.close()
             raise self._error(err, "login and service discovery", timeout) from err
         except BaseException:
@@ -188,7 +251,7 @@ class OnvifCameraControl(CameraControl):
             return FocusSetup.missing("no media profile of the camera names a video source")
         if IMAGING_NS not in self._cam.xaddrs:
             return FocusSetup.missing("the camera has no ONVIF Imaging service")
-        service = await self._cam.create_imaging_service()
+        service = await self._service("imaging")
         setup = await probe_focus(self._call, service, source)
         if setup.continuous or setup.absolute or setup.relative or setup.auto:
             self._focus = OnvifFocus(self.label, self._call, service, source, setup)
@@ -197,7 +260,7 @@ class OnvifCameraControl(CameraControl):
     async def _probe_ptz(self, profiles: list[Any]) -> PtzSetup:
         if PTZ_NS not in self._cam.xaddrs:
             return PtzSetup.missing("the camera has no ONVIF PTZ service")
-        service = await self._cam.create_ptz_service()
+        service = await self._service("ptz")
         setup = await probe_ptz(self._call, service, profiles)
         if setup.profile_token is not None:
             self._ptz = OnvifPtz(self.label, self._call, service, setup, self._s.move_timeout_s)
@@ -242,7 +305,7 @@ class OnvifCameraControl(CameraControl):
     # information -----------------------------------------------------------------------
     async def device_info(self) -> DeviceInfo:
         """GetDeviceInformation."""
-        device = await self._connected().create_devicemgmt_service()
+        device = await self._service("devicemgmt")
         info = await self._call(device, "GetDeviceInformation")
 
         def text(name: str) -> str:
@@ -258,7 +321,7 @@ class OnvifCameraControl(CameraControl):
 
     async def stream_profiles(self) -> list[StreamProfile]:
         """Every video profile with its RTSP URI, main (largest) first."""
-        media = await self._connected().create_media_service()
+        media = await self._service("media")
         out = []
         for profile, role in stream_roles(self._profiles):
             token = str(attr(profile, "token"))
@@ -270,22 +333,25 @@ class OnvifCameraControl(CameraControl):
                     "ProfileToken": token,
                 },
             )
+            uri = str(attr(answer, "Uri") or "").strip()
+            if not uri:
+                raise ControlError(
+                    f"{self.label} gave no stream URL for profile {token!r} (its GetStreamUri "
+                    "answer is incomplete); a firmware update may fix it"
+                )
             enc = attr(profile, "VideoEncoderConfiguration")
-            fps = as_float(attr(enc, "RateControl", "FrameRateLimit"))
-            kbps = attr(enc, "RateControl", "BitrateLimit")
-            width = attr(enc, "Resolution", "Width")
-            height = attr(enc, "Resolution", "Height")
+            kbps = _count(attr(enc, "RateControl", "BitrateLimit"))
             out.append(
                 StreamProfile(
                     token=token,
                     name=str(attr(profile, "Name") or token),
                     role=role,
-                    uri=str(attr(answer, "Uri") or ""),
+                    uri=uri,
                     encoding=str(attr(enc, "Encoding")) if attr(enc, "Encoding") else None,
-                    width=int(width) if width is not None else None,
-                    height=int(height) if height is not None else None,
-                    fps=fps,
-                    bitrate_kbps=int(kbps) if kbps is not None else None,
+                    width=_count(attr(enc, "Resolution", "Width")),
+                    height=_count(attr(enc, "Resolution", "Height")),
+                    fps=as_float(attr(enc, "RateControl", "FrameRateLimit")),
+                    bitrate_kbps=kbps,
                 )
             )
         return out

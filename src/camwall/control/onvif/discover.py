@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from camwall.control.model import OnvifSettings, StreamProfile
-from camwall.control.onvif_control import OnvifCameraControl
+from camwall.control.onvif.client import OnvifCameraControl
 
 
 async def discover_streams_async(settings: OnvifSettings) -> list[StreamProfile]:
@@ -18,20 +18,13 @@ async def discover_streams_async(settings: OnvifSettings) -> list[StreamProfile]
         await control.close()
 
 
-def discover_streams(
-    host: str,
-    port: int = 80,
-    user: str = "",
-    password: str = "",
-    *,
-    timeout_s: float = 20.0,
-) -> list[StreamProfile]:
+def discover_streams(settings: OnvifSettings) -> list[StreamProfile]:
     """The camera's streams, main then sub (blocking; from a UI use ControlService).
 
     The URIs are as the camera gives them, normally without credentials; use
     :meth:`StreamProfile.uri_with_credentials` to open one. Raises ControlAuthError,
-    ControlTimeoutError, ControlConnectionError or ControlError with a readable message.
+    ControlTimeoutError, ControlConnectionError or ControlError with a readable message,
+    within about ``settings.connect_timeout_s`` plus one call timeout per profile.
     Must not be called from a thread that runs an asyncio loop.
     """
-    settings = OnvifSettings(host, port, user, password, connect_timeout_s=timeout_s)
     return asyncio.run(discover_streams_async(settings))

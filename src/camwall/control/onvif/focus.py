@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from camwall.control.model import MoveState, StopMethod
-from camwall.control.onvif_probe import Call, FocusSetup, as_float, attr
+from camwall.control.onvif.probe import Call, FocusSetup, as_float, attr
 from camwall.control.stopping import stop_with_fallback
 
 log = logging.getLogger(__name__)
