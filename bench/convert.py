@@ -11,6 +11,10 @@ are held in memory so demuxing and I/O are not measured. Then, interleaved round
   to decode-only: ``convert_into`` a real FrameRing slot (camwall's path), PyAV
   ``reformat("bgra")`` + copy into the slot (the usual PyAV idiom), and two ways to publish
   at tile size (swscale via ``convert_into`` vs full-size cvtColor then ``cv2.resize``);
+- colour: the same frames tagged BT.709 (and full-range BT.601), which OpenCV's BT.601
+  ``cvtColor`` cannot convert: ``convert_into`` takes swscale at full size (one thread, and
+  the swscale default of a thread pool for comparison), against the one OpenCV way to
+  apply another matrix (chroma upsampled, planes merged, ``cv2.transform`` into the slot);
 - decoder threading (NONE, SLICE, FRAME, AUTO): CPU per frame, and the latency a live
   stream would see — how many packets go in before their frame comes out (frame threading
   holds one frame per extra thread) times the frame interval, plus the decode call's time.
@@ -30,7 +34,7 @@ import cv2
 import numpy as np
 
 from camwall.frames import FrameRing
-from camwall.sources.convert import FrameConverter
+from camwall.sources.convert import FrameConverter, plane_view
 
 W, H, FPS = 2560, 1440, 25
 TILE = (960, 540)
@@ -74,6 +78,22 @@ def decoder(
     dec.thread_type = thread_type  # type: ignore[assignment]
     dec.thread_count = threads
     return dec
+
+
+def bt709_matrix() -> np.ndarray:
+    """YUV (limited, BT.709) → BGRA as a 4×4 affine matrix for ``cv2.transform``."""
+    kr, kb = 0.2126, 0.0722
+    kg = 1 - kr - kb
+    ys, cs = 255 / 219, 255 / 224
+    rv, bu = 2 * (1 - kr) * cs, 2 * (1 - kb) * cs
+    gu, gv = -bu * kb / kg, -rv * kr / kg
+    rows = [(ys, bu, 0.0), (ys, gu, gv), (ys, 0.0, rv)]
+    m = np.zeros((4, 4), np.float32)
+    for i, (cy, cu, cv) in enumerate(rows):
+        m[i, :3] = cy, cu, cv
+        m[i, 3] = -16 * cy - 128 * (cu + cv)
+    m[3, 3] = 255.0
+    return m
 
 
 def faults() -> int:
@@ -138,8 +158,13 @@ def main() -> None:
     ring = FrameRing.create(FrameRing.capacity_for(W, H), slots=3)
     try:
         conv = FrameConverter()
+        pool_conv = FrameConverter(sws_threads=0)
         tile_conv = FrameConverter()
         full = np.empty((H, W, 4), np.uint8)
+        yuv444 = np.empty((H, W, 3), np.uint8)
+        u_full = np.empty((H, W), np.uint8)
+        v_full = np.empty((H, W), np.uint8)
+        m709 = bt709_matrix()
 
         def into_slot(f: av.VideoFrame) -> None:
             with ring.write(W, H) as view:
@@ -148,6 +173,24 @@ def main() -> None:
         def reformat_copy(f: av.VideoFrame) -> None:
             with ring.write(W, H) as view:
                 np.copyto(view, f.reformat(format="bgra").to_ndarray())
+
+        def tagged(colorspace: int, color_range: int, c: FrameConverter) -> Callable[..., None]:
+            def fn(f: av.VideoFrame) -> None:
+                f.colorspace, f.color_range = colorspace, color_range
+                with ring.write(W, H) as view:
+                    c.convert(f, view)
+
+            return fn
+
+        def cv_transform_709(f: av.VideoFrame) -> None:
+            y = plane_view(f, 0, W, H)
+            u = plane_view(f, 1, W // 2, H // 2)
+            v = plane_view(f, 2, W // 2, H // 2)
+            cv2.resize(u, (W, H), dst=u_full, interpolation=cv2.INTER_NEAREST)
+            cv2.resize(v, (W, H), dst=v_full, interpolation=cv2.INTER_NEAREST)
+            cv2.merge((y, u_full, v_full), dst=yuv444)
+            with ring.write(W, H) as view:
+                cv2.transform(yuv444, m709, dst=view)
 
         def tile_sws(f: av.VideoFrame) -> None:
             with ring.write(*TILE) as view:
@@ -164,6 +207,12 @@ def main() -> None:
             "decode + reformat(bgra) + copy into slot": reformat_copy,
             f"decode + convert_into({TILE[0]}×{TILE[1]} slot) [swscale area]": tile_sws,
             f"decode + cvtColor full + cv2.resize(INTER_AREA) to {TILE[0]}×{TILE[1]}": tile_cv,
+            "BT.709: decode + convert_into(slot) [swscale, 1 thread]": tagged(1, 1, conv),
+            "BT.709: decode + convert_into(slot) [swscale, thread pool]": tagged(1, 1, pool_conv),
+            "BT.601 full range: decode + convert_into(slot) [swscale, 1 thread]": tagged(
+                5, 2, conv
+            ),
+            "BT.709: decode + chroma ×2 + merge + cv2.transform into slot": cv_transform_709,
         }
         results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in variants}
         threading = {

@@ -307,3 +307,16 @@ detect = true
     finally:
         assert rt.close(timeout=10)
     assert "broken.onnx" in failed["reason"]
+
+
+def test_per_camera_timeouts_reach_the_capture_spec(tmp_path: Path) -> None:
+    """`read_timeout_s` / `first_frame_timeout_s` in the config set the source's limits."""
+    cfg = loads(
+        'version = 1\n[[camera]]\nname = "slow"\nurl = "rtsp://192.0.2.9/timelapse"\n'
+        "read_timeout_s = 30\nfirst_frame_timeout_s = 20\n"
+        '[[camera]]\nname = "normal"\nurl = "rtsp://192.0.2.9/live"\n',
+        path=tmp_path / "camwall.toml",
+    )
+    slow, normal = (camera_spec(cfg, c).source for c in cfg.cameras)
+    assert (slow.read_timeout_s, slow.first_frame_timeout_s) == (30, 20)
+    assert (normal.read_timeout_s, normal.first_frame_timeout_s) == (None, None)  # adaptive

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from camwall.sources.check import CheckReport, check_source
+from camwall.sources.check import CheckReport, check_source, measured_rate
 from fixtures.rtsp import RtspServer
+from support.faultservers import MjpegServer
 
 
 @pytest.mark.rtsp
@@ -69,3 +70,37 @@ def test_check_bad_url() -> None:
     assert isinstance(report, CheckReport)
     # UrlError: the InvalidSourceError of camwall.urls, the one URL parser.
     assert not report.ok and report.error == "UrlError"
+
+
+def test_mjpeg_over_http_declares_no_rate(mjpeg_server: MjpegServer) -> None:
+    """MJPEG over HTTP declares no frame rate: none is reported (not FFmpeg's guess of 25),
+    and the measured rate is the camera's (10 fps), not ~3 % high from the probing burst."""
+    report = check_source(mjpeg_server.stream_url, seconds=3.0)
+    assert report.ok, report.summary()
+    assert report.fps is None
+    assert "frame rate not declared" in report.summary()
+    assert report.measured_fps is not None
+    assert report.measured_fps == pytest.approx(10.0, rel=0.03), report.measured_fps
+
+
+@pytest.mark.rtsp
+def test_measured_rate_is_the_stream_rate(rtsp_shared: RtspServer) -> None:
+    """15 fps over RTSP measures 15 (it read ~7 % high: the burst of probed packets counted)."""
+    report = check_source(rtsp_shared.url("cam"), seconds=3.0)
+    assert report.ok, report.summary()
+    assert report.fps == pytest.approx(15.0)
+    assert report.measured_fps is not None
+    assert report.measured_fps == pytest.approx(15.0, rel=0.03), report.measured_fps
+
+
+def test_measured_rate_leaves_out_the_burst() -> None:
+    """N frames over N−1 intervals, after the burst; short checks use every frame."""
+    burst = [0.0, 0.001, 0.002, 0.003]
+    steady = [0.1 * i for i in range(1, 31)]
+    assert measured_rate(burst + steady) == pytest.approx(10.0)
+    assert measured_rate([0.0, 4.0]) == pytest.approx(0.25)
+    assert measured_rate([1.0]) is None and measured_rate([]) is None
+    assert measured_rate([2.0, 2.0]) is None
+    late_last = [0.1 * i for i in range(40)]
+    late_last[-1] += 0.1  # one frame delivered a whole interval late
+    assert measured_rate(late_last) == pytest.approx(10.0, rel=0.02)

@@ -5,6 +5,7 @@ The timing bounds are generous (load varies): "~2 s" is asserted as < 5 s, "at o
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,19 +107,21 @@ def test_refused_port(free_port: int) -> None:
 
 
 def test_silent_server_times_out(silent_server: SilentServer) -> None:
-    """Accepts, never answers: SourceTimeoutError after ~open_timeout_s (2 s), not 30 s."""
+    """Accepts, never answers: SourceTimeoutError after the open deadline (1.5 open timeouts,
+    3 s) and a 1 s probe, not 30 s. (FFmpeg's socket timeout is longer since read timeouts
+    adapt to slow cameras; our own deadline decides.)"""
     err, took = open_error(silent_server.url("rtsp"))
     assert type(err) is SourceTimeoutError
-    assert "sent no answer within 2.0 s" in str(err)
-    assert 1.5 < took < 5
+    assert re.search(r"sent no answer within [23]\.\d s", str(err)), str(err)
+    assert 1.5 < took < 6
 
 
 def test_unreachable_host_times_out(unreachable_port: int) -> None:
-    """Connecting never completes (SYNs unanswered): SourceTimeoutError in ~2 s."""
+    """Connecting never completes (SYNs unanswered): SourceTimeoutError in ~3-4 s."""
     err, took = open_error(f"rtsp://127.0.0.1:{unreachable_port}/stream")
     assert type(err) is SourceTimeoutError
-    assert "no answer within 2.0 s" in str(err)
-    assert 1.5 < took < 5
+    assert re.search(r"no answer within [23]\.\d s", str(err)), str(err)
+    assert 1.5 < took < 6
 
 
 def test_garbage_on_the_rtsp_port(garbage_server: GarbageServer) -> None:

@@ -14,6 +14,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QMessageBox
 
 from camwall.capture import CameraState
+from camwall.errors import UrlError
 from camwall.ui.view.view_painting import fit_rect
 from camwall.ui.wall.main_window import CameraWall, name_for_url
 from camwall.ui.wall.tile import CameraTile
@@ -347,3 +348,20 @@ def test_rtsp_camera_dies_shows_no_signal_then_comes_back(
     stalls.append(meter.stop())
     print(f"rtsp died and came back; worst UI stalls per phase {[round(s, 1) for s in stalls]} ms")
     assert max(stalls) < 50, f"the UI event loop stalled for {max(stalls):.0f} ms"
+
+
+def test_a_masked_url_never_becomes_data(
+    qtbot: QtBot, make_wall: Callable[..., CameraWall]
+) -> None:
+    """Editing what the URL box shows masked keeps the real password (same host), or asks for it."""
+    wall = make_wall("thread")
+    wall.connect_url("rtsp://admin:s3cr#t@127.0.0.1:9/main", name="door")
+    assert wall.urlBox.currentText() == "rtsp://***@127.0.0.1:9/main"
+    # Same host, another path: the password is carried over, never "***".
+    wall.urlBox.setEditText("rtsp://***@127.0.0.1:9/sub")
+    assert wall._url_from_box() == "rtsp://admin:s3cr%23t@127.0.0.1:9/sub"
+    # Another host: the masked URL is refused with the reason, nothing is added.
+    with pytest.raises(UrlError, match="type the password again"):
+        wall.connect_url("rtsp://***@10.9.9.9/main")
+    assert wall.camera_names() == ["door"]
+    assert name_for_url("rtsp://admin:pa/ss@10.0.0.5/live") == "10.0.0.5"

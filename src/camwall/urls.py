@@ -162,7 +162,9 @@ class CameraUrl:
         if self.kind == "webcam":
             return f"webcam{self.path.split('?', 1)[0]}"
         if self.kind == "synthetic":
-            return re.split(r"[/?#]", self.path, maxsplit=1)[0] or "synthetic"
+            # Whatever stands before an "@" would be credentials: never part of a name.
+            name = re.split(r"[/?#]", self.path, maxsplit=1)[0].rpartition("@")[2]
+            return name or "synthetic"
         return PurePath(self.path).stem or "camera"
 
     def __str__(self) -> str:

@@ -187,6 +187,7 @@ class _MjpegHandler(http.server.BaseHTTPRequestHandler):
         if self.path.split("?")[0] != "/video.mjpg":
             self.send_error(404)
             return
+        owner.streams_served += 1
         self.send_response(200)
         self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={self.boundary}")
         self.send_header("Cache-Control", "no-cache")
@@ -235,6 +236,8 @@ class MjpegServer(_HttpServer):
         self.width, self.height, self.fps = width, height, fps
         self.corrupt_after = corrupt_after
         self.user, self.password = user, password
+        #: Streams started (one per client connection that got the MJPEG stream).
+        self.streams_served = 0
         super().__init__(_MjpegHandler)
 
     def basic_auth_header(self) -> str:

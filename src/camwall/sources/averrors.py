@@ -235,9 +235,14 @@ def _from_probe(result: ProbeResult | None, failure: OpenFailure, reason: str) -
             "(check its spelling and the DNS server)"
         )
     if result.kind == "unreachable":
-        return SourceTimeoutError(f"{url}: the host does not answer")
+        return SourceTimeoutError(
+            f"{url}: no answer within {waited} (host down, unreachable, or not answering on "
+            "this port)"
+        )
     if result.kind == "silent":
-        return SourceTimeoutError(f"{url}: connected, but the server sends nothing")
+        return SourceTimeoutError(
+            f"{url}: connected, but the server sent no answer within {waited}"
+        )
     if result.kind == "closed":
         return UnsupportedStreamError(
             f"{url}: the server closed the connection without answering; it does not speak "

@@ -20,6 +20,16 @@ import numpy.typing as npt
 from camwall.redact import mask_url
 
 Transport = Literal["tcp", "udp"]
+
+#: The read timeout while the stream's frame interval is short (adaptive ``read_timeout_s``).
+READ_TIMEOUT_BASE_S = 2.0
+#: Adaptive timeouts wait this many observed frame intervals for the next frame...
+READ_TIMEOUT_INTERVALS = 3.0
+#: ...but never longer than this (0.1 fps and slower cameras need ``read_timeout_s`` set).
+READ_TIMEOUT_MAX_S = 20.0
+#: Adaptive first-frame wait: covers a 10 s GOP ("smart codec" cameras send a keyframe every
+#: 4–10 s, and a client that joins mid-GOP sees nothing decodable until the next one).
+FIRST_FRAME_TIMEOUT_S = 12.0
 Pixels = npt.NDArray[np.uint8]
 PacketSink = Callable[[Any], None]
 
@@ -35,10 +45,17 @@ class SourceSettings:
     transport: Transport = "tcp"
     #: Seconds to wait for a connection / the stream's first data before giving up.
     open_timeout_s: float = 2.0
-    #: Seconds a blocking read may wait for data before the stream counts as lost.
-    read_timeout_s: float = 2.0
-    #: Seconds without a *decoded* frame (connected but silent, or only corrupt data) → lost.
+    #: Seconds a blocking read may wait for data before the stream counts as lost. None:
+    #: adaptive — max(READ_TIMEOUT_BASE_S, READ_TIMEOUT_INTERVALS × the observed frame
+    #: interval), at most READ_TIMEOUT_MAX_S, so a 0.25 fps camera is not "lost" between frames.
+    read_timeout_s: float | None = None
+    #: Seconds without progress (no packets, or only undecodable ones) → lost; stretched to
+    #: the adaptive read timeout for slow streams.
     stall_timeout_s: float = 3.0
+    #: Seconds to wait for a decodable frame while packets keep arriving: after opening (a
+    #: long-GOP camera's first keyframe) and after a decode error (skipping to the next
+    #: keyframe). None: adaptive — FIRST_FRAME_TIMEOUT_S, or longer if the read timeout is.
+    first_frame_timeout_s: float | None = None
     #: FFmpeg decoder threads. 0 or 1: one thread (measured lowest latency and CPU per camera,
     #: see camwall.sources.pyav); N > 1: N frame threads, each extra one adds a frame of latency.
     decoder_threads: int = 0
@@ -49,10 +66,39 @@ class SourceSettings:
     #: Files: start again at the end instead of reporting the end as a lost stream.
     loop: bool = False
 
+    def __post_init__(self) -> None:
+        for name in (
+            "open_timeout_s",
+            "read_timeout_s",
+            "stall_timeout_s",
+            "first_frame_timeout_s",
+        ):
+            value = getattr(self, name)
+            if value is not None and not 0 < value < float("inf"):
+                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
+
     @property
     def display_url(self) -> str:
         """The URL with credentials masked, for logs, events and errors."""
         return mask_url(self.url)
+
+    @property
+    def base_read_timeout_s(self) -> float:
+        """The read timeout before any frame interval is known (the set one, if set)."""
+        return READ_TIMEOUT_BASE_S if self.read_timeout_s is None else self.read_timeout_s
+
+    @property
+    def io_timeout_s(self) -> float:
+        """FFmpeg's socket timeout: the longest any open or read may wait (our own deadlines
+        cut earlier; FFmpeg's timeout is fixed per connection, so it must allow the slowest
+        stream the adaptive timeouts accept)."""
+        longest = READ_TIMEOUT_MAX_S if self.read_timeout_s is None else self.read_timeout_s
+        first = (
+            FIRST_FRAME_TIMEOUT_S
+            if self.first_frame_timeout_s is None
+            else self.first_frame_timeout_s
+        )
+        return max(self.open_timeout_s, longest, first)
 
     def __repr__(self) -> str:
         # The dataclass repr would print the password; reprs end up in logs and tracebacks.
@@ -71,6 +117,8 @@ class StreamInfo:
     bitrate: int | None = None  # bits per second, when the container says
     pix_fmt: str | None = None
     transport: str | None = None
+    #: False when ``fps`` is FFmpeg's guess (e.g. 25 for MJPEG over HTTP), not the stream's.
+    fps_declared: bool = True
 
 
 @dataclass(slots=True)

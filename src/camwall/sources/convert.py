@@ -7,9 +7,15 @@ frame because every buffer is allocated once per size. Scaling down to a tile is
 through swscale (one pass: scale + convert, area filter) than converting at full size and
 then ``cv2.resize(INTER_AREA)`` (a non-integer area resize of a 14.7 MB image is slow).
 
-OpenCV's YUV→RGB conversions assume limited-range BT.601; full-range frames (``yuvj*``,
-MJPEG cameras) therefore go through swscale, which honours the range. Formats OpenCV has no
-conversion for (yuv422p, yuv444p, 10-bit...) go through swscale too.
+Colour: OpenCV's YUV→RGB conversions know one matrix and range, BT.601 limited. Every frame
+whose tags say otherwise — BT.709 (most HD cameras), BT.2020, full range (``yuvj*``, MJPEG
+cameras) — goes through swscale at full size too, which reads the frame's matrix and range
+like the scaled path does, so a camera looks the same enlarged and in the grid. Untagged
+frames are BT.601 on both paths (swscale's default). swscale at full size costs more than
+``cvtColor`` (docs/benchmarks.md "## Conversion", bench/convert.py: ratio there); no cheaper
+correct path was found: OpenCV has no BT.709 conversion, and doing the matrix with OpenCV
+(upsample chroma, merge, ``cv2.transform``) makes several passes over 3.7 Mpixels. Formats
+OpenCV has no conversion for (yuv422p, yuv444p, 10-bit...) go through swscale too.
 """
 
 from __future__ import annotations
@@ -20,6 +26,14 @@ from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
 from camwall.sources.base import Pixels
+
+#: AVColorSpace values whose YUV→RGB matrix is BT.601, the one OpenCV's conversions use:
+#: BT470BG (5), SMPTE170M (6), and unspecified (2), which swscale takes as BT.601 too.
+BT601_COLORSPACES = frozenset({2, 5, 6})
+#: swscale threads: one, like the decoder and OpenCV in a capture worker. A process per
+#: camera is the wall's parallelism; a pool in every worker only adds threads competing for
+#: the same cores (bench/convert.py measured no CPU saved by swscale's pool).
+SWS_THREADS = 1
 
 #: Pixel formats converted with one OpenCV call (after at most a plane copy).
 _I420 = "yuv420p"
@@ -47,8 +61,9 @@ class FrameConverter:
     every frame, so converting allocates nothing in steady state.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sws_threads: int = SWS_THREADS) -> None:
         """Buffers are allocated on first use, per frame size."""
+        self.sws_threads = sws_threads
         self._i420: Pixels | None = None
         self._reformatter = VideoReformatter()
         #: Which path the last conversion took (for stats and tests).
@@ -71,7 +86,7 @@ class FrameConverter:
         if (w, h) != (fw, fh):
             self._swscale(frame, dst, "AREA" if w <= fw and h <= fh else "BILINEAR")
             return
-        if fmt == _I420 and fw % 2 == 0 and fh % 2 == 0 and not _full_range(frame):
+        if fmt == _I420 and fw % 2 == 0 and fh % 2 == 0 and opencv_colours(frame):
             buf = self.i420_buffer(fw, fh)
             quarter = (fh // 2) * (fw // 2)
             flat_chroma = buf[fh:].reshape(-1)
@@ -85,7 +100,7 @@ class FrameConverter:
                 plane_view(frame, 2, fw // 2, fh // 2),
             )
             self._cv(cv2.cvtColor, (buf, cv2.COLOR_YUV2BGRA_I420), dst, "i420-cv")
-        elif fmt == _NV12 and fw % 2 == 0 and fh % 2 == 0 and not _full_range(frame):
+        elif fmt == _NV12 and fw % 2 == 0 and fh % 2 == 0 and opencv_colours(frame):
             y = plane_view(frame, 0, fw, fh)
             uv = plane_view(frame, 1, fw // 2, fh // 2, 2)
             self._cv(cv2.cvtColorTwoPlane, (y, uv, cv2.COLOR_YUV2BGRA_NV12), dst, "nv12-cv")
@@ -115,11 +130,22 @@ class FrameConverter:
     def _swscale(self, frame: VideoFrame, dst: Pixels, interpolation: str) -> None:
         """Scale and convert in one swscale pass, then copy the result into ``dst``."""
         h, w = dst.shape[:2]
+        # The source's matrix and range are the frame's tags (PyAV's default for src_*).
         out = self._reformatter.reformat(
-            frame, width=w, height=h, format="bgra", interpolation=interpolation
+            frame,
+            width=w,
+            height=h,
+            format="bgra",
+            interpolation=interpolation,
+            threads=self.sws_threads,
         )
         np.copyto(dst, plane_view(out, 0, w, h, 4))
         self.last_path = f"sws-{interpolation.lower()}"
+
+
+def opencv_colours(frame: VideoFrame) -> bool:
+    """True when OpenCV's YUV→RGB (BT.601, limited range) is right for this frame's tags."""
+    return frame.colorspace in BT601_COLORSPACES and not _full_range(frame)
 
 
 def _full_range(frame: VideoFrame) -> bool:

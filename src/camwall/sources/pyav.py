@@ -2,12 +2,14 @@
 
 What a camera wall needs from it, beyond "decode frames":
 
-- A dead camera is noticed in about ``open_timeout_s``/``read_timeout_s`` (FFmpeg's socket
-  timeout plus our own deadline), never FFmpeg's 30 s defaults.
+- A dead camera is noticed in about ``open_timeout_s``/``read_timeout_s`` (our own deadlines;
+  FFmpeg's socket timeout is only the backstop), never FFmpeg's 30 s defaults. The read,
+  stall and first-frame limits adapt to the stream (:mod:`camwall.sources.liveness`): a
+  long-GOP camera joined mid-GOP and a 0.25 fps camera are not mistaken for dead ones.
 - :meth:`PyAVSource.interrupt` makes a blocked open/read return within about 0.1 s (see
   :mod:`camwall.sources.avinterrupt`); PyAV's own timeouts remain the backstop.
-- A stream that stays connected but yields no decodable frame for ``stall_timeout_s`` is
-  lost (detected by frame age, not only by socket errors).
+- A stream that stays connected but sends nothing, or only undecodable data, for
+  ``stall_timeout_s`` is lost (detected by progress age, not only by socket errors).
 - Corrupt packets are dropped and counted; after a decode error decoding resumes at the next
   keyframe (no smeared frames).
 - Files can stand in for cameras: paced by their timestamps (``realtime``) and looping.
@@ -16,7 +18,10 @@ FFmpeg options, and why (measured against the GStreamer test server, ``bench/con
 ``fflags=nobuffer`` is *not* set: it only affects probing, and there it throws away the
 packets read while probing — including the keyframe a camera sends to a new client — so the
 first frame came a whole GOP later (1.07 s instead of 0.27 s). ``discardcorrupt`` is not
-set either: we drop corrupt packets ourselves, so we can count them.
+set either: we drop corrupt packets ourselves, so we can count them. ``fpsprobesize=0`` for
+network streams: probing would otherwise wait for several frames to guess a frame rate (4
+more frames, 16 s, from the 0.25 fps test camera); the rate a stream declares (SDP,
+container, H.264 timing info) is still read.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 import av
@@ -53,6 +59,7 @@ from camwall.sources.averrors import (
 from camwall.sources.avinterrupt import abortable
 from camwall.sources.base import DecodeMode, Pixels, Source, SourceFrame, SourceSettings, StreamInfo
 from camwall.sources.convert import FrameConverter
+from camwall.sources.liveness import Liveness, LostReason
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +93,7 @@ PACE_MAX_LATE_S = 0.5
 
 def ffmpeg_options(settings: SourceSettings, scheme: str) -> dict[str, str]:
     """The FFmpeg format/protocol options for this source."""
-    io_timeout_us = str(int(max(settings.open_timeout_s, settings.read_timeout_s) * 1e6))
+    io_timeout_us = str(int(settings.io_timeout_s * 1e6))
     # low_delay reaches the decoders FFmpeg opens while probing; the decoder that makes our
     # frames keeps the stream's own reorder depth (forcing low_delay there would show a
     # B-frame stream out of order; streams without B-frames have no reorder delay anyway).
@@ -100,6 +107,7 @@ def ffmpeg_options(settings: SourceSettings, scheme: str) -> dict[str, str]:
             probesize=str(PROBESIZE),
             max_delay=str(MAX_DELAY_US),
             user_agent="camwall",
+            fpsprobesize="0",
         )
         opts[timeout_key] = io_timeout_us
         if settings.transport == "udp":
@@ -111,6 +119,7 @@ def ffmpeg_options(settings: SourceSettings, scheme: str) -> dict[str, str]:
             probesize=str(PROBESIZE),
             user_agent="camwall",
             reconnect="0",  # reconnecting is the capture worker's job, with backoff
+            fpsprobesize="0",
         )
     return opts
 
@@ -187,10 +196,10 @@ class PyAVSource(Source):
         self._live = True
         self._eof = False
         self._need_keyframe = False
-        self._last_frame_at = 0.0
-        self._last_packet_at = 0.0
+        self._liveness = Liveness(settings)
+        self._dts_seconds = 0.0  # the video stream's time base as a float
         self._read_started = 0.0
-        self._abort_reason: str | None = None
+        self._abort_reason: LostReason | Literal["interrupted"] | None = None
         self._abort_error: SourceError | None = None
         self._since_frame = {"packets": 0, "corrupt": 0, "errors": 0}
         self._frames_this_pass = 0
@@ -262,7 +271,7 @@ class PyAVSource(Source):
                     target,
                     "r",
                     options=ffmpeg_options(settings, self._scheme),
-                    timeout=(budget, settings.read_timeout_s),
+                    timeout=(budget, settings.io_timeout_s),
                 )
         except (av.error.FFmpegError, OSError) as exc:
             failure = OpenFailure(
@@ -270,7 +279,7 @@ class PyAVSource(Source):
                 scheme=self._scheme,
                 has_credentials="@" in urlsplit(settings.url).netloc,
                 elapsed_s=time.monotonic() - start,
-                io_timeout_s=max(settings.open_timeout_s, settings.read_timeout_s),
+                io_timeout_s=settings.io_timeout_s,
                 deadline_hit=deadline_hit,
                 interrupted=self.interrupted,
             )
@@ -321,6 +330,8 @@ class PyAVSource(Source):
         self._live = not self.is_file and not (
             container.format.name == "hls" and container.duration is not None
         )
+        # average_rate is what the stream declares (SDP a=framerate, container); the guessed
+        # rate may be FFmpeg's default (25 for MJPEG over HTTP, which declares nothing).
         rate = stream.average_rate or stream.guessed_rate
         bitrate = stream.bit_rate or cc.bit_rate or (container.bit_rate or None)
         transport = {"rtsp": self.settings.transport, "rtsps": self.settings.transport}.get(
@@ -335,9 +346,11 @@ class PyAVSource(Source):
             bitrate=int(bitrate) if bitrate else None,
             pix_fmt=cc.pix_fmt,
             transport=transport,
+            fps_declared=bool(stream.average_rate),
         )
         now = time.monotonic()
-        self._last_frame_at = now
+        self._liveness.reset(now)
+        self._dts_seconds = float(stream.time_base) if stream.time_base else 0.0
         self._eof = False
         self._need_keyframe = False
         self._abort_reason = None
@@ -431,9 +444,17 @@ class PyAVSource(Source):
         except av.error.FFmpegError as exc:
             error = self._read_error(exc)
         else:
-            waited = time.monotonic() - self._read_started
-            if self._abort_reason is None and waited >= self.settings.read_timeout_s:
+            now = time.monotonic()
+            if self._abort_reason is None and now - self._read_started >= (
+                self._liveness.read_limit
+            ):
                 self._abort_reason = "read-timeout"  # FFmpeg's own socket timeout fired
+            if packet.size and self._abort_reason is None:
+                # (A packet handed out by a read given up on says nothing of the rhythm.)
+                dts = packet.dts
+                self._liveness.packet(
+                    now, dts * self._dts_seconds if dts is not None and self._dts_seconds else None
+                )
             if self._abort_reason is not None:
                 self._abort_error = self._read_error(None)
             return packet
@@ -443,13 +464,10 @@ class PyAVSource(Source):
         """The interrupt check while blocked in a read (runs on FFmpeg's polls; sticky)."""
         if self._abort_reason is not None:
             return True
-        now = time.monotonic()
         if self.interrupted:
             self._abort_reason = "interrupted"
-        elif now - self._last_frame_at > self.settings.stall_timeout_s:
-            self._abort_reason = "stall"
-        elif now - self._read_started > self.settings.read_timeout_s:
-            self._abort_reason = "read-timeout"
+        else:
+            self._abort_reason = self._liveness.lost(time.monotonic(), self._read_started)
         return self._abort_reason is not None
 
     def _read_error(self, exc: BaseException | None) -> SourceError:
@@ -458,12 +476,12 @@ class PyAVSource(Source):
         reason = self._abort_reason
         if reason == "interrupted" or self.interrupted:
             return StreamLostError(f"{url}: interrupted")
-        if reason == "stall":
-            return self._stall_error(blocked=True)
+        if reason == "stall" or reason == "no-keyframe":
+            return self._stall_error(reason, blocked=True)
         if reason == "read-timeout" or isinstance(exc, av.error.ExitError | TimeoutError):
-            age = time.monotonic() - self._last_frame_at
+            age = time.monotonic() - self._liveness.last_frame_at
             return StreamLostError(
-                f"{url}: no data for {self.settings.read_timeout_s:.1f} s "
+                f"{url}: no data for {self._liveness.read_limit:.1f} s "
                 f"(last frame {age:.1f} s ago); the camera or network stopped sending"
             )
         if isinstance(exc, ConnectionError):
@@ -472,16 +490,19 @@ class PyAVSource(Source):
         return StreamLostError(f"{url}: reading the stream failed ({detail})")
 
     def _check_stall(self) -> None:
-        last = self._last_frame_at
-        if self.decode_mode != "full":
-            # Decoding little or nothing on purpose: arriving packets say the stream lives.
-            last = max(last, self._last_packet_at)
-        if time.monotonic() - last > self.settings.stall_timeout_s:
-            raise self._stall_error(blocked=False)
+        reason = self._liveness.lost(time.monotonic())
+        if reason is not None:
+            raise self._stall_error(reason, blocked=False)
 
-    def _stall_error(self, *, blocked: bool) -> StreamLostError:
+    def _stall_error(self, reason: LostReason, *, blocked: bool) -> StreamLostError:
         s = self._since_frame
-        if s["corrupt"] or s["errors"]:
+        limit = self._liveness.limit(reason)
+        if reason == "no-keyframe":
+            detail = (
+                f"{s['packets']} packets arrived but none decoded to a picture; if the "
+                f"camera's keyframe interval is longer, raise first_frame_timeout_s"
+            )
+        elif s["corrupt"] or s["errors"]:
             detail = (
                 f"only undecodable data: {s['corrupt']} corrupt packets, "
                 f"{s['errors']} decode errors"
@@ -492,15 +513,12 @@ class PyAVSource(Source):
             detail = "connected, but no data arrives"
         else:
             detail = "no video packets"
-        return StreamLostError(
-            f"{self.display_url}: no frame for {self.settings.stall_timeout_s:.1f} s ({detail})"
-        )
+        return StreamLostError(f"{self.display_url}: no frame for {limit:.1f} s ({detail})")
 
     def _decode(self, packet: Packet[VideoStream]) -> None:
         assert self._stream is not None
         flush = packet.size == 0
         if not flush:
-            self._last_packet_at = time.monotonic()
             self.stats.packets += 1
             self.stats.bytes += packet.size
             self._since_frame["packets"] += 1
@@ -511,10 +529,14 @@ class PyAVSource(Source):
             if self._packet_sink is not None:
                 self._packet_sink(packet)
             if self.decode_mode == "paused":
-                return  # read (and recorded) but not decoded
+                # Read (and recorded) but not decoded on purpose: the stream is alive as long
+                # as its packets arrive.
+                self._liveness.frame(time.monotonic())
+                return
             if self._need_keyframe:
                 if not packet.is_keyframe:
                     self._count("skipped_to_keyframe")
+                    self._liveness.progress(time.monotonic())  # on the way to a keyframe
                     return
                 self._need_keyframe = False
         t0 = time.perf_counter_ns()
@@ -531,6 +553,9 @@ class PyAVSource(Source):
             self._stream.codec_context.flush_buffers()
             log.debug("%s: decode error: %s", self.display_url, ffmpeg_reason(exc))
             return
+        if not flush:
+            # Accepted by the decoder, picture or not (mid-GOP, it waits for a keyframe).
+            self._liveness.progress(time.monotonic())
         if frames:
             cost = (time.perf_counter_ns() - t0) // len(frames)
             self._ready.extend((f, cost) for f in frames)
@@ -539,7 +564,7 @@ class PyAVSource(Source):
         if self.settings.realtime and not self._live:
             self._pace(frame)
         now_ns = time.monotonic_ns()
-        self._last_frame_at = now_ns / 1e9
+        self._liveness.frame(now_ns / 1e9)
         self._since_frame = dict.fromkeys(self._since_frame, 0)
         self._frames_this_pass += 1
         self.stats.frames += 1

@@ -176,7 +176,7 @@ class WebcamSource(Source):
             cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
             timeout_ms,
             cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-            int(self.settings.read_timeout_s * 1000),
+            int(self.settings.base_read_timeout_s * 1000),
         ]
         result: list[cv2.VideoCapture] = []
         abandoned = threading.Event()

@@ -10,9 +10,12 @@ Run with the SYSTEM python (it needs GObject introspection, ``python3-gi`` and
         --credentials user:secret
 
 Each ``--mount NAME:key=value,...`` serves ``rtsp://127.0.0.1:PORT/NAME``. Keys: ``width``,
-``height``, ``fps``, ``pattern`` (a videotestsrc pattern nick: smpte, red, green, blue, black,
-white, ball, ...), ``auth=1`` (basic auth with ``--credentials``), ``audio=1`` (an audio-only
-stream, PCMU, no video), ``bitrate`` (kbit/s for x264enc). Every mount is *shared*: one
+``height``, ``fps`` (frames per second, or a fraction such as ``1/4``: one frame every 4 s),
+``gop`` (frames from one keyframe to the next; default: one second's worth; a mount with a
+``gop`` keeps its rhythm when clients join, as a long-GOP camera does), ``pattern`` (a
+videotestsrc pattern nick: smpte, red, green, blue, black, white, ball, ...), ``auth=1``
+(basic auth with ``--credentials``), ``audio=1`` (an audio-only stream, PCMU, no video),
+``bitrate`` (kbit/s for x264enc). Every mount is *shared*: one
 encoder per mount for all clients, as a camera has.
 
 Control channel: the server prints ``READY <port>`` on stdout once it listens, then reads
@@ -51,7 +54,8 @@ class MountSpec:
     name: str
     width: int = 320
     height: int = 180
-    fps: int = 15
+    fps: str = "15/1"  # frames per second as "N/D"
+    gop: int = 0  # frames per keyframe interval; 0: one second's worth (at least 1)
     pattern: str = "smpte"
     auth: bool = False
     audio: bool = False
@@ -65,8 +69,11 @@ class MountSpec:
         spec = cls(name=name.strip("/"))
         for item in filter(None, rest.split(",")):
             key, _, value = item.partition("=")
-            if key in ("width", "height", "fps", "bitrate"):
+            if key in ("width", "height", "gop", "bitrate"):
                 setattr(spec, key, int(value))
+            elif key == "fps":
+                num, _, den = value.partition("/")
+                spec.fps = f"{int(num)}/{int(den or 1)}"
             elif key == "pattern":
                 spec.pattern = value
             elif key in ("auth", "audio"):
@@ -83,6 +90,12 @@ class MountSpec:
                 "! mulawenc ! rtppcmupay name=pay0 pt=0 )"
             )
         bitrate = f" bitrate={self.bitrate}" if self.bitrate else ""
+        num, _, den = self.fps.partition("/")
+        rate = int(num) / int(den)
+        gop = self.gop or max(1, round(rate))
+        # x264's frame threads hold back one frame each: invisible at 15 fps, half a minute
+        # at one frame every 4 s. A slow camera's encoder answers frame by frame.
+        threads = " threads=1 sync-lookahead=0 rc-lookahead=0" if rate < 5 else ""
         # One slice per frame, as cameras send. zerolatency would cut each frame into slices,
         # and config-interval=-1 (SPS/PPS in-band, needed for resolution switches) then puts
         # SPS/PPS *between* a keyframe's slices: FFmpeg splits that access unit in two and
@@ -90,9 +103,9 @@ class MountSpec:
         return (
             f"( videotestsrc is-live=true pattern={self.pattern} name=src "
             f"! capsfilter name=caps caps=video/x-raw,format=I420,width={self.width},"
-            f"height={self.height},framerate={self.fps}/1 "
-            f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={self.fps} "
-            "sliced-threads=false"
+            f"height={self.height},framerate={self.fps} "
+            f"! x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} "
+            f"sliced-threads=false{threads}"
             f"{bitrate} ! video/x-h264,profile=constrained-baseline "
             "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
         )
@@ -100,8 +113,7 @@ class MountSpec:
     def caps(self) -> Gst.Caps:
         """Raw video caps for the current size and rate."""
         return Gst.Caps.from_string(
-            f"video/x-raw,format=I420,width={self.width},height={self.height},"
-            f"framerate={self.fps}/1"
+            f"video/x-raw,format=I420,width={self.width},height={self.height},framerate={self.fps}"
         )
 
 
@@ -150,7 +162,20 @@ class Server:
 
     def _on_media(self, _factory: Any, media: Any, spec: MountSpec) -> None:
         spec.medias.append(media)
+        if spec.gop and not spec.audio:
+            # A long-GOP ("smart codec") camera keeps its own keyframe rhythm whoever joins,
+            # so a late client joins mid-GOP and waits for the next keyframe.
+            pad = media.get_element().get_by_name("enc").get_static_pad("src")
+            pad.add_probe(Gst.PadProbeType.QUERY_UPSTREAM, self._not_seekable)
         media.connect("unprepared", lambda m: spec.medias.remove(m) if m in spec.medias else None)
+
+    @staticmethod
+    def _not_seekable(_pad: Any, info: Any) -> Any:
+        # FFmpeg's PLAY asks for "Range: npt=0-"; a seekable media would be flushed for each
+        # joining client, restarting the encoder (and its GOP) with a keyframe.
+        if info.get_query().type == Gst.QueryType.SEEKING:
+            return Gst.PadProbeReturn.DROP  # unanswered: the server takes it as "not seekable"
+        return Gst.PadProbeReturn.OK
 
     def _on_client(self, _server: Any, client: Any) -> None:
         self.sessions += 1

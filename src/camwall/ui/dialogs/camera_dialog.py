@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from qtpy.QtCore import Qt
@@ -37,10 +36,11 @@ from qtpy.QtWidgets import (
 from camwall.config import Camera, OnvifConfig
 from camwall.config.model import Transport
 from camwall.config.urls import userinfo
-from camwall.errors import InvalidSourceError
+from camwall.errors import InvalidSourceError, UrlError
 from camwall.redact import MASK
 from camwall.secrets import strip_password
 from camwall.sources import source_kind
+from camwall.urls import parse_url
 
 __all__ = ["CameraDialog", "CameraEntry", "name_for_url"]
 
@@ -57,17 +57,12 @@ class CameraEntry:
 
 
 def name_for_url(url: str) -> str:
-    """A readable camera name from its URL: the synthetic name, the host, or the file name."""
-    text = url.strip()
-    if text.isdigit():
-        return f"webcam{text}"
-    parts = urlsplit(text)
-    # hostname, never netloc: netloc carries the user name and password.
-    if parts.scheme == "synthetic":
-        return parts.hostname or parts.path.strip("/") or "synthetic"
-    if parts.hostname:
-        return parts.hostname
-    return Path(parts.path or text).stem or "camera"
+    """A readable camera name from its URL: the host, the file name, the synthetic camera's
+    name — never the user name or the password (the one URL parser decides what is what)."""
+    try:
+        return parse_url(url).default_name()
+    except UrlError:
+        return "camera"
 
 
 def _line(parent: QWidget, name: str, placeholder: str) -> QLineEdit:

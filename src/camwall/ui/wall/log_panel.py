@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from qtpy.QtCore import QObject
+from qtpy.QtCore import QObject, QTimer
 from qtpy.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from qtpy.QtWidgets import (
     QComboBox,
@@ -27,6 +27,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from camwall.logfilters import CollapsingFilter, collapse_library_records
 from camwall.redact import RedactingFilter, redact
 from camwall.ui.qt_compat import Signal, connect_queued
 
@@ -154,6 +155,10 @@ class LogPanel(QWidget):
         self._lines: collections.deque[LogLine] = collections.deque(maxlen=max_lines)
         self._min_level = logging.INFO
         self._handler: QtLogHandler | None = None
+        self._collapse: CollapsingFilter | None = None
+        self._summaries = QTimer(self)
+        self._summaries.setInterval(5000)
+        self._summaries.timeout.connect(self._flush_repeats)
         self._logger: logging.Logger | None = None
 
         self.level_box = QComboBox(self)
@@ -199,13 +204,24 @@ class LogPanel(QWidget):
         self.uninstall()
         handler = QtLogHandler(level)
         connect_queued(handler.lines_ready, self._drain)
+        # zeep/aiohttp/onvif can log the same traceback many times a second: the panel
+        # shows the first and then "repeated N times", not a flood.
+        self._collapse = collapse_library_records(handler)
         target = logger if logger is not None else logging.getLogger()
         target.addHandler(handler)
         self._handler, self._logger = handler, target
+        self._summaries.start()
         return handler
+
+    def _flush_repeats(self) -> None:
+        """Every few seconds: the "repeated N times" lines of floods that went quiet."""
+        if self._handler is not None and self._collapse is not None:
+            for record in self._collapse.flush():
+                self._handler.handle(record)
 
     def uninstall(self) -> None:
         """Detach the handler (idempotent); lines logged afterwards do not reach the panel."""
+        self._summaries.stop()
         if self._handler is not None and self._logger is not None:
             self._logger.removeHandler(self._handler)
             self._handler.close()

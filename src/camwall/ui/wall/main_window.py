@@ -36,7 +36,7 @@ from qtpy.QtWidgets import (
 from camwall.capture import CameraState
 from camwall.config import Camera, Config
 from camwall.config.urls import userinfo
-from camwall.errors import CamwallError
+from camwall.errors import CamwallError, UrlError
 from camwall.redact import MASK, mask_url
 from camwall.runtime import Runtime, RuntimeEvent, Stream
 from camwall.runtime.snapshots import SnapshotKind
@@ -58,6 +58,7 @@ from camwall.ui.wall.tile import CameraTile
 from camwall.ui.wall.wall_cameras import WallCameras
 from camwall.ui.wall.wall_detection import WallDetection
 from camwall.ui.wall.wall_layouts import WallLayouts
+from camwall.urls import is_masked, unmask
 
 __all__ = ["CameraWall", "name_for_url"]
 
@@ -127,7 +128,11 @@ class CameraWall(QMainWindow):
         self.splitter.setSizes([700, 140])
         self.status = WallStatus(self.statusbar)
         self.cameras = WallCameras(
-            self.runtime, self._wanted_stream, parent=self, shown=lambda: not self.isMinimized()
+            self.runtime,
+            self._wanted_stream,
+            parent=self,
+            shown=lambda: not self.isMinimized(),
+            focused=self._is_focused,
         )
         self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
@@ -517,6 +522,11 @@ class CameraWall(QMainWindow):
         self._update_connect_button()
         self.controls.select(self._selected)
 
+    def _is_focused(self, name: str) -> bool:
+        """The camera filling the wall, zoomed into, or alone on it: decoded in full."""
+        alone = self.grid.focused == name or self.grid.visible_names() == [name]
+        return alone or self.cameras.tile(name).zoom.is_zoomed
+
     def _wanted_stream(self, name: str) -> Stream:
         """Main stream when the camera fills the wall or is zoomed in, else its substream."""
         alone = self.grid.focused == name or (
@@ -541,7 +551,16 @@ class CameraWall(QMainWindow):
             if isinstance(data, str) and data:
                 return data
         name = self.cameras.find_url(text)
-        return self.cameras.camera(name).url if name is not None else text
+        if name is not None:
+            return self.cameras.camera(name).url
+        if is_masked(text) and self._selected is not None:
+            # An edited masked URL (a new path, say) keeps the selected camera's password,
+            # but only for the same host and port; anything else must be typed again.
+            try:
+                return unmask(text, self.cameras.camera(self._selected).url).ffmpeg_url()
+            except UrlError:
+                return text  # connect_url says "type the password again"
+        return text
 
     def _camera_for_box(self) -> str | None:
         url = self._url_from_box()

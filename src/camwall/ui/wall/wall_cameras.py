@@ -68,14 +68,17 @@ class WallCameras(QObject):
         parent: QObject | None = None,
         *,
         shown: Callable[[], bool] = lambda: True,
+        focused: Callable[[str], bool] | None = None,
     ) -> None:
-        """``wanted_stream(name)`` says which stream the grid would like a camera on now
-        ("main": enlarged or zoomed, which the decode budget keeps at full rate);
-        ``shown()`` is False while the whole wall is out of sight (minimised)."""
+        """``wanted_stream(name)`` says which stream the grid would like a camera on now;
+        ``focused(name)``: the camera the viewer looks at (enlarged, zoomed), which the
+        decode budget always decodes in full; ``shown()`` is False while the whole wall is
+        out of sight (minimised)."""
         super().__init__(parent)
         self.runtime = runtime
         self._wanted_stream = wanted_stream
         self._wall_shown = shown
+        self._is_focused = focused
         self._shown: dict[str, _Shown] = {}
         self._closing = False
         self._bridge = RuntimeBridge(runtime, self)
@@ -188,7 +191,7 @@ class WallCameras(QObject):
         visible = self._wall_shown() and shown.tile.isVisible()
         # The camera filling the wall or zoomed into (it asks for its main stream) is the
         # one the viewer is looking at: the decode budget always decodes it in full.
-        focused = visible and stream == "main" and self._focused(shown.name)
+        focused = visible and self._focused(shown.name)
         view = (stream, self._tile_size(shown.tile), visible, focused)
         if view == shown.view and not force:
             return
