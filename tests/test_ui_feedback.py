@@ -39,7 +39,8 @@ def test_snapshot_saved_and_failed_are_notified(
         timeout=10000,
     )
     notice = next(n for n in wall.notifications.notices() if "Saved a snapshot" in n.text)
-    assert notice.button("Open folder") is not None and notice.isVisible()
+    assert notice.button("Open folder") is not None
+    assert not notice.isHidden() and not wall.notifications.isHidden()
     assert list((tmp_path / "snapshots").glob("*.jpg"))
     # Notices go away by themselves.
     notice.timer.start(10)
