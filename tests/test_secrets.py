@@ -56,3 +56,17 @@ def test_without_a_keyring_a_private_file(no_keyring: None, tmp_path: Path) -> N
 def test_a_bad_reference_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="service/name"):
         resolve_password("porch", config_path=tmp_path / "c.toml")
+
+
+def test_headless_and_check_use_the_password_the_wall_stored(
+    no_keyring: None, tmp_path: Path
+) -> None:
+    """A password typed into the wall is in the 0600 file; the CLI's config loading finds it."""
+    from camwall.commands.common import load_config
+
+    config = tmp_path / "camwall.toml"
+    config.write_text('version = 1\n[[camera]]\nname = "porch"\nurl = "rtsp://admin@192.0.2.4/s"\n')
+    store_password(reference_for("porch"), "p@ss:w/rd", config_path=config)
+    camera = load_config(config).cameras[0]
+    assert camera.password() == "p@ss:w/rd"
+    assert "p@ss" not in repr(camera) and "p%40ss" not in repr(camera)
