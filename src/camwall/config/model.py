@@ -15,14 +15,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import platformdirs
 
 from camwall.config.urls import file_path, host_of, url_kind, userinfo, with_credentials
-from camwall.control.model import OnvifSettings
-from camwall.detect.zones import Zone
 from camwall.errors import ConfigError
+from camwall.mqtt.settings import MqttSettings
+
+if TYPE_CHECKING:
+    # Imported where used: `camwall --help` must not load OpenCV or the ONVIF stack.
+    from camwall.control.model import OnvifSettings
+    from camwall.detect.zones import Zone
 from camwall.redact import mask_url
 
 SCHEMA_VERSION = 1
@@ -236,6 +240,8 @@ class Camera:
             password: str | None = environ[self.onvif.password_env]
         else:
             password = self.password(env)
+        from camwall.control.model import OnvifSettings
+
         user = self.onvif.user or self.user_name() or ""
         try:
             return OnvifSettings(host, self.onvif.port, user, password or "")
@@ -275,6 +281,8 @@ class Config:
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     cameras: tuple[Camera, ...] = ()
+    #: ``[mqtt]``: the node's broker, topics and commands (None: no MQTT).
+    mqtt: MqttSettings | None = None
     #: The file this config came from (None if built in code); not part of its value.
     source: Path | None = field(default=None, compare=False, repr=False)
     #: Things that work but deserve attention (e.g. a password written into a URL).

@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
@@ -46,9 +46,12 @@ from camwall.config.tables import (
     type_name,
 )
 from camwall.config.urls import userinfo
-from camwall.detect.zones import Zone
 from camwall.errors import ConfigError
+from camwall.mqtt.settings import MqttSettings
 from camwall.redact import redact
+
+if TYPE_CHECKING:
+    from camwall.detect.zones import Zone
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +220,14 @@ def build(
     except ValidationError as exc:
         add_errors(problems, exc, ())
     cameras = build_cameras(data.get("camera", MISSING), problems, context)
+    mqtt = None
+    if isinstance(data.get("mqtt"), dict):
+        try:
+            mqtt = MqttSettings.from_table(data["mqtt"], source=str(source) if source else None)
+        except ConfigError as exc:
+            problems.add(("mqtt",), _bare(exc))
+    elif "mqtt" in data:
+        problems.add(("mqtt",), "must be a table: [mqtt]")
     if top is None or cameras is None or problems.items:
         return None
     grid: Grid = top.wall.grid
@@ -238,9 +249,16 @@ def build(
             thresholds=dict(top.detection.thresholds),
         ),
         cameras=cameras,
+        mqtt=mqtt,
         source=source,
         warnings=tuple(problems.warnings),
     )
+
+
+def _bare(exc: ConfigError) -> str:
+    """A ConfigError's own words, without the file name it may already carry."""
+    text = str(exc)
+    return text.split(": ", 1)[1] if text.startswith(("/", "<")) and ": " in text else text
 
 
 def build_cameras(
@@ -315,6 +333,8 @@ MAX_ZONES = 32
 
 def _zones(raw: object, loc: Loc, problems: Problems) -> tuple[Zone, ...] | None:
     """``[[camera.zones]]`` as Zones (None, with the problem recorded, if one is bad)."""
+    from camwall.detect.zones import Zone  # here: loading the config needs no OpenCV
+
     if raw in ((), None):
         return ()
     if not isinstance(raw, list):

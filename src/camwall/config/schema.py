@@ -297,6 +297,8 @@ class TopModel(_Table):
     recording: RecordingModel = RecordingModel()
     detection: DetectionModel = DetectionModel()
     camera: Any = None
+    #: ``[mqtt]``, validated by camwall.mqtt.settings.MqttSettings.from_table.
+    mqtt: Any = None
 
     @field_validator("log_level")
     @classmethod

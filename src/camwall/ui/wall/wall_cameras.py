@@ -96,6 +96,7 @@ class WallCameras(QObject):
     def add(self, camera: Camera, tile: CameraTile, *, start: bool = True) -> None:
         """Give ``camera`` to the runtime, shown in ``tile``; raises for a bad camera."""
         self._shown[camera.name] = _Shown(camera.name, tile)
+        tile.set_source_text(mask_url(camera.url))
         tile.resized.connect(self._resize_timer.start)
         tile.zoom.changed.connect(self._resize_timer.start)
         try:
