@@ -180,6 +180,27 @@ def test_camera_at_quarter_fps_is_not_lost_between_frames(
     assert src.stats.frames == 4
 
 
+@pytest.mark.rtsp
+@pytest.mark.timeout(120)
+def test_slow_rtsp_camera_opens_and_plays(
+    rtsp_server_factory: ServerFactory, opened: list[Source]
+) -> None:
+    """0.5 fps over RTSP, first picture seconds after PLAY (the test server's encoder holds a
+    few frames): the open waits for it (the server answered RTSP), then 3 intervals pass."""
+    server = rtsp_server_factory(("slow:width=320,height=180,fps=1/2",), None)
+    src = open_source(SourceSettings(server.url("slow")))
+    opened.append(src)
+    t0 = time.monotonic()
+    info = src.open()
+    assert time.monotonic() - t0 > 3.0, "the first frame came at once: case not met"
+    assert info.fps == pytest.approx(0.5)
+    src.read()
+    t1 = time.monotonic()
+    while time.monotonic() - t1 < 3 * 2.0 + 0.5:  # three 2 s intervals; a loss raises
+        src.read()
+    assert src.stats.frames >= 4
+
+
 @pytest.mark.timeout(60)
 def test_a_set_read_timeout_is_kept(slow_mjpeg: MjpegServer, opened: list[Source]) -> None:
     """read_timeout_s set per camera is used as is: 2 s against a 4 s interval is a loss."""
