@@ -192,7 +192,7 @@ def test_slow_rtsp_camera_opens_and_plays(
     opened.append(src)
     t0 = time.monotonic()
     info = src.open()
-    assert time.monotonic() - t0 > 3.0, "the first frame came at once: case not met"
+    assert time.monotonic() - t0 > 2.5, "the first frame came at once: case not met"
     assert info.fps == pytest.approx(0.5)
     src.read()
     t1 = time.monotonic()

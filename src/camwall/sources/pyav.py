@@ -115,6 +115,9 @@ def ffmpeg_options(settings: SourceSettings, scheme: str) -> dict[str, str]:
             max_delay=str(MAX_DELAY_US),
             user_agent="camwall",
             fpsprobesize="0",
+            # Packets before the first RTCP report carry no timestamp; probing would wait
+            # for one (4 frame intervals of a 0.5 fps camera: 8 s instead of 4 s to open).
+            max_ts_probe="0",
         )
         opts[timeout_key] = io_timeout_us
         if settings.transport == "udp":
