@@ -12,11 +12,11 @@ whose tags say otherwise — BT.709 (most HD cameras), BT.2020, full range (``yu
 cameras) — goes through swscale at full size too, which reads the frame's matrix and range
 like the scaled path does, so a camera looks the same enlarged and in the grid. Untagged
 frames are BT.601 on both paths (swscale's default). For 4:2:0 input swscale is called
-directly with the slot as destination (:mod:`camwall.sources.swscale`): no cheaper than
-``cvtColor``, no dearer either (docs/benchmarks.md "## Conversion"); PyAV's ``reformat`` plus
-the copy into the slot cost twice as much, and doing the matrix with OpenCV (upsample
-chroma, merge, ``cv2.transform``) fifteen times. Formats OpenCV has no conversion for
-(yuv422p, yuv444p, 10-bit...) go through ``reformat``.
+directly with the slot as destination (:mod:`camwall.sources.swscale`), which measured
+cheaper than the ``cvtColor`` path (docs/benchmarks.md "## Conversion"); PyAV's ``reformat``
+plus the copy into the slot cost 2.5× as much, and doing the matrix with OpenCV (upsample
+chroma, merge, ``cv2.transform``) 27×. Formats OpenCV has no conversion for (yuv422p,
+yuv444p, 10-bit...) go through ``reformat``.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from camwall.sources.swscale import DirectScaler, is_full_range
 #: AVColorSpace values whose YUV→RGB matrix is BT.601, the one OpenCV's conversions use:
 #: BT470BG (5), SMPTE170M (6), and unspecified (2), which swscale takes as BT.601 too.
 BT601_COLORSPACES = frozenset({2, 5, 6})
-#: swscale threads: one, like the decoder and OpenCV in a capture worker. A process per
-#: camera is the wall's parallelism; a pool in every worker only adds threads competing for
-#: the same cores (bench/convert.py measured no CPU saved by swscale's pool).
+#: ``reformat``'s swscale threads: one, like the decoder and OpenCV in a capture worker. A
+#: process per camera is the wall's parallelism; swscale's own pool saved no CPU (measured
+#: with bench/convert.py on 2026-12-06: +2.17 vs +2.21 ms per 1440p BT.709 frame).
 SWS_THREADS = 1
 
 #: Pixel formats converted with one OpenCV call (after at most a plane copy).
