@@ -276,9 +276,9 @@ def wall_main(args: argparse.Namespace) -> int:
     from qtpy.QtWidgets import QApplication
 
     from camwall.capture import CameraState
+    from camwall.config import Camera
     from camwall.demo import DEMO_CAMERAS
-    from camwall.ui.main_window import CameraWall
-    from camwall.ui.wall_cameras import WallCamera
+    from camwall.ui.wall.main_window import CameraWall
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("camwall-bench")
@@ -301,7 +301,7 @@ def wall_main(args: argparse.Namespace) -> int:
     wall.show()
     names = [name for name, _ in DEMO_CAMERAS[:WALL_CAMERAS]]
     for name, url in DEMO_CAMERAS[:WALL_CAMERAS]:
-        wall.add_camera(WallCamera(name, url))
+        wall.add_camera(Camera(name=name, url=url))
     detection = wall.detection
     detection.set_detector(args.wall_detector)
     detection.set_motion_gate(not args.no_gate)

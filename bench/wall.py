@@ -15,8 +15,11 @@ minute: the child refuses it, see bench/wall_child.py's ``binding_refcount_bug``
 - **original**: bench/original_design.py — cv2 capture QThreads, one fixed shared-memory
   block per camera, a ``Signal(str, int, int)`` per frame, open-by-name, BGR→RGB,
   ``QImage.scaled(Smooth)``, ``QPixmap``, ``setPixmap`` on a QLabel;
-- **camwall**: the real wall's parts — ``WallCameras`` (a ``CaptureSupervisor`` in process
-  mode; frames published at tile size) and ``CameraTile`` VideoViews in a ``CameraGrid``;
+- **camwall**: the real wall's parts — a ``camwall.runtime.Runtime`` (capture workers in
+  processes; frames published at tile size) with its Qt face ``WallCameras`` and
+  ``CameraTile`` VideoViews in a ``CameraGrid``;
+- **camwall-rec**: the same with recording on for every camera (remux into MP4 segments in
+  the capture worker: no second decode);
 - **floor full / floor tile**: bench/floor_design.py — bare decode + one conversion + one
   copy + one paint, with the conversion at full size (scaled at paint) or at tile size
   (painted 1:1). "The floor" of a camera count is the cheaper of the two.
@@ -62,6 +65,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 LABELS = {
     "original": "original design",
     "camwall": "camwall",
+    "camwall-rec": "camwall, recording every camera",
     "floor-full": "floor, full-size conversion",
     "floor-tile": "floor, tile-size conversion",
 }
@@ -276,7 +280,13 @@ def plot(
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4.2))
-    styles = {"original": "o-", "camwall": "s-", "floor-full": "^--", "floor-tile": "v--"}
+    styles = {
+        "original": "o-",
+        "camwall": "s-",
+        "camwall-rec": "D-",
+        "floor-full": "^--",
+        "floor-tile": "v--",
+    }
     for d in designs:
         xs = [n for n in counts if (d, n) in stats]
         ax1.plot(xs, [stats[(d, n)]["cpu_ms"] for n in xs], styles[d], label=LABELS[d])

@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 
 TILE = (960, 540)
-DESIGNS = ("original", "camwall", "floor-full", "floor-tile")
+DESIGNS = ("original", "camwall", "camwall-rec", "floor-full", "floor-tile")
 READY_TIMEOUT_S = 45.0
 
 
@@ -39,14 +39,20 @@ class _Recorder:
         self.latencies.append(latency_ns)
 
 
-def _camwall_design(url: str, cameras: int, record: _Recorder) -> Any:
+def _camwall_design(url: str, cameras: int, record: _Recorder, recording: bool = False) -> Any:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
     from qtpy.QtWidgets import QApplication
 
+    from camwall.config import Camera, Config, RecordingConfig
     from camwall.errors import CamwallError
-    from camwall.ui.grid import CameraGrid
-    from camwall.ui.tile import CameraTile
-    from camwall.ui.view_stats import StatsCollector
-    from camwall.ui.wall_cameras import WallCamera, WallCameras
+    from camwall.runtime import Runtime
+    from camwall.ui.view.view_stats import StatsCollector
+    from camwall.ui.wall.grid import CameraGrid
+    from camwall.ui.wall.tile import CameraTile
+    from camwall.ui.wall.wall_cameras import WallCameras
 
     class RecordingCollector(StatsCollector):
         """The view's own stats, plus every shown frame's latency for percentiles."""
@@ -58,13 +64,19 @@ def _camwall_design(url: str, cameras: int, record: _Recorder) -> Any:
     class Design:
         def __init__(self) -> None:
             self.grid = CameraGrid()
-            self.wall = WallCameras(lambda camera: "main", mode="process")
+            # The wall's parts over the one runtime, as `camwall --config` builds them;
+            # "camwall-rec" records every camera too (remux only: no second decode).
+            self.folder = Path(tempfile.mkdtemp(prefix="camwall-bench-rec-"))
+            config = Config(recording=RecordingConfig(dir=self.folder, segment_seconds=10.0))
+            self.runtime = Runtime(config, mode="process")
+            self.wall = WallCameras(self.runtime, lambda name: "main")
             self.tiles: list[CameraTile] = []
             for i in range(cameras):
                 tile = CameraTile(f"cam{i}")
                 # The bench's window into the view's per-frame numbers (a private member).
                 tile._collector = RecordingCollector()
-                self.wall.add(WallCamera(f"cam{i}", url), tile)
+                camera = Camera(name=f"cam{i}", url=url, record=recording)
+                self.wall.add(camera, tile, start=False)
                 self.grid.add_tile(tile)
                 self.tiles.append(tile)
             cols = _columns(cameras)
@@ -95,14 +107,15 @@ def _camwall_design(url: str, cameras: int, record: _Recorder) -> Any:
 
         def stop(self) -> None:
             self.wall.begin_close()
-            self.wall.close(10.0)
+            self.runtime.close(10.0)
             self.grid.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
 
         def stop_from_thread(self) -> None:
-            self.wall.supervisor.close(10.0)  # thread-safe: stops workers, unlinks rings
+            self.runtime.close(10.0)  # thread-safe: stops workers, unlinks rings
 
         def release(self) -> None:
-            pass
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     return Design()
 
@@ -250,8 +263,8 @@ def child_main(design: str, cameras: int, url: str, warmup: float, seconds: floa
     if broken:
         raise SystemExit(broken)
     record = _Recorder()
-    if design == "camwall":
-        runner = _camwall_design(url, cameras, record)
+    if design in ("camwall", "camwall-rec"):
+        runner = _camwall_design(url, cameras, record, recording=design == "camwall-rec")
     elif design == "original":
         runner = _original_design(url, cameras, record)
     else:

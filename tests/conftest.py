@@ -19,6 +19,20 @@ _LONG_LIVED = ("resource_tracker", "forkserver")
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+
+def _qt_available() -> bool:
+    """True when a Qt binding and pytest-qt are installed (a no-Qt node has neither)."""
+    import importlib.util
+
+    bindings = ("PySide6", "PyQt5", "PyQt6")
+    return importlib.util.find_spec("pytestqt") is not None and any(
+        importlib.util.find_spec(name) is not None for name in bindings
+    )
+
+
+#: Without Qt (``make noqt``: a headless node's install) the UI tests are not collected.
+collect_ignore_glob = [] if _qt_available() else ["test_ui_*.py"]
+
 # Every module in tests/fixtures/ is a fixture plugin shared by all tests.
 pytest_plugins = sorted(
     f"fixtures.{p.stem}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from camwall.commands.bench_tables import Table, parse_tables
+from camwall.commands.bench_tables import ResultTable, parse_tables
 from conftest import skip_or_fail
 from fixtures.rtsp import gst_missing
 
@@ -41,13 +41,13 @@ def run_quick(script: str, timeout: float) -> str:
     return result.stdout
 
 
-def only_table(text: str, first_column: str) -> Table:
+def only_table(text: str, first_column: str) -> ResultTable:
     tables = [t for t in parse_tables(text) if t.columns and t.columns[0] == first_column]
     assert len(tables) == 1, f"expected one table headed {first_column!r} in:\n{text}"
     return tables[0]
 
 
-def column(table: Table, name: str) -> int:
+def column(table: ResultTable, name: str) -> int:
     return table.columns.index(name) - 1  # values exclude the label column
 
 

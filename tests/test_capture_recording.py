@@ -11,6 +11,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import psutil
@@ -26,6 +27,7 @@ from fixtures.rtsp import RtspServer
 from support.events import EventLog
 from support.h264clip import Clip
 
+R = TypeVar("R", SegmentOpened, SegmentClosed, RecordingFailed)
 FAST = BackoffPolicy(initial_s=0.2, factor=2.0, max_s=1.0, jitter=0.1, failed_s=1.0)
 
 
@@ -50,18 +52,25 @@ def recordings(events: EventLog, camera: str) -> list[object]:
     ]
 
 
-def wait_closed(events: EventLog, camera: str, count: int, timeout: float) -> list[SegmentClosed]:
-    """Wait until ``camera`` closed ``count`` segments; return them."""
+def wait_records(
+    events: EventLog, camera: str, kind: type[R], count: int, timeout: float
+) -> list[R]:
+    """Wait until ``camera``'s recorder reported ``count`` events of ``kind``; return them."""
     deadline = time.monotonic() + timeout
     while True:
-        closed = [r for r in recordings(events, camera) if isinstance(r, SegmentClosed)]
-        if len(closed) >= count:
-            return closed
+        found = [r for r in recordings(events, camera) if isinstance(r, kind)]
+        if len(found) >= count:
+            return found
         if time.monotonic() > deadline:
             raise AssertionError(
-                f"{len(closed)} segments closed in {timeout} s: {recordings(events, camera)}"
+                f"{len(found)} {kind.__name__} in {timeout} s: {recordings(events, camera)}"
             )
         time.sleep(0.05)
+
+
+def wait_closed(events: EventLog, camera: str, count: int, timeout: float) -> list[SegmentClosed]:
+    """Wait until ``camera`` closed ``count`` segments; return them."""
+    return wait_records(events, camera, SegmentClosed, count, timeout)
 
 
 def playback(path: Path) -> tuple[str, float, int]:
@@ -265,3 +274,101 @@ def test_a_worker_killed_while_stopping_does_not_hang_the_supervisor(events: Eve
         assert sup.close(timeout=10)
     assert time.monotonic() - started < 8
     assert events.states("k")[-1] is CameraState.STOPPED
+
+
+@pytest.mark.rtsp
+@pytest.mark.slow
+def test_recording_toggled_at_run_time_over_rtsp(
+    tmp_path: Path, rtsp_server: RtspServer, events: EventLog
+) -> None:
+    """set_recording on, off, on again in a worker process: a segment appears, the one closed
+    plays with the duration it reports, a new one follows; the camera never reconnects and
+    frames keep reaching the ring all along."""
+    spec = CameraSpec(
+        name="door",
+        source=SourceSettings(rtsp_server.url("cam")),
+        backoff=FAST,
+        initial_frame=(320, 180),
+    )
+    rec = RecordingSpec(tmp_path, segment_seconds=60.0)
+    seqs: list[int] = []
+
+    def frames_flow(ring: FrameRing, frames: int, timeout: float = 20.0) -> None:
+        """Wait until ``frames`` more frames were published since the last check."""
+        start = seqs[-1] if seqs else ring.latest_seq
+        deadline = time.monotonic() + timeout
+        # A slot's sequence number is twice the frame's count (odd while being written).
+        while ring.latest_seq < start + 2 * frames:
+            assert time.monotonic() < deadline, f"frames stopped at {ring.latest_seq}: {seqs}"
+            time.sleep(0.02)
+        seqs.append(ring.latest_seq)
+
+    sup = CaptureSupervisor(events, mode="process", stop_deadline_s=5.0)
+    try:
+        sup.start(spec)
+        events.wait_state("door", CameraState.STREAMING, 30)
+        ring = FrameRing.attach(sup.ring_name("door") or "")
+        try:
+            frames_flow(ring, 1)
+            assert not list(tmp_path.rglob("*.mp4"))  # nothing recorded until asked
+            sup.set_recording("door", rec)
+            (first,) = wait_records(events, "door", SegmentOpened, 1, timeout=15)
+            frames_flow(ring, 30)  # two seconds at 15 fps
+            sup.set_recording("door", None)
+            (closed,) = wait_closed(events, "door", 1, timeout=15)
+            frames_flow(ring, 5)
+            assert len(wait_records(events, "door", SegmentOpened, 1, timeout=0)) == 1
+            sup.set_recording("door", rec)
+            second = wait_records(events, "door", SegmentOpened, 2, timeout=15)[1]
+            frames_flow(ring, 15)
+        finally:
+            ring.close()
+    finally:
+        assert sup.close(timeout=15)
+    assert seqs == sorted(set(seqs)), "the ring's sequence must keep increasing"
+    # One connection from start to stop: toggling never reconnected the camera.
+    assert events.states("door") == [
+        CameraState.CONNECTING,
+        CameraState.STREAMING,
+        CameraState.STOPPED,
+    ]
+    assert closed.path == first.path and second.path != first.path
+    codec, duration, frames = playback(closed.path)
+    assert codec == "h264" and frames == closed.packets
+    assert duration == pytest.approx(closed.duration_s, abs=0.15)
+    assert duration == pytest.approx(frames / 15, abs=0.15)
+    assert 1.5 <= duration <= 15, duration  # at least the two seconds waited for
+    # The second segment was finished by the worker on its way out: it plays too.
+    last = wait_closed(events, "door", 2, timeout=0)[1]
+    assert last.path == second.path
+    assert playback(second.path)[0] == "h264" and last.packets > 0
+
+
+@pytest.mark.slow
+def test_a_restarted_worker_records_as_set_recording_last_said(
+    tmp_path: Path, h264_clip_7s: Clip, events: EventLog
+) -> None:
+    """Recording switched on at run time survives a worker crash: the restarted worker
+    records again (the supervisor remembers the choice), and the killed segment plays."""
+    sup = CaptureSupervisor(events, mode="process", stop_deadline_s=5.0)
+    try:
+        sup.start(file_camera("door", h264_clip_7s.path, None))
+        events.wait_state("door", CameraState.STREAMING, 30)
+        sup.set_recording("door", RecordingSpec(tmp_path, segment_seconds=60.0))
+        (opened,) = wait_records(events, "door", SegmentOpened, 1, timeout=15)
+        deadline = time.monotonic() + 15
+        while b"moof" not in opened.path.read_bytes():  # a first fragment is on disk
+            assert time.monotonic() < deadline, "no fragment written"
+            time.sleep(0.05)
+        mark = len(events)
+        _capture_worker().kill()
+        events.wait_state("door", CameraState.BACKOFF, 15, after=mark)
+        events.wait_state("door", CameraState.STREAMING, 30, after=mark)
+        wait_records(events, "door", SegmentOpened, 2, timeout=15)
+    finally:
+        assert sup.close(timeout=15)
+    segments = sorted(tmp_path.rglob("*.mp4"))
+    assert len(segments) == 2
+    for path in segments:
+        codec, _, frames = playback(path)
+        assert codec == "h264" and frames > 0

@@ -70,15 +70,21 @@ def test_1440p_frames_land_in_the_ring_at_the_stream_rate(
     events.wait_state("cam", CameraState.STREAMING, 30)
     ring = FrameRing.attach(ring_name)
     try:
-        time.sleep(1.0)  # past the first-frame burst
+        # Past the first-frame burst, then the time 60 more frames take (a wait on the
+        # ring, not a sleep: a busy machine only makes it longer).
+        deadline = time.monotonic() + 60
+        while ring.latest_seq < 15 and time.monotonic() < deadline:
+            time.sleep(0.01)
         seq0, t0 = ring.latest_seq, time.monotonic()
-        time.sleep(3.0)
+        while ring.latest_seq < seq0 + 60 and time.monotonic() < deadline:
+            time.sleep(0.01)
         rate = (ring.latest_seq - seq0) / (time.monotonic() - t0)
         frame = ring.read_latest()
     finally:
         ring.close()
     assert frame is not None and (frame.width, frame.height) == (2560, 1440)
-    assert 10 <= rate <= 17, f"{rate:.1f} frames/s published from a 15 fps stream"
+    # Neither throttled nor doubled; a loaded machine may catch up in bursts (≤ +25 %).
+    assert 10 <= rate <= 15 * 1.25, f"{rate:.1f} frames/s published from a 15 fps stream"
     # SMPTE bars, top left is grey-white, then yellow: the picture is really decoded.
     assert frame.array[100, 100, :3].min() > 150
     b, g, r = frame.array[100, 2560 // 7 + 100, :3]

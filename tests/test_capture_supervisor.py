@@ -350,7 +350,10 @@ def test_workers_do_not_outlive_a_killed_owner() -> None:
         app.wait(10)
         _, alive = psutil.wait_procs(workers, timeout=5)
         assert not alive, "the capture worker outlived its supervisor"
-        assert reclaim_stale("camwall") == segments
+        reclaimed = reclaim_stale("camwall")
+        # /dev/shm is shared: another camwall run on this machine may reclaim the dead ring
+        # first (and this call may reclaim other dead runs' rings too).
+        assert all(name in reclaimed or not (Path("/dev/shm") / name).exists() for name in segments)
     finally:
         if app.poll() is None:
             app.kill()

@@ -11,7 +11,7 @@ import pytest
 from camwall.cli import build_parser, main
 from camwall.commands.common import EXIT_CODES_HELP
 
-COMMANDS = ("check", "run", "bench")
+COMMANDS = ("check", "run", "bench", "discover")
 
 
 @pytest.mark.parametrize("command", ["", *COMMANDS])

@@ -18,17 +18,26 @@ ENV = {"CAM1_PASS": SECRET}
 HEAD = "version = 1\n"
 
 
-def error_for(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> str:
-    """Load ``text`` as cameras.toml and return the error message (relative to the file)."""
+def located_error(
+    tmp_path: Path, text: str, env: dict[str, str] | None = None
+) -> tuple[int | None, str]:
+    """Load ``text`` as cameras.toml; the error's line and its message after ``file:line: ``."""
     file = tmp_path / "cameras.toml"
     file.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         config.load(file, env=ENV if env is None else env)
     message = str(info.value)
-    assert message.startswith(f"{file}: "), message
     for secret in (SECRET, INLINE):
         assert secret not in message and secret not in repr(info.value)
-    return message[len(f"{file}: ") :]
+    line = info.value.line
+    prefix = f"{file}:{line}: " if line is not None else f"{file}: "
+    assert message.startswith(prefix), message
+    return line, message[len(prefix) :]
+
+
+def error_for(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> str:
+    """Load ``text`` as cameras.toml and return the error message (after ``file:line: ``)."""
+    return located_error(tmp_path, text, env)[1]
 
 
 def cam(extra: str = "", *, name: str = "front", url: str = "rtsp://10.0.0.2/stream1") -> str:
@@ -46,7 +55,7 @@ CASES = {
     ),
     "unknown key without a close match lists the valid ones": (
         HEAD + "[wall]\ncolumns = 3\n",
-        "wall.columns: unknown key; valid keys here: grid",
+        "wall.columns: unknown key; valid keys here: grid, decode_budget",
     ),
     "a password key": (
         HEAD + cam(f'password = "{INLINE}"\n'),
@@ -200,7 +209,7 @@ CASES = {
     ),
     "polygon with negative coordinates": (
         HEAD + cam("masks = [[[0, 0], [-10, 0], [10, 10]]]\n"),
-        "camera[0].masks[0][1]: coordinates are frame pixels, 0 or more; got [-10, 0]",
+        "camera[0].masks[0][1]: coordinates are frame pixels from 0 to 1000000; got [-10, 0]",
     ),
     "polygon whose edges cross": (
         HEAD + cam("masks = [[[0, 0], [100, 0], [0, 50], [100, 100]]]\n"),
@@ -244,13 +253,68 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("text, expected", CASES.values(), ids=CASES.keys())
-def test_each_mistake_has_a_precise_message(tmp_path: Path, text: str, expected: str) -> None:
-    """The message names the key path and says what is wrong, and nothing else."""
+LINES = {
+    "unknown key with suggestion": 5,
+    "unknown table with suggestion": 2,
+    "unknown key without a close match lists the valid ones": 3,
+    "a password key": 5,
+    "wrong type": 3,
+    "wrong type, boolean for number": 5,
+    "wrong type, string for boolean": 5,
+    "bad URL scheme": 10,
+    "URL without scheme": 4,
+    "URL without host": 4,
+    "URL with a bad port": 4,
+    "missing file": 4,
+    "missing required key": 2,
+    "missing name": 2,
+    "empty name": 3,
+    "duplicate camera names": 6,
+    "names that collide as file names": 6,
+    "camera fps 0": 5,
+    "detection fps negative": 3,
+    "threshold above 1": 3,
+    "threshold of a label with a space": 3,
+    "grid 5": 3,
+    "grid word": 3,
+    "segment too short": 3,
+    "infinite retention number": 3,
+    "bad transport": 5,
+    "bad log level": 2,
+    "unset env var": 5,
+    "the password itself in password_env": 5,
+    "password_env without a user": 5,
+    "password inline and password_env": 4,
+    "two user names": 5,
+    "invalid TOML syntax": 4,
+    "unsupported schema version": 1,
+    "missing schema version": None,
+    "version as text": 1,
+    "polygon with two points": 5,
+    "polygon point with three numbers": 5,
+    "polygon with negative coordinates": 5,
+    "polygon whose edges cross": 5,
+    "polygon on a line": 5,
+    "polygon not an array of points": 5,
+    "single [camera] table": 2,
+    "onvif port out of range": 6,
+    "onvif host with a scheme": 6,
+    "onvif unset env var": 7,
+    "onvif without a host for a file camera": 5,
+    "missing model file": 3,
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_mistake_has_a_precise_message(tmp_path: Path, case: str) -> None:
+    """The message names the file, the line, the key path and says what is wrong."""
+    text, expected = CASES[case]
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"")
     text = text.replace("{clip}", str(clip))
-    assert error_for(tmp_path, text) == expected.replace("{dir}", str(tmp_path))
+    line, message = located_error(tmp_path, text)
+    assert message == expected.replace("{dir}", str(tmp_path))
+    assert line == LINES[case]
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
@@ -259,9 +323,9 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     message = error_for(tmp_path, text)
     assert message.splitlines() == [
         "3 problems:",
-        '  wall.grid: 5 is not a valid grid; use 1, 4, 9, 16 or "auto"',
-        "  camera[0].transport: 'tcpp' is not one of \"tcp\", \"udp\"; did you mean 'tcp'?",
-        "  camera[0].detect_fps: must be greater than 0, got 0",
+        '  line 3: wall.grid: 5 is not a valid grid; use 1, 4, 9, 16 or "auto"',
+        "  line 7: camera[0].transport: 'tcpp' is not one of \"tcp\", \"udp\"; did you mean 'tcp'?",
+        "  line 8: camera[0].detect_fps: must be greater than 0, got 0",
     ]
 
 
@@ -273,6 +337,10 @@ def test_error_carries_path_and_key(tmp_path: Path) -> None:
         config.load(file)
     assert info.value.path == str(file)
     assert info.value.key == "wall.grid"
+    assert info.value.line == 3
+    assert info.value.problems == (
+        (3, "wall.grid", '5 is not a valid grid; use 1, 4, 9, 16 or "auto"'),
+    )
     assert isinstance(info.value, ValueError)
 
 
@@ -285,7 +353,7 @@ def test_inline_password_is_allowed_with_a_warning_that_does_not_echo_it(
     cfg = config.load(file)
     assert cfg.cameras[0].resolved_url() == f"rtsp://admin:{INLINE}@10.0.0.2/s"
     assert cfg.warnings == (
-        f"{file}: camera[0].url: contains a password in clear text; move it into an environment "
+        f"{file}:4: camera[0].url: contains a password in clear text; move it into an environment "
         "variable and set password_env (the password is never shown)",
     )
     assert any("contains a password in clear text" in r.getMessage() for r in caplog.records)
@@ -317,7 +385,8 @@ def test_unreadable_files(tmp_path: Path, content: bytes | str | None, expected:
         file.write_bytes(content)
     with pytest.raises(ConfigError) as info:
         config.load(file)
-    assert str(info.value) == f"{file}: {expected}"
+    line = ":2" if isinstance(content, bytes) else ""
+    assert str(info.value) == f"{file}{line}: {expected}"
 
 
 def test_missing_default_file_mentions_the_default_location(

@@ -132,7 +132,7 @@ def test_env_password_is_used_but_never_shown(full_file: Path) -> None:
     assert front.resolved_substream_url(ENV) == (
         f"rtsp://admin:{encoded}@192.168.1.20:554/Streaming/Channels/102"
     )
-    endpoint = front.onvif_endpoint(ENV)
+    endpoint = front.onvif_settings(ENV)
     assert endpoint is not None
     assert (endpoint.host, endpoint.port, endpoint.user) == ("192.168.1.20", 8000, "operator")
     assert endpoint.password == ONVIF_SECRET

@@ -19,7 +19,7 @@ import pytest
 import zeep.exceptions
 
 from camwall.control import Capabilities, ControlService, OnvifSettings, Velocity
-from camwall.control.onvif_errors import load_onvif
+from camwall.control.onvif.errors import load_onvif
 from camwall.errors import (
     ControlAuthError,
     ControlConnectionError,
@@ -286,7 +286,7 @@ def test_loading_the_onvif_library_leaves_logging_alone() -> None:
     """onvif-zeep-async calls logging.basicConfig at import; camwall keeps it from acting."""
     script = """
 import logging
-from camwall.control.onvif_errors import load_onvif
+from camwall.control.onvif.errors import load_onvif
 load_onvif()
 root = logging.getLogger()
 print("HANDLERS", len(root.handlers), "LEVEL", root.level)

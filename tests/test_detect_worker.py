@@ -17,6 +17,8 @@ import numpy as np
 import psutil
 import pytest
 
+from camwall.backoff import BackoffPolicy
+from camwall.childproc import Outbox
 from camwall.detect import (
     CameraStatus,
     DetectionResult,
@@ -31,7 +33,7 @@ from camwall.detect import (
     WorkerStatus,
 )
 from camwall.detect.spec import PipelineConfig
-from camwall.detect.worker import AddCamera, _Sender, _Worker
+from camwall.detect.worker import AddCamera, _Worker
 from camwall.frames import FrameRing
 from support.onnx_models import constant_model, letterbox_params, to_model_space, yolov8_output
 
@@ -121,7 +123,8 @@ def person_model(tmp_path: Path) -> Path:
 
 @contextmanager
 def service(spec: DetectorSpec, inbox: Inbox, **kw: object) -> Iterator[DetectionService]:
-    svc = DetectionService(spec, on_message=inbox, restart_backoff=(0.2, 2.0), **kw)  # type: ignore[arg-type]
+    restarts = BackoffPolicy(initial_s=0.2, max_s=2.0, jitter=0.0, healthy_s=30.0)
+    svc = DetectionService(spec, on_message=inbox, restart_backoff=restarts, **kw)  # type: ignore[arg-type]
     svc.start()
     try:
         yield svc
@@ -344,10 +347,10 @@ def test_torn_view_is_re_read_once_as_a_copy() -> None:
     with ring_of() as ring:
         ring.publish(np.full((H, W, 4), 1, np.uint8))
         det = LappingDetector(ring)
-        worker = _Worker(det, PipelineConfig(), cmd_r, _Sender(out_w))
+        worker = _Worker(det, PipelineConfig(), cmd_r, Outbox(out_w))
         try:
             cmd_w.send(AddCamera("cam", ring.name, 5.0))
-            assert worker._commands()
+            worker._commands()
             cam = worker.cameras["cam"]
             worker._serve(cam, time.monotonic())
             newest = ring.latest_seq
@@ -360,6 +363,43 @@ def test_torn_view_is_re_read_once_as_a_copy() -> None:
             assert det.prepared == [1, 9 + ring.slots]
             assert res.seq == newest and res.detections[0]["label"] == f"value {9 + ring.slots}"
             assert cam.torn == 1
+        finally:
+            worker.close()
+            for c in (cmd_r, cmd_w, out_r, out_w):
+                c.close()
+
+
+def test_zones_send_entered_after_tracking(person_model: Path) -> None:
+    """The worker loop in this process: a confirmed person whose feet are in a zone enters it."""
+    from camwall.detect.messages import ZoneEvent
+    from camwall.detect.yolo_onnx import OnnxDetector
+    from camwall.detect.zones import Zone
+
+    # The person's feet are at (90, 200) of 320×240: (0.28, 0.83). Only "door" holds them.
+    door = Zone("door", ((0.0, 0.5), (0.5, 0.5), (0.5, 1.0), (0.0, 1.0)))
+    road = Zone("road", ((0.5, 0.5), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0)))
+    cars = Zone("cars", door.points, labels=frozenset({"car"}))
+    cmd_r, cmd_w = mp.Pipe(duplex=False)
+    out_r, out_w = mp.Pipe(duplex=False)
+    with ring_of() as ring:
+        worker = _Worker(OnnxDetector(person_model), PipelineConfig(), cmd_r, Outbox(out_w))
+        try:
+            cmd_w.send(AddCamera("cam", ring.name, 5.0, zones=(door, road, cars)))
+            worker._commands()
+            cam = worker.cameras["cam"]
+            msgs = []
+            for i in range(3):
+                ring.publish(np.full((H, W, 4), i, np.uint8))
+                worker._serve(cam, time.monotonic())
+                while out_r.poll():
+                    msgs.append(out_r.recv())
+            zone_events = [m for m in msgs if isinstance(m, ZoneEvent)]
+            (appeared,) = [m for m in msgs if isinstance(m, TrackEvent)]
+            assert [(z.kind, z.zone, z.label) for z in zone_events] == [
+                ("entered", "door", "person")
+            ]
+            assert zone_events[0].track_id == appeared.track_id
+            assert zone_events[0].seq == appeared.seq  # entered as soon as it was confirmed
         finally:
             worker.close()
             for c in (cmd_r, cmd_w, out_r, out_w):

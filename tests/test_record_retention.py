@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
+import pytest
 
 from camwall.config import RecordingConfig
 from camwall.record import (
     RecordEvent,
     RetentionPolicy,
+    RetentionResult,
     RetentionService,
     SegmentClosed,
     SegmentRecorder,
@@ -171,3 +174,91 @@ def test_unwritable_root_is_harmless(tmp_path: Path) -> None:
     assert enforce(blocker, RetentionPolicy(max_total_bytes=0)).deleted == ()
     assert enforce(tmp_path / "missing", RetentionPolicy(max_total_bytes=0)).deleted == ()
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+def test_only_files_camwall_could_have_written_are_deleted(tmp_path: Path) -> None:
+    """Look-alikes that camwall never writes survive: a camera folder that is no safe name,
+    a segment filed under another day, a "-0" or "-007" suffix, upper case."""
+    root = tmp_path / "rec"
+    seg = make_segment(root, "front", 500, 100)
+    day = seg.parent.name
+    look_alikes = [
+        root / "Front" / day / "Front_20261126T034000Z.mp4",
+        root / "front door" / day / "front door_20261126T034000Z.mp4",
+        root / "front" / "2026-11-20" / "front_20261126T034000Z.mp4",  # wrong day folder
+        seg.parent / "front_20261126T034000Z-0.mp4",
+        seg.parent / "front_20261126T034000Z-007.mp4",
+        seg.parent / "FRONT_20261126T034000Z.mp4",
+    ]
+    for path in look_alikes:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 10)
+    result = enforce(root, RetentionPolicy(max_total_bytes=0, max_age_s=1), now=NOW)
+    assert result.deleted == (seg,)
+    assert all(p.exists() for p in look_alikes)
+
+
+def test_symlinks_are_never_followed_or_deleted(tmp_path: Path) -> None:
+    """A symlink named like a segment, a symlinked day folder and a symlinked camera folder
+    are left alone, and so is everything they point to."""
+    root = tmp_path / "rec"
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    target = outside / "front_20261126T034000Z.mp4"
+    target.write_bytes(b"keep me")
+    seg = make_segment(root, "front", 500, 100)
+    link = seg.parent / "front_20261126T034100Z.mp4"
+    link.symlink_to(target)
+    day_dir = outside / "2026-11-26"
+    day_dir.mkdir()
+    (day_dir / "back_20261126T034000Z.mp4").write_bytes(b"keep")
+    (root / "back").mkdir()
+    (root / "back" / "2026-11-26").symlink_to(day_dir)
+    (root / "yard").symlink_to(outside)
+    foreign = root / "front" / "notes.txt"
+    foreign.write_text("mine")
+    result = enforce(root, RetentionPolicy(max_total_bytes=0, max_age_s=1), now=NOW)
+    assert result.deleted == (seg,)
+    assert link.is_symlink() and target.read_bytes() == b"keep me"
+    assert (day_dir / "back_20261126T034000Z.mp4").exists()
+    assert (root / "yard").is_symlink() and foreign.exists()
+
+
+def test_a_huge_age_limit_keeps_everything_and_the_service_lives(tmp_path: Path) -> None:
+    """max_age_days = 1e6 reaches before year 1: no overflow, nothing deleted, thread alive."""
+    seg = make_segment(tmp_path, "front", 10**6, 100)
+    policy = RetentionPolicy.from_config(RecordingConfig(max_age_days=1e6, max_total_gb=1e308))
+    assert policy.max_total_bytes is None
+    assert enforce(tmp_path, policy, now=NOW).deleted == ()
+    with RetentionService(tmp_path, policy, interval_s=3600) as service:
+        assert service.run_now(timeout=10) is not None
+        assert service.run_now(timeout=10) is not None
+    assert seg.exists() and service.failures == 0
+
+
+def test_the_service_logs_and_survives_any_exception(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pass that raises (here: the result callback) is logged with its traceback and the
+    service keeps running passes."""
+    calls: list[int] = []
+
+    def flaky(result: RetentionResult) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("boom in a callback")
+
+    make_segment(tmp_path, "front", 10, 100)
+    with (
+        caplog.at_level(logging.ERROR, logger="camwall.record.retention"),
+        RetentionService(
+            tmp_path, RetentionPolicy(max_total_bytes=10**9), interval_s=3600, on_result=flaky
+        ) as service,
+    ):
+        # The first pass runs on start; whichever pass is the second one raises.
+        results = [service.run_now(timeout=10) for _ in range(3)]
+        assert results[-1] is not None  # passes go on after the failure
+    assert service.failures == 1 and len(calls) >= 3
+    failed = [r for r in caplog.records if "retention pass over" in r.getMessage()]
+    assert failed and failed[0].exc_info is not None
+    assert "boom in a callback" in caplog.text

@@ -174,7 +174,7 @@ url = "synthetic://plain?width=64&height=48&fps=10"
         assert rt.cameras() == ["plain"]
         # The last camera that detects went: the detection process goes too.
         events.wait_type("detect_worker", 20, after=mark, state="stopped")
-        assert rt.detection is None
+        assert rt.detection_service is None
     finally:
         assert rt.close(timeout=15)
     assert appeared["label"] == "person" and appeared["snapshot"]
@@ -243,7 +243,7 @@ def test_runtime_rejects_a_second_camera_of_the_same_name(tmp_path: Path) -> Non
         assert rt.close(timeout=10)
     with pytest.raises(RuntimeError, match="closed"):
         rt.add_camera(cfg.cameras[0])
-    assert rt.detection is None  # no camera detects: no detection process was started
+    assert rt.detection_service is None  # no camera detects: no detection process was started
 
 
 def test_unwritable_recording_folder_is_reported_not_fatal(tmp_path: Path) -> None:
@@ -307,3 +307,16 @@ detect = true
     finally:
         assert rt.close(timeout=10)
     assert "broken.onnx" in failed["reason"]
+
+
+def test_per_camera_timeouts_reach_the_capture_spec(tmp_path: Path) -> None:
+    """`read_timeout_s` / `first_frame_timeout_s` in the config set the source's limits."""
+    cfg = loads(
+        'version = 1\n[[camera]]\nname = "slow"\nurl = "rtsp://192.0.2.9/timelapse"\n'
+        "read_timeout_s = 30\nfirst_frame_timeout_s = 20\n"
+        '[[camera]]\nname = "normal"\nurl = "rtsp://192.0.2.9/live"\n',
+        path=tmp_path / "camwall.toml",
+    )
+    slow, normal = (camera_spec(cfg, c).source for c in cfg.cameras)
+    assert (slow.read_timeout_s, slow.first_frame_timeout_s) == (30, 20)
+    assert (normal.read_timeout_s, normal.first_frame_timeout_s) == (None, None)  # adaptive

@@ -68,7 +68,8 @@ def test_check_bad_url() -> None:
     """An unsupported scheme is reported, not raised."""
     report = check_source("ftp://example.invalid/x")
     assert isinstance(report, CheckReport)
-    assert not report.ok and report.error == "InvalidSourceError"
+    # UrlError: the InvalidSourceError of camwall.urls, the one URL parser.
+    assert not report.ok and report.error == "UrlError"
 
 
 def test_mjpeg_over_http_declares_no_rate(mjpeg_server: MjpegServer) -> None:

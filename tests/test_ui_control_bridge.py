@@ -8,7 +8,7 @@ from concurrent.futures import Future
 import pytest
 from pytestqt.qtbot import QtBot
 
-from camwall.ui.control_bridge import ControlBridge
+from camwall.ui.control.control_bridge import ControlBridge
 
 pytestmark = pytest.mark.qt
 

@@ -19,7 +19,7 @@ WAIT_MS = 20000
 
 
 def make_dialog(qtbot: QtBot, h: ControlHarness, sim: OnvifSimulator, password: str) -> object:
-    from camwall.ui.onvif_dialog import OnvifCameraDialog
+    from camwall.ui.dialogs.onvif_dialog import OnvifCameraDialog
 
     dialog = OnvifCameraDialog(h.hub, h.window, taken_names=["127.0.0.1"], timeout_s=5.0)
     qtbot.addWidget(dialog)
@@ -70,7 +70,10 @@ def test_dialog_finds_main_and_sub_streams(
     assert camera.substream_url == f"rtsp://{user}:{password}@127.0.0.1:10554/live/sub"
     assert camera.onvif is not None
     assert (camera.onvif.host, camera.onvif.port) == (sim.host, sim.port)
-    assert (camera.onvif.user, camera.onvif.password) == (user, password)
+    assert camera.onvif.user == user
+    # The ONVIF login is the stream's account: its password comes from the URL, not a copy.
+    endpoint = camera.onvif_settings()
+    assert endpoint is not None and endpoint.password == password
     assert password not in camera.display_url and password not in repr(camera.onvif)
     assert password not in h.log_text()
     # The log panel receives records through a queued signal: give it a moment.

@@ -12,7 +12,7 @@ from qtpy.QtGui import QKeyEvent
 from qtpy.QtWidgets import QApplication
 
 from camwall.control import OnvifSettings
-from camwall.ui import control_hub
+from camwall.ui.control import control_hub
 from fixtures.control_ui import ControlHarness
 from support.onvif_sim import OnvifSimulator
 from support.stall import StallMeter

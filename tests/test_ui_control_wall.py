@@ -11,9 +11,8 @@ from qtpy.QtGui import QWheelEvent
 from qtpy.QtWidgets import QApplication, QDialogButtonBox
 
 from camwall.capture import CameraState
-from camwall.config import loads
-from camwall.ui.main_window import CameraWall
-from camwall.ui.wall_cameras import WallCamera
+from camwall.config import Camera, OnvifConfig, loads
+from camwall.ui.wall.main_window import CameraWall
 from support.onvif_sim import OnvifSimulator
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
@@ -57,12 +56,12 @@ name = "yard"
 url = "synthetic://yard"
 """
     )
-    door, yard = (WallCamera.from_config(c) for c in config.cameras)
-    assert door.onvif is not None
-    assert (door.onvif.host, door.onvif.port, door.onvif.user) == ("192.0.2.10", 8000, "operator")
-    assert door.onvif.password == "onvif-Pa55"
-    assert "onvif-Pa55" not in repr(door.onvif)
-    assert yard.onvif is None
+    door, yard = (c.onvif_settings() for c in config.cameras)
+    assert door is not None
+    assert (door.host, door.port, door.user) == ("192.0.2.10", 8000, "operator")
+    assert door.password == "onvif-Pa55"
+    assert "onvif-Pa55" not in repr(door)
+    assert yard is None
 
 
 def test_add_onvif_camera_then_control_it_from_the_dock(
@@ -72,7 +71,8 @@ def test_add_onvif_camera_then_control_it_from_the_dock(
     sim = make_onvif_sim(rtsp_base="rtsp://127.0.0.1:9/live")
     wall.connect_url("synthetic://plain?width=160&height=90&fps=5", name="plain")
     panel = wall.controls.panel
-    assert wall.controls.dock.isVisible()
+    # The dock stays out of the way for a camera without control.
+    assert not wall.controls.dock.isVisible()
     assert panel.camera == "plain"
     assert not panel.buttons["zoom_in"].isEnabled()
     assert "no ONVIF settings" in panel.buttons["zoom_in"].toolTip()
@@ -94,6 +94,7 @@ def test_add_onvif_camera_then_control_it_from_the_dock(
 
     assert wall.camera_names() == ["plain", "ptz"]
     assert panel.camera == "ptz"
+    assert wall.controls.dock.isVisible()  # a camera with control is selected
     camera = wall.cameras.camera("ptz")
     assert camera.onvif is not None and camera.onvif.port == sim.port
     button = panel.buttons["zoom_in"]
@@ -102,8 +103,10 @@ def test_add_onvif_camera_then_control_it_from_the_dock(
     # Clicking the other tile switches the panel; clicking back shows the ONVIF camera again.
     qtbot.mouseClick(wall.tile("plain"), LEFT)
     assert panel.camera == "plain" and not button.isEnabled()
+    assert not wall.controls.dock.isVisible()
     qtbot.mouseClick(wall.tile("ptz"), LEFT)
     assert panel.camera == "ptz" and button.isEnabled()
+    assert wall.controls.dock.isVisible()
 
     sim.clear_log()
     qtbot.mousePress(button, LEFT)
@@ -136,9 +139,9 @@ def test_zoomed_tile_gets_full_resolution_frames_from_the_main_stream(
     qtbot: QtBot, wall: CameraWall
 ) -> None:
     wall.add_camera(
-        WallCamera(
-            "z",
-            "synthetic://z-main?width=1280&height=720&fps=10",
+        Camera(
+            name="z",
+            url="synthetic://z-main?width=1280&height=720&fps=10",
             substream_url="synthetic://z-sub?width=320&height=180&fps=10",
         )
     )
@@ -179,10 +182,18 @@ def test_zoomed_tile_gets_full_resolution_frames_from_the_main_stream(
 
 
 def test_panel_shortcut_keys_reach_the_selected_camera_from_its_tile(
-    qtbot: QtBot, wall: CameraWall, onvif_sim: OnvifSimulator, onvif_settings: Callable[..., object]
+    qtbot: QtBot, wall: CameraWall, onvif_sim: OnvifSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = onvif_settings(onvif_sim)
-    wall.add_camera(WallCamera("cam", "synthetic://cam?width=160&height=90&fps=5", onvif=settings))
+    monkeypatch.setenv("CAM_ONVIF_PW", onvif_sim.config.password)
+    onvif = OnvifConfig(
+        host=onvif_sim.host,
+        port=onvif_sim.port,
+        user=onvif_sim.config.user,
+        password_env="CAM_ONVIF_PW",
+    )
+    wall.add_camera(
+        Camera(name="cam", url="synthetic://cam?width=160&height=90&fps=5", onvif=onvif)
+    )
     tile = wall.tile("cam")
     qtbot.mouseClick(tile, LEFT)
     panel = wall.controls.panel
@@ -206,3 +217,50 @@ def _key(kind: QEvent.Type, key: Qt.Key) -> object:
     from qtpy.QtGui import QKeyEvent
 
     return QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, "")
+
+
+def test_drag_from_the_centre_of_the_picture_pans_and_tilts(
+    qtbot: QtBot, wall: CameraWall, onvif_sim: OnvifSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qtpy.QtGui import QMouseEvent
+
+    from camwall.ui.control.picture_ptz import drag_velocity
+
+    # Joystick-like: the farther from the press, the faster; a small wobble does nothing.
+    assert drag_velocity(2, 1, 100, 50).axes == frozenset()
+    fast = drag_velocity(100, -50, 100, 50)
+    assert (fast.pan, fast.tilt) == (1.0, 1.0)  # right and up (screen y is down)
+
+    monkeypatch.setenv("CAM_ONVIF_PW", onvif_sim.config.password)
+    onvif = OnvifConfig(
+        host=onvif_sim.host,
+        port=onvif_sim.port,
+        user=onvif_sim.config.user,
+        password_env="CAM_ONVIF_PW",
+    )
+    wall.add_camera(
+        Camera(name="cam", url="synthetic://cam?width=160&height=90&fps=5", onvif=onvif)
+    )
+    tile = wall.tile("cam")
+    qtbot.mouseClick(tile, LEFT)
+    qtbot.waitUntil(wall.controls.panel.buttons["left"].isEnabled, timeout=WAIT_MS)
+    onvif_sim.clear_log()
+    centre = QPointF(tile.width() / 2, tile.height() / 2)
+
+    def mouse(kind: QEvent.Type, pos: QPointF, buttons: Qt.MouseButton) -> None:
+        event = QMouseEvent(
+            kind, pos, tile.mapToGlobal(pos), LEFT, buttons, Qt.KeyboardModifier.NoModifier
+        )
+        QApplication.sendEvent(tile, event)
+
+    mouse(QEvent.Type.MouseButtonPress, centre, LEFT)
+    mouse(QEvent.Type.MouseMove, centre + QPointF(tile.width() / 3, 0), LEFT)
+    qtbot.waitUntil(lambda: onvif_sim.snapshot()["pan"][1], timeout=WAIT_MS)
+    mouse(
+        QEvent.Type.MouseButtonRelease,
+        centre + QPointF(tile.width() / 3, 0),
+        Qt.MouseButton.NoButton,
+    )
+    qtbot.waitUntil(lambda: bool(onvif_sim.received("Stop")), timeout=WAIT_MS)
+    assert onvif_sim.snapshot()["pan"][0] > 0  # turned right
+    assert wall.camera_names() == ["cam"]

@@ -21,16 +21,16 @@ from pytestqt.qtbot import QtBot
 from qtpy.QtCore import QRectF
 from qtpy.QtWidgets import QMenu
 
+from camwall.backoff import BackoffPolicy
 from camwall.capture import CameraState
 from camwall.config import Camera, Config, DetectionConfig
 from camwall.detect.messages import DetectionResult, TrackEvent, WorkerStatus
 from camwall.frames import FrameRing
 from camwall.sources.synthetic import box_rect
-from camwall.ui.detection_overlay import label_color, map_box
-from camwall.ui.main_window import CameraWall
-from camwall.ui.tile import CameraTile
-from camwall.ui.view_painting import fit_rect
-from camwall.ui.wall_cameras import WallCamera
+from camwall.ui.view.detection_overlay import label_color, map_box
+from camwall.ui.view.view_painting import fit_rect
+from camwall.ui.wall.main_window import CameraWall
+from camwall.ui.wall.tile import CameraTile
 from support.pixels import close, rgb_at
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
@@ -170,15 +170,15 @@ def test_motion_boxes_are_drawn_over_the_moving_square(
 def test_killed_worker_restarts_while_capture_and_display_carry_on(
     qtbot: QtBot, make_wall: Callable[..., CameraWall]
 ) -> None:
-    wall = make_wall("process")
     # Detection switched on by the config, as `camwall --config` does.
     camera = Camera(name="yard", url=CAMERA, detect=True, detect_fps=5.0)
-    wall.configure_detection(Config(detection=DetectionConfig(fps=2.0), cameras=(camera,)))
+    wall = make_wall("process", config=Config(detection=DetectionConfig(fps=2.0)))
     wall.detection.set_detector("motion")
-    wall.detection.restart_backoff = (2.0, 30.0)  # a visible outage: boxes must fade in it
+    # A visible outage: the boxes must fade in it.
+    wall.runtime.detection.restart_backoff = BackoffPolicy(initial_s=2.0, max_s=30.0, jitter=0)
     statuses: list[WorkerStatus] = []
     wall.detection.worker_status_changed.connect(statuses.append)
-    wall.add_camera(WallCamera.from_config(camera))
+    wall.add_camera(camera)
     tile = wall.tile("yard")
     assert wall.detection.is_enabled("yard") and tile.detecting
     overlay = wall.detection.overlay("yard")
@@ -235,9 +235,9 @@ def test_detection_follows_ring_changes_and_stops_when_no_camera_detects(
     wall.detection.set_detector("motion")
     # In the grid the camera shows its substream; alone, its main stream: another ring.
     wall.add_camera(
-        WallCamera(
-            "gate",
-            "synthetic://gate-main?width=640&height=360&fps=25",
+        Camera(
+            name="gate",
+            url="synthetic://gate-main?width=640&height=360&fps=25",
             substream_url="synthetic://gate-sub?width=320&height=180&fps=25",
         )
     )
@@ -283,19 +283,18 @@ def test_config_masks_follow_tile_sized_frames(
     qtbot: QtBot, make_wall: Callable[..., CameraWall]
 ) -> None:
     """Masks are drawn in main-stream pixels; the detector sees tile-sized frames."""
-    wall = make_wall("thread")
     url = "synthetic://{}?width=1280&height=720&fps=25"
     # Everything below y=300 of the 1280×720 picture: the moving square and the frame counter
     # (drawn relatively larger in small frames, so it reaches higher up there).
     lower = ((0.0, 300.0), (1280.0, 300.0), (1280.0, 720.0), (0.0, 720.0))
     masked = Camera(name="masked", url=url.format("masked"), detect=True, masks=(lower,))
     plain = Camera(name="plain", url=url.format("plain"), detect=True)
-    wall.configure_detection(Config(cameras=(masked, plain)))
+    wall = make_wall("thread")
     wall.detection.set_detector("motion")
     results: dict[str, list[DetectionResult]] = {"masked": [], "plain": []}
     wall.detection.result_received.connect(lambda r: results[r.camera].append(r))
     for camera in (masked, plain):
-        wall.add_camera(WallCamera.from_config(camera))
+        wall.add_camera(camera)
 
     def tile_sized(name: str) -> list[DetectionResult]:
         return [r for r in results[name] if r.width < 1280]
@@ -311,9 +310,8 @@ def test_config_masks_follow_tile_sized_frames(
 def test_detection_menu_offers_the_configs_model_and_the_built_in_detectors(
     qtbot: QtBot, make_wall: Callable[..., CameraWall], tmp_path: Path
 ) -> None:
-    wall = make_wall("thread")
     model = tmp_path / "models" / "yolov8n.onnx"
-    wall.configure_detection(Config(detection=DetectionConfig(model=model)))
+    wall = make_wall("thread", config=Config(detection=DetectionConfig(model=model)))
     menu = wall.findChild(QMenu, "menuDetection")
     assert menu is not None
     menu.refresh()

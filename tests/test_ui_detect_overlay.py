@@ -12,8 +12,8 @@ from qtpy.QtCore import QRect, QRectF
 from camwall.detect.messages import DetectionResult
 from camwall.frames import FrameRing
 from camwall.ui import VideoView
-from camwall.ui.detection_overlay import DetectionOverlay, label_color, map_box
-from camwall.ui.view_painting import fit_rect
+from camwall.ui.view.detection_overlay import DetectionOverlay, label_color, map_box
+from camwall.ui.view.view_painting import fit_rect
 from support.pixels import GREY_RGB, close, rgb_at
 
 pytestmark = pytest.mark.qt

@@ -6,8 +6,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 from qtpy.QtCore import Qt
 
-from camwall.ui.grid import CameraGrid, grid_shape, parse_grid_mode
-from camwall.ui.tile import CameraTile
+from camwall.ui.wall.grid import CameraGrid, grid_shape, parse_grid_mode
+from camwall.ui.wall.tile import CameraTile
 
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from camwall.ui.log_panel import LogPanel
+from camwall.ui.wall.log_panel import LogPanel
 
 pytestmark = pytest.mark.qt
 
@@ -92,3 +92,23 @@ def test_uninstalled_panel_gets_nothing(qtbot: QtBot, panel: LogPanel) -> None:
     log.error("after uninstall")
     qtbot.wait(20)
     assert panel.lines() == []
+
+
+def test_a_library_flood_is_one_line_and_a_count(qtbot: QtBot) -> None:
+    """zeep logging the same error 200 times shows once, then "repeated" — not 200 lines."""
+    panel = LogPanel(max_lines=500)
+    qtbot.addWidget(panel)
+    zeep = logging.getLogger("zeep.wsdl.bindings.soap")
+    panel.install(zeep)
+    try:
+        for _ in range(200):
+            zeep.error("Invalid tag name 'tt:Name'")
+        qtbot.waitUntil(lambda: "Invalid tag name" in panel.shown_text())
+        assert panel.shown_text().count("Invalid tag name") == 1
+        assert panel._collapse is not None
+        panel._collapse.window_s = 0.0  # let the window close now, as 60 s would
+        panel._flush_repeats()
+        qtbot.waitUntil(lambda: "repeated" in panel.shown_text())
+        assert len(panel.lines()) == 2
+    finally:
+        panel.uninstall()

@@ -9,7 +9,7 @@ import pytest
 import qtpy
 
 from camwall.frames import FrameRing, PixelFormat
-from camwall.ui.qimage import wrap_frame
+from camwall.ui.view.qimage import wrap_frame
 
 pytestmark = pytest.mark.qt
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -14,7 +15,7 @@ from camwall.errors import RingNotFoundError
 from camwall.frames import FrameRing
 from camwall.sources.synthetic import background
 from camwall.ui import FrameClock, VideoView
-from camwall.ui.view_painting import BACKGROUNDS, Placeholder
+from camwall.ui.view.view_painting import BACKGROUNDS, Placeholder
 from support.pixels import BAR_RGB, GREY_RGB, bars_match, close, rgb_at
 
 pytestmark = pytest.mark.qt
@@ -191,9 +192,16 @@ def test_no_signal_picture_with_reason_and_countdown(qtbot: QtBot, make_ring: Ma
 def test_countdown_starts_when_the_event_was_made(qtbot: QtBot) -> None:
     view = shown_view(qtbot, 160, 90)
     view.apply_event(
-        StateEvent("c", CameraState.FAILED, "401 Unauthorized", retry_in_s=30, at=time.time() - 10)
+        StateEvent("c", CameraState.BACKOFF, "refused", retry_in_s=30, at=time.time() - 10)
     )
-    assert view.status_lines() == ["Failed", "401 Unauthorized", "retrying in 20 s"]
+    assert view.status_lines() == ["No Signal", "refused", "retrying in 20 s"]
+
+
+def test_failed_never_says_retrying(qtbot: QtBot) -> None:
+    view = shown_view(qtbot, 160, 90)
+    view.apply_event(StateEvent("c", CameraState.FAILED, "401 Unauthorized", retry_in_s=30))
+    assert view.status_lines() == ["Failed", "401 Unauthorized"]
+    assert "retrying" not in view.full_status_text()
 
 
 @pytest.mark.parametrize(
@@ -305,14 +313,17 @@ def test_stats_overlay_measures_rates_and_latency(qtbot: QtBot, make_ring: MakeR
     assert stats.paint_ms is not None and stats.paint_ms > 0
     assert (stats.width, stats.height) == (64, 36)
     text = view.stats_text()
-    assert text.startswith("64×36 · h264") and "shown" in text and "dropped 3" in text
+    assert text.startswith("64×36 · h264") and "shown" in text
+    # The worker's 3, plus any the view itself skipped on a busy machine; labelled.
+    dropped = re.search(r"dropped (\d+) frames", text)
+    assert dropped is not None and int(dropped.group(1)) >= 3, text
 
 
 def test_frame_clock_ticks_on_notification(qtbot: QtBot) -> None:
     """A watched descriptor drives the clock: a byte in, one tick out; the timer slows down."""
     import os
 
-    from camwall.ui.frame_clock import DEFAULT_INTERVAL_MS, FALLBACK_INTERVAL_MS, FrameClock
+    from camwall.ui.view.frame_clock import DEFAULT_INTERVAL_MS, FALLBACK_INTERVAL_MS, FrameClock
 
     clock = FrameClock()
     r, w = os.pipe()

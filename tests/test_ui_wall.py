@@ -11,11 +11,13 @@ import psutil
 import pytest
 from pytestqt.qtbot import QtBot
 from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QMessageBox
 
 from camwall.capture import CameraState
-from camwall.ui.main_window import CameraWall, name_for_url
-from camwall.ui.tile import CameraTile
-from camwall.ui.view_painting import fit_rect
+from camwall.errors import UrlError
+from camwall.ui.view.view_painting import fit_rect
+from camwall.ui.wall.main_window import CameraWall, name_for_url
+from camwall.ui.wall.tile import CameraTile
 from conftest import camwall_segments
 from support.pixels import BAR_RGB, bars_match, close
 from support.stall import StallMeter
@@ -179,8 +181,13 @@ def test_tile_menu_snapshot_reconnect_remove(
 
     actions["removeAction"].trigger()
     menu.deleteLater()
+    box = wall.findChild(QMessageBox, "removeConfirm")  # it asks first
+    assert box is not None and wall.camera_names() != []
+    qtbot.mouseClick(
+        next(b for b in box.buttons() if b.text() == "Remove"), Qt.MouseButton.LeftButton
+    )
     assert wall.camera_names() == []
-    qtbot.waitUntil(lambda: wall.cameras.supervisor.cameras() == [])
+    qtbot.waitUntil(lambda: wall.runtime.supervisor.cameras() == [])
 
 
 @pytest.mark.slow
@@ -208,13 +215,13 @@ def test_full_resolution_snapshot_from_a_tile_sized_ring(
 def test_substream_in_the_grid_main_stream_when_alone(
     qtbot: QtBot, make_wall: Callable[..., CameraWall]
 ) -> None:
-    from camwall.ui.wall_cameras import WallCamera
+    from camwall.config import Camera
 
     wall = make_wall()
     wall.add_camera(
-        WallCamera(
-            "door",
-            "synthetic://door-main?width=640&height=360&fps=25",
+        Camera(
+            name="door",
+            url="synthetic://door-main?width=640&height=360&fps=25",
             substream_url="synthetic://door-sub?width=320&height=180&fps=25",
         )
     )
@@ -230,13 +237,13 @@ def test_substream_in_the_grid_main_stream_when_alone(
     # The switch overlaps: the tile never stopped showing video.
     assert door.state is CameraState.STREAMING
     assert door.stream_info is not None and door.stream_info.width == 640
-    qtbot.waitUntil(lambda: "door (sub)" not in wall.cameras.supervisor.cameras())
+    qtbot.waitUntil(lambda: "door (sub)" not in wall.runtime.supervisor.cameras())
     assert tile_bars(door) == []
 
     qtbot.mouseDClick(door, Qt.MouseButton.LeftButton)
     assert wall.grid.focused is None
     qtbot.waitUntil(lambda: wall.cameras.stream("door") == "sub", timeout=20000)
-    qtbot.waitUntil(lambda: "door" not in wall.cameras.supervisor.cameras())
+    qtbot.waitUntil(lambda: "door" not in wall.runtime.supervisor.cameras())
 
 
 def test_layout_box_and_stats_toggle(qtbot: QtBot, make_wall: Callable[..., CameraWall]) -> None:
@@ -245,7 +252,7 @@ def test_layout_box_and_stats_toggle(qtbot: QtBot, make_wall: Callable[..., Came
         wall.connect_url(f"synthetic://c{i}?width=64&height=36&fps=5")
     wall.layoutBox.setCurrentText("2×2")
     assert wall.grid.mode == 4 and wall.grid.page_count() == 2
-    assert "page 1/2" in wall._summary.text()
+    assert "page 1/2" in wall.status.cameras.text()
     wall.actionNextPage.trigger()
     assert wall.grid.visible_names() == ["c4"]
     wall.set_grid_mode("auto")
@@ -341,3 +348,20 @@ def test_rtsp_camera_dies_shows_no_signal_then_comes_back(
     stalls.append(meter.stop())
     print(f"rtsp died and came back; worst UI stalls per phase {[round(s, 1) for s in stalls]} ms")
     assert max(stalls) < 50, f"the UI event loop stalled for {max(stalls):.0f} ms"
+
+
+def test_a_masked_url_never_becomes_data(
+    qtbot: QtBot, make_wall: Callable[..., CameraWall]
+) -> None:
+    """Editing what the URL box shows masked keeps the real password (same host), or asks for it."""
+    wall = make_wall("thread")
+    wall.connect_url("rtsp://admin:s3cr#t@127.0.0.1:9/main", name="door")
+    assert wall.urlBox.currentText() == "rtsp://***@127.0.0.1:9/main"
+    # Same host, another path: the password is carried over, never "***".
+    wall.urlBox.setEditText("rtsp://***@127.0.0.1:9/sub")
+    assert wall._url_from_box() == "rtsp://admin:s3cr%23t@127.0.0.1:9/sub"
+    # Another host: the masked URL is refused with the reason, nothing is added.
+    with pytest.raises(UrlError, match="type the password again"):
+        wall.connect_url("rtsp://***@10.9.9.9/main")
+    assert wall.camera_names() == ["door"]
+    assert name_for_url("rtsp://admin:pa/ss@10.0.0.5/live") == "10.0.0.5"

@@ -14,8 +14,8 @@ from qtpy.QtWidgets import QApplication, QWidget
 from camwall.frames import FrameRing
 from camwall.sources.synthetic import background
 from camwall.ui import VideoView
-from camwall.ui.tile import CameraTile
-from camwall.ui.zoom import WHEEL_STEP, ZoomController
+from camwall.ui.view.zoom import WHEEL_STEP, ZoomController
+from camwall.ui.wall.tile import CameraTile
 from support.pixels import BAR_RGB, bars_match, close, rgb_at
 
 pytestmark = pytest.mark.qt

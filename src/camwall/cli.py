@@ -7,30 +7,72 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from camwall import __version__
 from camwall.commands import EXIT_CODES_HELP, register, run_command
-from camwall.redact import install_redacting_filter
+from camwall.logfilters import collapse_library_records
+from camwall.redact import install_redaction
+
+if TYPE_CHECKING:
+    from camwall.config import Camera, Config
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from camwall.demo import run_demo
+def open_wall(
+    config: Config | None,
+    cameras: Sequence[Camera] | None = None,
+    *,
+    seconds: float = 0.0,
+    mode: str = "process",
+    stats: bool = False,
+    screenshot: Path | None = None,
+    config_path: Path | None = None,
+    wall_mode: bool = False,
+) -> int:
+    """Open the wall over a runtime for ``config`` — the one place the core reaches Qt.
 
-    return run_demo(
-        seconds=args.seconds,
-        mode=args.mode,
-        stats=args.stats,
-        screenshot=args.screenshot,
-        rtsp=not args.no_rtsp,
+    Without a display or a Qt binding it says so in one line (exit 2) and points to
+    ``camwall run --headless``, instead of Qt's own abort.
+    """
+    from camwall.uicheck import wall_unavailable
+
+    problem = wall_unavailable()
+    if problem is not None:
+        print(f"camwall: {problem}", file=sys.stderr)
+        return 2
+    from camwall.ui.wall.app import run_wall
+
+    return run_wall(
+        config,
+        cameras,
+        mode="thread" if mode == "thread" else "process",
+        seconds=seconds,
+        stats=stats,
+        screenshot=screenshot,
+        config_path=config_path,
+        wall_mode=wall_mode,
     )
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from camwall.demo import demo_cameras
+
+    with demo_cameras(rtsp=not args.no_rtsp) as cameras:
+        return open_wall(
+            None,
+            cameras,
+            seconds=args.seconds,
+            mode=args.mode,
+            stats=args.stats,
+            screenshot=args.screenshot,
+            wall_mode=args.wall_mode,
+        )
+
+
 def _cmd_wall(args: argparse.Namespace) -> int:
-    from camwall.config import Camera, Config, default_config_path, load
+    from camwall.config import default_config_path, load
     from camwall.errors import ConfigError
 
-    cameras: tuple[Camera, ...] = ()
-    grid: str | int = "auto"
     config: Config | None = None
     if args.config is not None or default_config_path().exists():
         try:
@@ -38,18 +80,13 @@ def _cmd_wall(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"camwall: {exc}", file=sys.stderr)
             return 2
-        cameras, grid = config.cameras, config.wall.grid
 
-    from camwall.ui.app import run_wall
-    from camwall.ui.wall_cameras import WallCamera
-
-    return run_wall(
-        [WallCamera.from_config(c) for c in cameras],
+    return open_wall(
+        config,
         mode=args.mode,
         seconds=args.seconds,
         stats=args.stats,
-        grid=grid,
-        config=config,  # the detector and which cameras detect
+        wall_mode=args.wall_mode,
         # Cameras added or removed on the wall are saved there (the file is made if needed).
         config_path=args.config if args.config is not None else default_config_path(),
     )
@@ -66,6 +103,11 @@ def _add_wall_options(parser: argparse.ArgumentParser) -> None:
         help="run each camera's capture in its own process (default) or in a thread",
     )
     parser.add_argument("--stats", action="store_true", help="show the stats overlay on tiles")
+    parser.add_argument(
+        "--wall-mode",
+        action="store_true",
+        help="only the camera tiles, full screen, for an unattended monitor (Esc leaves)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="config file with the cameras to show (default: the user config file, if any)",
     )
-    parser.set_defaults(func=_cmd_wall)
+    parser.set_defaults(func=_cmd_wall, open_wall=open_wall)
     sub = parser.add_subparsers(dest="command")
     demo = sub.add_parser("demo", help="open the wall with four built-in synthetic cameras")
     _add_wall_options(demo)
@@ -119,8 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.getLevelName((args.log_level or "INFO").upper())
     if not isinstance(level, int):
         parser.error(f"--log-level {args.log_level!r}: use DEBUG, INFO, WARNING or ERROR")
+    existing = list(logging.getLogger().handlers)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_redacting_filter()
+    install_redaction()  # log records and uncaught tracebacks, every handler
+    for handler in logging.getLogger().handlers:
+        if handler not in existing:  # ours; a host program's (or pytest's) handlers are its own
+            collapse_library_records(handler)  # zeep/aiohttp floods: the first, then a count
     return run_command(args.func, args)
 
 

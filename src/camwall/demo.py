@@ -10,9 +10,12 @@ also walks the network path: RTSP, FFmpeg decoding, I420→BGRA conversion into 
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from camwall.config import Camera
 
 if TYPE_CHECKING:
     from camwall.testing.rtsp import RtspServer
@@ -45,24 +48,15 @@ def start_rtsp_camera() -> RtspServer | None:
     return server
 
 
-def run_demo(
-    seconds: float = 0.0,
-    *,
-    mode: Literal["process", "thread"] = "process",
-    stats: bool = False,
-    screenshot: Path | None = None,
-    rtsp: bool = True,
-) -> int:
-    """Open the wall with the demo cameras; returns the exit code (Qt is imported here)."""
-    from camwall.ui.app import run_wall
-    from camwall.ui.wall_cameras import WallCamera
-
+@contextlib.contextmanager
+def demo_cameras(*, rtsp: bool = True) -> Iterator[list[Camera]]:
+    """The demo cameras (one served over RTSP while the block runs, when possible). No Qt."""
     server = start_rtsp_camera() if rtsp else None
-    cameras = [WallCamera(name, url) for name, url in DEMO_CAMERAS]
+    cameras = [Camera(name=name, url=url) for name, url in DEMO_CAMERAS]
     if server is not None:
-        cameras[-1] = WallCamera("gate (rtsp)", server.url("gate"))
+        cameras[-1] = Camera(name="gate (rtsp)", url=server.url("gate"))
     try:
-        return run_wall(cameras, mode=mode, seconds=seconds, stats=stats, screenshot=screenshot)
+        yield cameras
     finally:
         if server is not None:
             server.stop()

@@ -6,7 +6,8 @@ meaning matches a built-in, the class also derives from it, so callers may catch
 
     CamwallError
     ├── MissingExtraError (ImportError)      an optional extra is not installed; says what to pip install
-    ├── ConfigError (ValueError)              a config file or value is wrong; names the file and key path
+    ├── ConfigError (ValueError)              a config file or value is wrong; names the file, line and key path
+    │   └── ConfigConflictError                     the file changed on disk since it was loaded; reload first
     ├── RingError                             the shared-memory frame ring
     │   ├── RingNotFoundError (FileNotFoundError)   no segment of that name (owner gone, or a typo)
     │   ├── RingFormatError (ValueError)            the segment is not a camwall ring of this version
@@ -15,6 +16,7 @@ meaning matches a built-in, the class also derives from it, so callers may catch
     │   └── FrameTooLargeError (ValueError)         a frame exceeds the slot capacity; re-create the ring
     ├── SourceError                           opening or reading a camera, file or stream
     │   ├── InvalidSourceError (ValueError)         the URL/path/device cannot name a source
+    │   │   └── UrlError                            a malformed URL: empty, bad scheme/host/port, masked
     │   ├── SourceTimeoutError (TimeoutError)       host unreachable, or no data within the timeout
     │   ├── SourceRefusedError (ConnectionRefusedError)  nothing listens on that host and port
     │   ├── SourceAuthError (PermissionError)       the camera rejected the credentials (401/403)
@@ -24,9 +26,13 @@ meaning matches a built-in, the class also derives from it, so callers may catch
     │   └── StreamLostError (ConnectionError)       a stream that was playing stopped delivering frames
     ├── CaptureError                          a capture worker or its supervisor
     │   └── WorkerDiedError                         a worker process exited unexpectedly
+    ├── RuntimeClosedError (RuntimeError)     a command reached the runtime after it was closed
     ├── DetectError                           object / motion detection
     │   ├── ModelLoadError                          a model file is missing, unreadable or corrupt
-    │   └── ModelLayoutError (ValueError)           a model's inputs/outputs match no supported layout
+    │   ├── ModelLayoutError (ValueError)           a model's inputs/outputs match no supported layout
+    │   └── ModelFetchError                         a model cannot be fetched or added (unknown name, unpinned)
+    │       ├── ModelDownloadError (ConnectionError)  server unreachable, download cut short or too slow
+    │       └── ModelChecksumError (ValueError)       the downloaded file is not the pinned one
     ├── ControlError                          camera control (ONVIF focus, zoom, PTZ)
     │   ├── ControlAuthError (PermissionError)      the device rejected the credentials
     │   ├── ControlTimeoutError (TimeoutError)      the device did not answer in time
@@ -57,13 +63,32 @@ class MissingExtraError(CamwallError, ImportError):
 
 
 class ConfigError(CamwallError, ValueError):
-    """A configuration file or value is invalid."""
+    """A configuration file or value is invalid.
 
-    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
-        where = ": ".join(p for p in (path, key) if p)
+    ``path``, ``line`` (1-based) and ``key`` (``camera[0].url``) say where; a file with several
+    problems lists each in ``problems`` as ``(line, key, message)``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        problems: tuple[tuple[int | None, str, str], ...] = (),
+    ) -> None:
+        file = f"{path}:{line}" if path and line else (path or (f"line {line}" if line else None))
+        where = ": ".join(p for p in (file, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
         self.path = path
         self.key = key
+        self.line = line
+        self.problems = problems
+
+
+class ConfigConflictError(ConfigError):
+    """The config file changed on disk since it was loaded; saving would lose those edits."""
 
 
 class RingError(CamwallError):
@@ -106,6 +131,15 @@ class InvalidSourceError(SourceError, ValueError):
     """The given URL, path or device index cannot name a source."""
 
 
+class UrlError(InvalidSourceError):
+    """A URL that cannot be parsed; ``reason`` says why, ``shown`` is the masked URL."""
+
+    def __init__(self, reason: str, *, shown: str = "") -> None:
+        super().__init__(f"{shown}: {reason}" if shown else reason)
+        self.reason = reason
+        self.shown = shown
+
+
 class SourceTimeoutError(SourceError, TimeoutError):
     """The source did not answer or deliver data in time (host down or unreachable)."""
 
@@ -142,6 +176,10 @@ class WorkerDiedError(CaptureError):
     """A capture worker process exited unexpectedly."""
 
 
+class RuntimeClosedError(CamwallError, RuntimeError):
+    """A command reached the runtime after :meth:`~camwall.runtime.Runtime.close`."""
+
+
 class DetectError(CamwallError):
     """Object or motion detection failed."""
 
@@ -152,6 +190,18 @@ class ModelLoadError(DetectError):
 
 class ModelLayoutError(DetectError, ValueError):
     """A detection model's inputs or outputs match no supported layout."""
+
+
+class ModelFetchError(DetectError):
+    """A model cannot be fetched or added: unknown name, unpinned hash, unusable file."""
+
+
+class ModelDownloadError(ModelFetchError, ConnectionError):
+    """A model download failed: server unreachable, answer not OK, cut short, or too slow."""
+
+
+class ModelChecksumError(ModelFetchError, ValueError):
+    """A downloaded model's sha256 differs from the pinned one; the file was discarded."""
 
 
 class ControlError(CamwallError):

@@ -103,3 +103,55 @@ def yolov5_output(
         out[0, i, 4] = o
         out[0, i, 5 + c] = s
     return out
+
+
+def constant_outputs_model(
+    path: Path,
+    outputs: dict[str, np.ndarray],
+    *,
+    input_hw: tuple[int | str, int | str] = (640, 640),
+) -> Path:
+    """Like :func:`constant_model` with several named outputs (NMS-included exports)."""
+    images = helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, *input_hw])
+    nodes = [
+        helper.make_node("ReduceMean", ["images"], ["mean"], keepdims=0),
+        helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
+    ]
+    inits = [numpy_helper.from_array(np.array(0.0, np.float32), "zero")]
+    results = []
+    for name, value in outputs.items():
+        arr = np.asarray(value, np.float32)
+        nodes.append(helper.make_node("Add", [f"{name}_const", "nothing"], [name]))
+        inits.append(numpy_helper.from_array(arr, f"{name}_const"))
+        results.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(arr.shape)))
+    graph = helper.make_graph(nodes, "constant_nms", [images], results, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def yolox_output(
+    boxes_xyxy_input: np.ndarray,
+    class_ids: Sequence[int],
+    objectness: Sequence[float],
+    class_scores: Sequence[float],
+    *,
+    input_hw: tuple[int, int] = (416, 416),
+    classes: int = 80,
+) -> np.ndarray:
+    """A raw YOLOX head output (1×cells×(5+C)): boxes (in input pixels) put on stride-8 cells."""
+    h, w = input_hw
+    cells = sum((h // s) * (w // s) for s in (8, 16, 32))
+    out = np.zeros((1, cells, 5 + classes), np.float32)
+    out[0, :, 2:4] = -10.0  # tiny boxes everywhere else
+    for box, c, o, s in zip(boxes_xyxy_input, class_ids, objectness, class_scores, strict=True):
+        x0, y0, x1, y1 = (float(v) for v in box)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        gx, gy = int(cx // 8), int(cy // 8)
+        i = gy * (w // 8) + gx
+        out[0, i, :4] = [cx / 8 - gx, cy / 8 - gy, np.log((x1 - x0) / 8), np.log((y1 - y0) / 8)]
+        out[0, i, 4] = o
+        out[0, i, 5 + c] = s
+    return out

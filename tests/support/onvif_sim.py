@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import re
 import socket
 import threading
 import time
@@ -29,6 +30,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from support.onvif_sim_events import SimEvents
 from support.onvif_sim_parts import (
     NS,
     PATHS,
@@ -63,6 +65,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_SUBSCRIPTION = re.compile(r"/onvif/subscription_(\d+)")
 VIDEO_SOURCE = "vs0"
 PTZ_CONFIG = "ptzcfg0"
 PTZ_NODE = "ptznode0"
@@ -88,6 +91,7 @@ class OnvifSimulator:
         self.auto_focus = "MANUAL"
         self.presets: dict[str, tuple[str, float, float, float]] = {}
         self._preset_seq = 0
+        self.events = SimEvents("", self._stopping)  # base URL set by start()
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> OnvifSimulator:
@@ -99,6 +103,7 @@ class OnvifSimulator:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = False
+        self.events.base_url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="onvif-sim", kwargs={"poll_interval": 0.05}
         )
@@ -225,11 +230,15 @@ class OnvifSimulator:
     def handle(self, path: str, body: bytes) -> tuple[int, str]:
         """Answer one SOAP request: (HTTP status, SOAP envelope)."""
         service = PATHS.get(path.split("?")[0])
+        subscription = _SUBSCRIPTION.fullmatch(path.split("?")[0])
+        if subscription is not None:
+            service = "subscription"
         cfg = self.config
         if (
             service is None
             or (service == "imaging" and not cfg.has_imaging)
             or (service == "ptz" and not cfg.has_ptz)
+            or (service in ("events", "subscription") and not cfg.has_events)
         ):
             return 404, ""
         try:
@@ -262,6 +271,10 @@ class OnvifSimulator:
                     "Sender not Authorized", "ter:NotAuthorized", status=cfg.auth_failure_status
                 )
             )
+        if service in ("events", "subscription"):
+            # Outside the lock: PullMessages waits for events.
+            sub_id = int(subscription.group(1)) if subscription is not None else None
+            return self.events.handle(service, operation, request, sub_id)
         method = getattr(self, f"_{service}_{snake(operation)}", None)
         if method is None:
             return 400, fault_envelope(
@@ -302,6 +315,8 @@ class OnvifSimulator:
 
     def _enabled_services(self) -> list[str]:
         out = ["device", "media"]
+        if self.config.has_events:
+            out.append("events")
         if self.config.has_imaging:
             out.append("imaging")
         if self.config.has_ptz:
@@ -322,6 +337,14 @@ class OnvifSimulator:
     def _device_get_capabilities(self, req: etree._Element) -> str:
         enabled = self._enabled_services()
         parts = [f"<tt:Device><tt:XAddr>{self._xaddr('device')}</tt:XAddr></tt:Device>"]
+        if "events" in enabled:
+            parts.append(
+                f"<tt:Events><tt:XAddr>{self._xaddr('events')}</tt:XAddr>"
+                "<tt:WSSubscriptionPolicySupport>false</tt:WSSubscriptionPolicySupport>"
+                "<tt:WSPullPointSupport>true</tt:WSPullPointSupport>"
+                "<tt:WSPausableSubscriptionManagerInterfaceSupport>false"
+                "</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>"
+            )
         if "imaging" in enabled:
             parts.append(f"<tt:Imaging><tt:XAddr>{self._xaddr('imaging')}</tt:XAddr></tt:Imaging>")
         parts.append(

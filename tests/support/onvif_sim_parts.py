@@ -28,6 +28,7 @@ NS = {
     "media": "http://www.onvif.org/ver10/media/wsdl",
     "imaging": "http://www.onvif.org/ver20/imaging/wsdl",
     "ptz": "http://www.onvif.org/ver20/ptz/wsdl",
+    "events": "http://www.onvif.org/ver10/events/wsdl",
 }
 PATHS = {f"/onvif/{name}_service": name for name in NS}
 # Operations ONVIF allows before login (the client needs the clock to build its login).
@@ -134,6 +135,7 @@ class SimConfig:
     has_imaging: bool = True
     has_ptz: bool = True
     has_pan_tilt: bool = True
+    has_events: bool = True
     get_services_supported: bool = True
     reject_stop: bool = False
     focus_moves: frozenset[str] = frozenset({"Absolute", "Relative", "Continuous"})

@@ -69,7 +69,7 @@ class StallMeter(QObject):
 
     def start(self) -> None:
         """Begin measuring."""
-        # The wall freezes its start-up heap (camwall.ui.app.run_wall) so the cyclic GC
+        # The wall freezes its start-up heap (camwall.ui.wall.app.run_wall) so the cyclic GC
         # does not re-scan it; a test process has also accumulated every earlier test's
         # objects, whose full collections (100+ ms late in a run) are not camwall's stalls.
         gc.collect()

@@ -46,13 +46,18 @@ class StateEvent:
 
 @dataclass(frozen=True, slots=True)
 class RingEvent:
-    """The camera publishes into ring ``ring_name`` from now on (at start, or re-created)."""
+    """The camera publishes into ring ``ring_name`` from now on (at start, or re-created).
+
+    ``role`` "view" is the picture for people; "detect" the detect-sized output for the
+    detector (a second ring fed by the same decode).
+    """
 
     camera: str
     ring_name: str
     width: int
     height: int
     at: float = field(default_factory=time.time)
+    role: str = "view"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,10 @@ class StatsEvent:
     width: int
     height: int
     last_error: str | None = None
+    #: What the worker decodes now ("full", "keyframes", "paused"; see camwall.runtime.decode).
+    decode: str = "full"
+    #: Compressed packets arriving per second: the camera's own rate, whatever is decoded.
+    packet_rate: float = 0.0
     at: float = field(default_factory=time.time)
 
 

@@ -3,39 +3,12 @@
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from camwall.sources.base import SourceSettings
-
-
-@dataclass(frozen=True, slots=True)
-class BackoffPolicy:
-    """Exponential backoff with jitter between reconnection attempts."""
-
-    initial_s: float = 0.5
-    factor: float = 2.0
-    max_s: float = 15.0
-    #: Each delay is multiplied by a random factor in [1 - jitter, 1 + jitter] so that many
-    #: cameras behind one failed switch do not reconnect in lockstep.
-    jitter: float = 0.2
-    #: Delay between attempts for errors retrying cannot fix (401, 404, bad URL).
-    failed_s: float = 30.0
-    #: A connection that streamed at least this long resets the attempt counter.
-    healthy_s: float = 10.0
-
-    def delay(
-        self, attempt: int, *, failed: bool = False, rng: random.Random | None = None
-    ) -> float:
-        """Seconds to wait before connection attempt number ``attempt + 1`` (attempt ≥ 1)."""
-        base = (
-            self.failed_s
-            if failed
-            else min(self.max_s, self.initial_s * self.factor ** max(0, attempt - 1))
-        )
-        spread = (rng or random).uniform(-self.jitter, self.jitter) if self.jitter else 0.0
-        return max(0.0, base * (1.0 + spread))
+# Re-exported: BackoffPolicy lived here first, and a camera's spec still carries one.
+from camwall.backoff import BackoffPolicy
+from camwall.sources.base import DecodeMode, SourceSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +37,33 @@ class RecordingSpec:
             raise ValueError(f"retry_seconds must not be negative, not {self.retry_seconds}")
 
 
+@dataclass(frozen=True, slots=True)
+class DetectOutput:
+    """A second output of the same decode, for detection: one fixed size, its own rate.
+
+    The detector then sees the same picture whatever the wall shows (tile size, grid,
+    enlarging): ``width``/``height`` as in :func:`camwall.detect.geometry.detect_size`
+    (None: 640 wide keeping the aspect, never enlarged), at most ``fps`` frames a second.
+    """
+
+    width: int | None = None
+    height: int | None = None
+    fps: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if value is not None and not 16 <= value <= 4096:
+                raise ValueError(f"detect {name} must be 16..4096 pixels, not {value}")
+        if not 0 < self.fps <= 60 or not math.isfinite(self.fps):
+            raise ValueError(f"detect fps must be in (0, 60], not {self.fps}")
+
+    def capacity_size(self) -> tuple[int, int]:
+        """A frame size whose ring fits every detect frame this output can make."""
+        side = max(self.width or 640, self.height or 640)
+        return side, side * 2  # any aspect up to 1:2 portrait
+
+
 #: Default slot capacity: a 4K BGRA frame. Pages of shared memory are only allocated when
 #: written, so a 1440p camera uses 14.7 MB per slot, not 33 MB.
 DEFAULT_MAX_FRAME = (3840, 2160)
@@ -87,6 +87,10 @@ class CameraSpec:
     log_level: int = 20
     #: Record the stream while capturing it; None: no recording.
     recording: RecordingSpec | None = None
+    #: Decode every frame, keyframes only, or nothing (see camwall.runtime.decode).
+    decode: DecodeMode = "full"
+    #: Also publish detect-sized frames into a second ring (None: no detection output).
+    detect: DetectOutput | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
@@ -109,3 +113,6 @@ def fit_size(width: int, height: int, max_size: tuple[int, int] | None) -> tuple
         return width, height
     # Even sizes keep chroma-subsampled converters and encoders happy.
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+
+
+__all__ = ["DEFAULT_MAX_FRAME", "BackoffPolicy", "CameraSpec", "RecordingSpec", "fit_size"]

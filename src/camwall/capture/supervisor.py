@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import logging
 import multiprocessing as mp
 import multiprocessing.connection as mpc
@@ -26,7 +27,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Literal
 
 from camwall.capture.events import (
@@ -37,19 +37,30 @@ from camwall.capture.events import (
     RingEvent,
     StateEvent,
 )
-from camwall.capture.spec import BackoffPolicy, CameraSpec
+from camwall.capture.spec import BackoffPolicy, CameraSpec, DetectOutput, RecordingSpec
 from camwall.capture.worker import (
     CaptureWorker,
     Reconnect,
     RingReply,
     RingRequest,
+    SetDecode,
+    SetDetect,
     SetMaxSize,
-    describe_exit,
+    SetRecording,
     process_main,
     thread_main,
 )
+from camwall.childproc import (
+    ChildProcess,
+    LogRecordMessage,
+    Outbox,
+    RestartBackoff,
+    log_forwarded,
+    spawn_child,
+)
 from camwall.errors import CaptureError, RingError
 from camwall.frames import FrameRing
+from camwall.sources.base import DecodeMode
 
 log = logging.getLogger(__name__)
 
@@ -63,19 +74,19 @@ _KILL_GRACE_S = 1.0
 @dataclass(eq=False)
 class _Camera:
     spec: CameraSpec
+    restarts: RestartBackoff
     ring: FrameRing | None = None
+    #: The detect-sized output's ring, while the camera has one (created on demand).
+    detect_ring: FrameRing | None = None
     events: Connection | None = None
     control: Connection | None = None
-    process: BaseProcess | None = None
+    process: ChildProcess | None = None
     thread: threading.Thread | None = None
     worker: CaptureWorker | None = None
-    #: The supervisor's end of the worker's stop pipe: closing it asks the worker to stop.
-    stop_conn: Connection | None = None
     stopping: bool = False
+    #: Thread mode: when to say that a stopping worker thread is still blocked.
     stop_deadline: float | None = None
-    terminated_at: float | None = None
     restart_at: float | None = None
-    restarts: int = 0
     started_at: float = 0.0
     state: CameraState | None = None
     removed: bool = False
@@ -108,7 +119,6 @@ class CaptureSupervisor:
         self._restart_policy = restart_policy or BackoffPolicy(
             initial_s=0.5, max_s=10.0, healthy_s=30.0
         )
-        self._ctx = mp.get_context("spawn")
         self._lock = threading.Lock()
         self._commands: collections.deque[Callable[[], None]] = collections.deque()
         self._wake_r, self._wake_w = mp.Pipe(duplex=False)
@@ -156,6 +166,15 @@ class CaptureSupervisor:
     def set_max_size(self, name: str, max_size: tuple[int, int] | None) -> None:
         """Publish camera ``name``'s frames scaled to fit ``max_size`` (None: full size)."""
         self._submit(lambda: self._send_control(name, SetMaxSize(max_size)))
+
+    def set_recording(self, name: str, recording: RecordingSpec | None) -> None:
+        """Start recording camera ``name`` as ``recording`` says, or stop (None); returns at once.
+
+        The camera stays connected and its frames keep flowing: recording starts at the next
+        keyframe (a SegmentOpened RecordingEvent follows), stopping finishes the open segment
+        (SegmentClosed). A restarted worker records as the last call said.
+        """
+        self._submit(lambda: self._do_set_recording(name, recording))
 
     def cameras(self) -> list[str]:
         """Names of the cameras started and not stopped."""
@@ -321,7 +340,7 @@ class CaptureSupervisor:
             for t in (
                 cam.restart_at,
                 cam.stop_deadline,
-                cam.terminated_at and cam.terminated_at + _KILL_GRACE_S,
+                cam.process and cam.process.next_due(),
             )
             if t
         ]
@@ -332,7 +351,7 @@ class CaptureSupervisor:
     # -- commands ----------------------------------------------------------------------------
 
     def _do_start(self, spec: CameraSpec) -> None:
-        cam = _Camera(spec)
+        cam = _Camera(spec, RestartBackoff(self._restart_policy))
         self._cameras[spec.name] = cam
         w, h = spec.initial_frame
         try:
@@ -348,6 +367,8 @@ class CaptureSupervisor:
             )
             return
         self._emit(RingEvent(spec.name, cam.ring.name, 0, 0))
+        if spec.detect is not None:
+            self._ensure_detect_ring(cam)
         self._launch(cam)
 
     def _launch(self, cam: _Camera) -> None:
@@ -358,36 +379,23 @@ class CaptureSupervisor:
         cam.started_at = time.monotonic()
         cam.restart_at = None
         if self._mode == "process":
-            stop_child, cam.stop_conn = mp.Pipe(duplex=False)
-            process = self._ctx.Process(
-                target=process_main,
-                args=(
-                    cam.spec,
-                    cam.ring.name,
-                    events_child,
-                    control_child,
-                    stop_child,
-                    self._notify_w,
-                ),
-                name=f"camwall-capture-{cam.spec.name}",
-                daemon=True,
-            )
             try:
-                process.start()
+                cam.process = spawn_child(
+                    process_main,
+                    (cam.spec, cam.ring.name, events_child, control_child, self._notify_w),
+                    name=f"camwall-capture-{cam.spec.name}",
+                    label=f"{cam.spec.name}: capture worker",
+                    child_ends=(events_child, control_child),
+                    kill_after_s=_KILL_GRACE_S,
+                )
             except (OSError, RuntimeError, TypeError, ValueError) as exc:
                 # RuntimeError: spawn refused (e.g. a script without a __main__ guard);
                 # TypeError/ValueError: something in the spec could not be pickled.
-                for conn in (events_child, control_child, stop_child):
-                    conn.close()
                 self._worker_gone(cam, f"cannot start a capture process: {exc}")
                 return
-            # The child has its own copies; closing ours lets EOF reach us when it exits.
-            for conn in (events_child, control_child, stop_child):
-                conn.close()
-            cam.process = process
         else:
             worker = CaptureWorker(
-                cam.spec, cam.ring.name, events_child, control_child, self._notify_w
+                cam.spec, cam.ring.name, Outbox(events_child), control_child, self._notify_w
             )
             cam.worker = worker
             cam.thread = threading.Thread(
@@ -397,6 +405,8 @@ class CaptureSupervisor:
                 daemon=True,
             )
             cam.thread.start()
+        if cam.spec.detect is not None and cam.detect_ring is not None:
+            self._send_detect(cam)  # queued in the control pipe until the worker reads it
 
     def _do_stop(self, name: str) -> None:
         cam = self._cameras.pop(name, None)
@@ -408,12 +418,71 @@ class CaptureSupervisor:
             self._finish(cam)
             return
         self._retiring.append(cam)
-        cam.stop_deadline = time.monotonic() + self._stop_deadline_s
-        if cam.stop_conn is not None:
-            cam.stop_conn.close()  # EOF on the worker's side: stop (never blocks)
-            cam.stop_conn = None
+        if cam.process is not None:
+            cam.process.stop(self._stop_deadline_s)
         if cam.worker is not None:
+            cam.stop_deadline = time.monotonic() + self._stop_deadline_s
             cam.worker.stop()
+
+    def set_detect(self, name: str, output: DetectOutput | None) -> None:
+        """Also publish camera ``name``'s frames at a fixed detect size (None: stop); at once.
+
+        The supervisor creates (and owns) the second ring and announces it with a
+        ``RingEvent(role="detect")``; a restarted worker keeps the output.
+        """
+        self._submit(lambda: self._do_set_detect(name, output))
+
+    def _do_set_detect(self, name: str, output: DetectOutput | None) -> None:
+        cam = self._cameras.get(name)
+        if cam is None:
+            return
+        cam.spec = dataclasses.replace(cam.spec, detect=output)
+        if output is not None and not self._ensure_detect_ring(cam):
+            return
+        self._send_detect(cam)
+
+    def _ensure_detect_ring(self, cam: _Camera) -> bool:
+        output = cam.spec.detect
+        if output is None:
+            return False
+        if cam.detect_ring is not None:
+            return True
+        w, h = output.capacity_size()
+        try:
+            cam.detect_ring = FrameRing.create(
+                FrameRing.capacity_for(w, h), slots=3, prefix=self._prefix
+            )
+        except (RingError, OSError, ValueError) as exc:
+            log.warning("%s: no detect output: cannot create its ring: %s", cam.spec.name, exc)
+            return False
+        self._emit(RingEvent(cam.spec.name, cam.detect_ring.name, 0, 0, role="detect"))
+        return True
+
+    def _send_detect(self, cam: _Camera) -> None:
+        ring = cam.detect_ring.name if cam.detect_ring is not None else None
+        self._send_control(cam.spec.name, SetDetect(cam.spec.detect, ring))
+
+    def set_decode(self, name: str, mode: DecodeMode) -> None:
+        """Decode camera ``name``'s stream in full, keyframes only, or not at all (at once).
+
+        The connection stays up (and recording goes on); a restarted worker keeps the mode.
+        """
+        self._submit(lambda: self._do_set_decode(name, mode))
+
+    def _do_set_decode(self, name: str, mode: DecodeMode) -> None:
+        cam = self._cameras.get(name)
+        if cam is None or cam.spec.decode == mode:
+            return
+        cam.spec = dataclasses.replace(cam.spec, decode=mode)
+        self._send_control(name, SetDecode(mode))
+
+    def _do_set_recording(self, name: str, recording: RecordingSpec | None) -> None:
+        cam = self._cameras.get(name)
+        if cam is None:
+            return
+        # Remembered for a restarted worker, which starts from the spec.
+        cam.spec = dataclasses.replace(cam.spec, recording=recording)
+        self._send_control(name, SetRecording(recording))
 
     def _send_control(self, name: str, message: object) -> None:
         cam = self._cameras.get(name)
@@ -444,9 +513,10 @@ class CaptureSupervisor:
         if isinstance(message, RingRequest):
             self._replace_ring(cam, message)
             return
-        if isinstance(message, LogEvent):
-            logging.getLogger(message.logger).log(
-                message.level, "%s", message.message, extra={"camera": message.camera}
+        if isinstance(message, LogRecordMessage):
+            log_forwarded(message, camera=cam.spec.name)
+            message = LogEvent(
+                cam.spec.name, message.levelno, message.name, message.summary(), message.created
             )
         if isinstance(message, StateEvent):
             cam.state = message.state
@@ -500,8 +570,7 @@ class CaptureSupervisor:
             cam.process.join(0.5)
             if cam.process.is_alive():
                 return
-            how = describe_exit(cam.process.exitcode)
-            cam.process.close()
+            how = cam.process.close()
             cam.process = None
         elif cam.thread is not None:
             if cam.thread.is_alive():
@@ -518,16 +587,11 @@ class CaptureSupervisor:
             if conn is not None:
                 conn.close()
         cam.events = cam.control = None
-        if cam.stop_conn is not None:
-            cam.stop_conn.close()
-            cam.stop_conn = None
         if cam.stopping:
             self._finish(cam)
             return
         # Unrequested exit: restart with backoff (reusing the ring, which readers hold).
-        healthy = time.monotonic() - cam.started_at >= self._restart_policy.healthy_s
-        cam.restarts = 1 if healthy else cam.restarts + 1
-        delay = self._restart_policy.delay(cam.restarts)
+        delay = cam.restarts.next_delay(time.monotonic() - cam.started_at)
         reason = f"capture worker {how}; restarting in {delay:.1f} s"
         log.warning("%s: %s", cam.spec.name, reason)
         self._emit(
@@ -535,7 +599,7 @@ class CaptureSupervisor:
                 cam.spec.name,
                 CameraState.LOST,
                 reason,
-                attempt=cam.restarts,
+                attempt=cam.restarts.attempt,
                 error="WorkerDiedError",
             )
         )
@@ -545,7 +609,7 @@ class CaptureSupervisor:
                 CameraState.BACKOFF,
                 reason,
                 retry_in_s=delay,
-                attempt=cam.restarts,
+                attempt=cam.restarts.attempt,
                 error="WorkerDiedError",
             )
         )
@@ -555,14 +619,19 @@ class CaptureSupervisor:
         """The worker of a stopped camera has exited: release the ring, report STOPPED."""
         if cam in self._retiring:
             self._retiring.remove(cam)
-        if cam.ring is not None:
-            cam.ring.unlink()
-            cam.ring.close()
-            cam.ring = None
+        self._release_rings(cam)
         if cam.state is not CameraState.STOPPED:
             cam.state = CameraState.STOPPED
             if not self._superseded(cam):
                 self._emit(StateEvent(cam.spec.name, CameraState.STOPPED, "stopped"))
+
+    @staticmethod
+    def _release_rings(cam: _Camera) -> None:
+        for ring in (cam.ring, cam.detect_ring):
+            if ring is not None:
+                ring.unlink()
+                ring.close()
+        cam.ring = cam.detect_ring = None
 
     # -- timers ------------------------------------------------------------------------------
 
@@ -570,24 +639,15 @@ class CaptureSupervisor:
         now = time.monotonic()
         for cam in list(self._cameras.values()):
             if cam.restart_at is not None and now >= cam.restart_at and not cam.running:
-                log.info("%s: restarting capture worker (restart %d)", cam.spec.name, cam.restarts)
+                log.info(
+                    "%s: restarting capture worker (restart %d)",
+                    cam.spec.name,
+                    cam.restarts.attempt,
+                )
                 self._launch(cam)
         for cam in list(self._retiring):
             if cam.process is not None:
-                if cam.terminated_at is not None and now >= cam.terminated_at + _KILL_GRACE_S:
-                    log.warning("%s: capture worker ignored SIGTERM; killing it", cam.spec.name)
-                    cam.process.kill()
-                    cam.terminated_at = None
-                    cam.stop_deadline = None
-                elif cam.stop_deadline is not None and now >= cam.stop_deadline:
-                    log.warning(
-                        "%s: capture worker did not stop within %.1f s; terminating it",
-                        cam.spec.name,
-                        self._stop_deadline_s,
-                    )
-                    cam.process.terminate()
-                    cam.terminated_at = now
-                    cam.stop_deadline = None
+                cam.process.enforce_stop(now)
             elif cam.thread is not None:
                 if not cam.thread.is_alive():
                     self._on_exit(cam)
@@ -606,9 +666,6 @@ class CaptureSupervisor:
             if cam.process is not None and cam.process.is_alive():
                 cam.process.kill()
                 cam.process.join(2.0)
-            if cam.ring is not None:
-                cam.ring.unlink()
-                cam.ring.close()
-                cam.ring = None
+            self._release_rings(cam)
         self._cameras.clear()
         self._retiring.clear()

@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-import cv2
-
 from camwall.capture.events import (
     CameraState,
     CaptureEvent,
     InfoEvent,
-    LogEvent,
     RecordingEvent,
     StateEvent,
     StatsEvent,
 )
-from camwall.capture.spec import CameraSpec, fit_size
+from camwall.capture.spec import CameraSpec, DetectOutput, RecordingSpec, fit_size
+from camwall.childproc import Child, Outbox
+from camwall.detect.geometry import detect_size
 from camwall.errors import (
     CaptureError,
     InvalidSourceError,
@@ -41,6 +39,7 @@ from camwall.errors import (
 from camwall.frames import FrameRing, PixelFormat
 from camwall.redact import redact
 from camwall.sources import Source, SourceFrame, open_source
+from camwall.sources.base import DecodeMode
 
 if TYPE_CHECKING:
     from camwall.record.events import RecordEvent
@@ -56,8 +55,9 @@ PERMANENT_ERRORS: tuple[type[SourceError], ...] = (
     UnsupportedStreamError,
 )
 RING_REPLY_TIMEOUT_S = 5.0
-#: How often a worker process's stop watcher re-checks the SIGTERM flag.
-STOP_POLL_S = 0.05
+#: Longest a read waits for a frame before the worker looks at its commands again (decoding
+#: keyframes only, or nothing, frames are seconds apart).
+IDLE_POLL_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +83,34 @@ class Reconnect:
 
 
 @dataclass(frozen=True, slots=True)
+class SetDetect:
+    """Supervisor → worker: also publish detect-sized frames into ring ``ring_name`` (None:
+    stop). The supervisor owns that ring, as it owns the view ring."""
+
+    output: DetectOutput | None
+    ring_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetDecode:
+    """Supervisor → worker: decode every frame, keyframes only, or nothing."""
+
+    mode: DecodeMode
+
+
+@dataclass(frozen=True, slots=True)
 class SetMaxSize:
     """Supervisor → worker: publish frames scaled to fit this size (None: full size)."""
 
     max_size: tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetRecording:
+    """Supervisor → worker: record as ``recording`` says from the next keyframe, or stop
+    recording (None: the open segment is finished), without reconnecting."""
+
+    recording: RecordingSpec | None
 
 
 class _ReconnectRequested(Exception):
@@ -95,28 +119,6 @@ class _ReconnectRequested(Exception):
 
 class _StopRequested(Exception):
     """Raised inside the streaming loop when the worker is asked to stop."""
-
-
-class _EventLogHandler(logging.Handler):
-    """Sends log records of the worker to the supervisor as masked LogEvents."""
-
-    def __init__(self, worker: CaptureWorker) -> None:
-        super().__init__()
-        self._worker = worker
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = redact(record.getMessage())
-            if record.exc_info and record.exc_info[1] is not None:
-                message += (
-                    f" ({type(record.exc_info[1]).__name__}: {redact(str(record.exc_info[1]))})"
-                )
-            self._worker.send(
-                LogEvent(self._worker.spec.name, record.levelno, record.name, message)
-            )
-        except (OSError, ValueError):
-            # The pipe to the supervisor is gone: nobody is left to tell.
-            pass
 
 
 class _Stats:
@@ -128,6 +130,7 @@ class _Stats:
 
     def reset(self, now: float) -> None:
         self.start = now
+        self.packets0 = -1
         self.decoded = 0
         self.published = 0
         self.decode_ns = 0
@@ -142,12 +145,13 @@ class CaptureWorker:
         self,
         spec: CameraSpec,
         ring_name: str,
-        events: Connection,
+        events: Outbox,
         control: Connection,
         notify: Connection | None = None,
     ) -> None:
         """Prepare; nothing is opened until :meth:`run`.
 
+        ``events`` carries messages to the supervisor, ``control`` brings its requests.
         ``notify`` is the write end of the owner's frame-notification pipe (non-blocking):
         one byte goes into it per published frame, so a display can sleep until one comes.
         """
@@ -157,14 +161,20 @@ class CaptureWorker:
         self._control = control
         self._notify = notify
         self._notify_fd = notify.fileno() if notify is not None else -1
-        self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._source: Source | None = None
         self._source_lock = threading.Lock()
         self._max_size = spec.max_size
+        self._decode: DecodeMode = spec.decode
+        #: The detect-sized output: what, into which ring, and when the next one is due.
+        self._detect: DetectOutput | None = None
+        self._detect_ring: FrameRing | None = None
+        self._detect_due = 0.0
+        self._detect_too_big = False
         self._state: CameraState | None = None
         self._attempt = 0
         self._last_error: str | None = None
+        self._recording = spec.recording
         self._recorder: SegmentRecorder | None = None
         self._said_unrecordable = False
 
@@ -179,14 +189,12 @@ class CaptureWorker:
 
     def close_pipes(self) -> None:
         """Close both pipes; the supervisor sees end-of-file and knows the worker is done."""
-        with self._send_lock:
-            self._events.close()
+        self._events.close()
         self._control.close()
 
     def send(self, message: CaptureEvent | RingRequest) -> None:
-        """Send one message to the supervisor (thread-safe)."""
-        with self._send_lock:
-            self._events.send(message)
+        """Send one message to the supervisor (thread-safe; OwnerGone if it is gone)."""
+        self._events.send(message)
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -203,6 +211,9 @@ class CaptureWorker:
         finally:
             self._close_recorder()
             ring.close()
+            if self._detect_ring is not None:
+                self._detect_ring.close()
+                self._detect_ring = None
             self._set_state(CameraState.STOPPED, "stopped")
 
     def _connect_and_stream(self, ring: FrameRing) -> FrameRing:
@@ -213,6 +224,7 @@ class CaptureWorker:
         failure: BaseException | None = None
         try:
             source = open_source(self.spec.source)
+            source.set_decode(self._decode)
             with self._source_lock:
                 self._source = source
                 if self._stop.is_set():
@@ -281,12 +293,27 @@ class CaptureWorker:
         stats = _Stats()
         streaming = False
         interval = self.spec.stats_interval_s
+        size = (0, 0)  # of the last published frame
         while True:
             if self._stop.is_set():
                 raise _StopRequested
-            self._poll_control()
+            self._poll_control(source)
             t0 = time.thread_time_ns()
-            frame = source.read()
+            # Bounded, so commands (and stats) are seen while little or nothing is decoded.
+            frame = source.read_within(IDLE_POLL_S)
+            if frame is None:
+                if not streaming and self._decode != "full":
+                    # Connected and receiving, decoding little or nothing on purpose.
+                    streaming = True
+                    self._attempt = 0
+                    self._set_state(
+                        CameraState.STREAMING,
+                        f"receiving from {source.display_url} (decoding: {self._decode})",
+                    )
+                now = time.monotonic()
+                if now - stats.start >= interval:
+                    self._send_stats(source, stats, now, *size)
+                continue
             decode_ns = frame.decode_ns or (time.thread_time_ns() - t0)
             stats.decoded += 1
             stats.decode_ns += decode_ns
@@ -297,11 +324,14 @@ class CaptureWorker:
                     CameraState.STREAMING, f"{frame.width}×{frame.height} from {source.display_url}"
                 )
             width, height = fit_size(frame.width, frame.height, self._max_size)
+            size = (width, height)
             if width * height * 4 > ring.capacity:
-                ring = self._replace_ring(ring, width, height)
+                ring = self._replace_ring(ring, width, height, source)
             t1 = time.thread_time_ns()
             self._publish(ring, frame, width, height)
             self._frame_ready()
+            if self._detect is not None:
+                self._publish_detect(frame)
             stats.convert_ns += time.thread_time_ns() - t1
             stats.published += 1
             now = time.monotonic()
@@ -316,6 +346,37 @@ class CaptureWorker:
             width, height, PixelFormat.BGRA, pts=frame.pts, capture_ns=frame.capture_ns
         ) as dst:
             frame.convert_into(dst)
+
+    def _publish_detect(self, frame: SourceFrame) -> None:
+        """The detect-sized copy of ``frame``, at the detector's rate (same decode)."""
+        output, ring = self._detect, self._detect_ring
+        now = time.monotonic()
+        if output is None or ring is None or now < self._detect_due:
+            return
+        self._detect_due = max(self._detect_due + 1.0 / output.fps, now)
+        w, h = detect_size(frame.width, frame.height, output.width, output.height)
+        if w * h * 4 > ring.capacity:
+            if not self._detect_too_big:
+                self._detect_too_big = True
+                log.warning("%s: detect frames of %d×%d do not fit; skipped", self.spec.name, w, h)
+            return
+        with ring.write(w, h, PixelFormat.BGRA, pts=frame.pts, capture_ns=frame.capture_ns) as dst:
+            frame.convert_for_detection(dst)
+
+    def _set_detect(self, message: SetDetect) -> None:
+        if self._detect_ring is not None and (
+            message.output is None or message.ring_name != self._detect_ring.name
+        ):
+            self._detect_ring.close()
+            self._detect_ring = None
+        if message.output is not None and message.ring_name and self._detect_ring is None:
+            try:
+                self._detect_ring = FrameRing.attach(message.ring_name)
+            except RingError as exc:
+                log.warning("%s: cannot attach the detect ring: %s", self.spec.name, exc)
+                return
+        self._detect = message.output
+        self._detect_due = 0.0
 
     def _frame_ready(self) -> None:
         """One byte into the notification pipe (never blocks: a full pipe means unread news)."""
@@ -336,6 +397,8 @@ class CaptureWorker:
         total_bytes = source.stats.bytes
         bitrate = 0.0 if stats.bytes0 < 0 else (total_bytes - stats.bytes0) * 8 / 1000 / elapsed
         frames = max(1, stats.decoded)
+        packets = source.stats.packets
+        packet_rate = 0.0 if stats.packets0 < 0 else (packets - stats.packets0) / elapsed
         self.send(
             StatsEvent(
                 camera=self.spec.name,
@@ -349,22 +412,32 @@ class CaptureWorker:
                 width=width,
                 height=height,
                 last_error=self._last_error,
+                decode=self._decode,
+                packet_rate=packet_rate,
             )
         )
         stats.reset(now)
         stats.bytes0 = total_bytes
+        stats.packets0 = source.stats.packets
 
-    def _poll_control(self) -> None:
+    def _poll_control(self, source: Source) -> None:
         while self._control.poll():
             message = self._control.recv()
             if isinstance(message, Reconnect):
                 raise _ReconnectRequested
             if isinstance(message, SetMaxSize):
                 self._max_size = message.max_size
+            elif isinstance(message, SetRecording):
+                self._set_recording(message.recording, source)
+            elif isinstance(message, SetDecode):
+                self._decode = message.mode
+                source.set_decode(message.mode)
+            elif isinstance(message, SetDetect):
+                self._set_detect(message)
             else:
                 log.warning("%s: unexpected control message %r ignored", self.spec.name, message)
 
-    def _replace_ring(self, ring: FrameRing, width: int, height: int) -> FrameRing:
+    def _replace_ring(self, ring: FrameRing, width: int, height: int, source: Source) -> FrameRing:
         """Ask the supervisor (the rings' owner) for a ring that fits; wait for its answer."""
         log.info(
             "%s: %d×%d frames exceed the ring; asking for a larger one",
@@ -386,6 +459,10 @@ class CaptureWorker:
                 return new
             if isinstance(message, SetMaxSize):
                 self._max_size = message.max_size
+            elif isinstance(message, SetRecording):
+                self._set_recording(message.recording, source)
+            elif isinstance(message, SetDetect):
+                self._set_detect(message)
         if self._stop.is_set():
             raise _StopRequested
         raise CaptureError(
@@ -394,9 +471,23 @@ class CaptureWorker:
 
     # -- recording (a side path: nothing in it may stop capture) ------------------------------
 
+    def _set_recording(self, recording: RecordingSpec | None, source: Source) -> None:
+        """Recording switched on, off or elsewhere while connected: the open segment (if any)
+        is finished; a new recorder starts at the next keyframe of this same connection."""
+        if recording == self._recording:
+            return
+        self._recording = recording
+        self._close_recorder()
+        if recording is None:
+            source.set_packet_sink(None)
+            log.info("%s: recording stopped", self.spec.name)
+        else:
+            log.info("%s: recording into %s", self.spec.name, recording.directory)
+            self._attach_recorder(source)
+
     def _attach_recorder(self, source: Source) -> None:
         """Feed this connection's packets to the recorder (made on the first connection)."""
-        settings = self.spec.recording
+        settings = self._recording
         if settings is None:
             return
         stream = source.packet_stream
@@ -503,71 +594,21 @@ class CaptureWorker:
 # -- process entry point ---------------------------------------------------------------------
 
 
-def _install_worker_logging(worker: CaptureWorker) -> None:
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.addHandler(_EventLogHandler(worker))
-    root.setLevel(worker.spec.log_level)
-
-
 def process_main(
     spec: CameraSpec,
     ring_name: str,
     events: Connection,
     control: Connection,
-    stop_conn: Connection,
     notify: Connection | None = None,
+    *,
+    stop: Connection,
 ) -> None:
-    """Entry point of a worker process (spawned by the supervisor)."""
-    # Ctrl-C in a terminal signals the whole process group; the supervisor decides when a
-    # worker stops (an interrupted worker would look crashed and be restarted).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # One process per camera is the wall's parallelism. OpenCV's own pool would split each
-    # conversion over every core and spin-wait for work between frames: +0.7 ms CPU per
-    # 1440p frame for nothing (bench/capture.py, docs/benchmarks.md "## Capture").
-    cv2.setNumThreads(1)
-    # SIGTERM to the whole group (systemd's default KillMode, `timeout`, `kill -- -PGID`)
-    # reaches workers together with the app: stop cleanly (finish the segment, close the
-    # ring) instead of dying. The handler only sets a flag: handlers must not take locks.
-    terminated = False
-
-    def on_sigterm(signum: int, frame: object) -> None:
-        nonlocal terminated
-        terminated = True
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    worker = CaptureWorker(spec, ring_name, events, control, notify)
-    _install_worker_logging(worker)
-
-    def watch_stop() -> None:
-        # A process cannot be interrupted from outside, so this thread turns a stop request
-        # into an interrupt of the blocking source call. The request is the supervisor
-        # closing (or writing to) its end of ``stop_conn`` — which also happens when the
-        # supervisor's process dies, so a worker never outlives its owner — or SIGTERM.
-        # A pipe, not a multiprocessing.Event: an Event's internal lock can be left held by
-        # a process that dies while using it, and the other side's set() then blocks forever.
-        while not terminated:
-            if stop_conn.poll(STOP_POLL_S):
-                break
-        worker.stop()
-
-    watcher = threading.Thread(target=watch_stop, name=f"camwall-stop-{spec.name}", daemon=True)
-    watcher.start()
-    code = 0
-    try:
-        worker.run()
-    except BaseException:  # the process boundary: report anything, then exit non-zero
-        log.exception("%s: capture worker crashed", spec.name)
-        code = 1
-    finally:
-        terminated = True  # ends the watcher if it is still waiting
-        watcher.join(1.0)
-        stop_conn.close()
-        worker.close_pipes()
-    logging.shutdown()
-    # Skip interpreter teardown: nothing is left to flush, and FFmpeg threads can hang it.
-    os._exit(code)
+    """Entry point of a worker process (started by the supervisor with ``spawn_child``)."""
+    child = Child.bootstrap(
+        events, stop, label=f"{spec.name}: capture worker", log_level=spec.log_level
+    )
+    worker = CaptureWorker(spec, ring_name, child.outbox, control, notify)
+    child.run(worker.run, on_stop=worker.stop)
 
 
 def thread_main(worker: CaptureWorker) -> None:
@@ -578,26 +619,16 @@ def thread_main(worker: CaptureWorker) -> None:
         worker.close_pipes()
 
 
-def describe_exit(exitcode: int | None) -> str:
-    """A readable description of a worker process's exit code."""
-    if exitcode is None:
-        return "still running"
-    if exitcode < 0:
-        try:
-            return f"killed by {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"killed by signal {-exitcode}"
-    return f"exited with code {exitcode}"
-
-
 __all__ = [
     "PERMANENT_ERRORS",
     "CaptureWorker",
     "Reconnect",
     "RingReply",
     "RingRequest",
+    "SetDecode",
+    "SetDetect",
     "SetMaxSize",
-    "describe_exit",
+    "SetRecording",
     "process_main",
     "thread_main",
 ]

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from camwall import __version__
-from camwall.commands.bench_tables import Table, parse_tables, plot_column, plot_table
+from camwall.commands.bench_tables import ResultTable, parse_tables, plot_column, plot_table
 from camwall.commands.check import positive_seconds
 from camwall.commands.common import (
     EXIT_CODES_HELP,
@@ -39,7 +39,7 @@ Their tables go into DIR/results.md, each plottable table also as a PNG bar char
 that fails or times out is reported and the others still run."""
 
 #: The scripts, in the order they run.
-SCRIPTS = ("ring", "convert", "record", "detect", "capture", "wall")
+SCRIPTS = ("ring", "convert", "record", "detect", "capture", "wall", "events")
 #: Arguments for a short run (``--quick``) of the scripts that do not take ``--quick``.
 QUICK_ARGS: dict[str, tuple[str, ...]] = {
     "ring": ("--frames", "10", "--rounds", "2"),
@@ -285,7 +285,7 @@ def write_results(out_dir: Path, outcomes: list[Outcome], *, quick: bool) -> Pat
     return path
 
 
-def _plot(table: Table, path: Path, heading: str) -> Path | None:
+def _plot(table: ResultTable, path: Path, heading: str) -> Path | None:
     column = plot_column(table)
     if column is None:
         return None

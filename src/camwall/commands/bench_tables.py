@@ -18,7 +18,7 @@ _ALIGNED_SPLIT = re.compile(r"\s{2,}")
 
 
 @dataclass(frozen=True, slots=True)
-class Table:
+class ResultTable:
     """A table whose first column names the rows; ``values`` are None where not a number."""
 
     title: str
@@ -51,10 +51,10 @@ def number(text: str) -> float | None:
     return float(match.group(1).replace(",", "."))
 
 
-def parse_tables(text: str) -> list[Table]:
+def parse_tables(text: str) -> list[ResultTable]:
     """Every Markdown or aligned table in ``text`` with at least two rows."""
     lines = text.splitlines()
-    tables: list[Table] = []
+    tables: list[ResultTable] = []
     i = 0
     title = ""
     while i < len(lines):
@@ -85,7 +85,7 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def _markdown(title: str, header: str, body: list[str]) -> Table | None:
+def _markdown(title: str, header: str, body: list[str]) -> ResultTable | None:
     columns = _cells(header)
     rows = []
     for line in body:
@@ -95,7 +95,7 @@ def _markdown(title: str, header: str, body: list[str]) -> Table | None:
         rows.append((cells[0], tuple(number(c) for c in cells[1:])))
     if len(rows) < 2 or len(columns) < 2:
         return None
-    return Table(title, tuple(columns), tuple(rows))
+    return ResultTable(title, tuple(columns), tuple(rows))
 
 
 def _aligned_row(line: str) -> list[str] | None:
@@ -117,19 +117,19 @@ def _aligned_end(lines: list[str], start: int) -> int:
     return end
 
 
-def _aligned(title: str, header: str, body: list[str]) -> Table | None:
+def _aligned(title: str, header: str, body: list[str]) -> ResultTable | None:
     columns = _ALIGNED_SPLIT.split(header.strip())
     rows = [_aligned_row(line) for line in body]
     if not rows or rows[0] is None or len(columns) != len(rows[0]):
         return None
-    return Table(
+    return ResultTable(
         title,
         tuple(columns),
         tuple((r[0], tuple(number(c) for c in r[1:])) for r in rows if r is not None),
     )
 
 
-def plot_column(table: Table) -> int | None:
+def plot_column(table: ResultTable) -> int | None:
     """The column worth plotting: a ratio ("×", "ratio") if there is one, else the first
     numeric column; None if the table has no numbers to plot."""
     numeric = table.numeric_columns()
@@ -142,7 +142,7 @@ def plot_column(table: Table) -> int | None:
     return numeric[0]
 
 
-def plot_table(table: Table, column: int, path: Path, heading: str) -> Path:
+def plot_table(table: ResultTable, column: int, path: Path, heading: str) -> Path:
     """Draw ``column`` of ``table`` as horizontal bars into the PNG ``path``."""
     import matplotlib
 

@@ -19,14 +19,17 @@ from camwall.commands.common import (
     EXIT_CHECK_FAILED,
     EXIT_CODES_HELP,
     EXIT_OK,
+    EXIT_USAGE,
     add_config_option,
     config_option,
+    error,
     load_config,
     out,
 )
 from camwall.config import Camera, Config
-from camwall.errors import StorageError
+from camwall.errors import StorageError, UrlError
 from camwall.redact import mask_url
+from camwall.urls import parse_url
 
 if TYPE_CHECKING:
     from camwall.sources.check import CheckReport
@@ -119,6 +122,11 @@ def run(args: argparse.Namespace) -> int:
         # The report says it all; INFO lines of the sources would only repeat it.
         logging.getLogger("camwall").setLevel(logging.WARNING)
 
+    malformed = _malformed(args.urls)
+    if malformed:
+        for message in malformed:
+            error(message)
+        return EXIT_USAGE
     targets = [_Target(url, transport=args.transport or "tcp") for url in args.urls]
     config: Config | None = None
     config_path = config_option(args)
@@ -157,6 +165,17 @@ def run(args: argparse.Namespace) -> int:
         )
         out(f"{len(results)} checked, {failed} failed" if failed else f"all {len(results)} OK")
     return EXIT_OK if ok else EXIT_CHECK_FAILED
+
+
+def _malformed(urls: list[str]) -> list[str]:
+    """One line (masked URL and reason) per URL that does not parse."""
+    problems = []
+    for url in urls:
+        try:
+            parse_url(url)
+        except UrlError as exc:
+            problems.append(str(exc) if exc.shown else f"URL {url!r}: {exc.reason}")
+    return problems
 
 
 def _config_targets(config: Config, transport: Transport | None) -> list[_Target]:

@@ -2,9 +2,9 @@
 lines), or on the wall.
 
 ``camwall run --headless`` imports no Qt: it is what a box without a screen runs for months.
-Events go to stdout (or ``--events FILE``) as JSON lines; logs go to stderr. SIGINT or SIGTERM
-stops it cleanly (open segments finished, no process or shared memory left); the exit code
-is then 0.
+Events go to stdout (or ``--events FILE``) as JSON lines; logs go to stderr. SIGINT, SIGTERM
+or SIGHUP stops it cleanly (open segments finished, no process or shared memory left); the
+exit code is then 0.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import signal
 import sys
 import threading
@@ -37,6 +36,7 @@ from camwall.commands.common import (
 from camwall.config import Config
 
 if TYPE_CHECKING:
+    from camwall.mqtt.sink import MqttSink
     from camwall.runtime import RuntimeEvent
     from camwall.runtime.jsonlines import JsonLinesWriter
 
@@ -44,14 +44,16 @@ log = logging.getLogger(__name__)
 
 #: How long stopping may take before workers are terminated and killed.
 STOP_TIMEOUT_S = 15.0
+#: Signals that stop a headless run cleanly.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 #: Log events below this level stay in the log (stderr) and out of the event stream.
 EVENT_LOG_LEVEL = logging.WARNING
 
 DESCRIPTION = """\
 Run the config's cameras: with --headless, capture, record and detect without any window
 (no Qt is imported), printing events as JSON lines to stdout or --events FILE, and logs to
-stderr. SIGINT or SIGTERM stops it cleanly: open segments are finished, no process or shared
-memory is left, and the exit code is 0. Without --headless, opens the wall."""
+stderr. SIGINT, SIGTERM or SIGHUP stops it cleanly: open segments are finished, no process or
+shared memory is left, and the exit code is 0. Without --headless, opens the wall."""
 
 
 def add_parser(sub: Any) -> None:
@@ -108,7 +110,21 @@ def add_parser(sub: Any) -> None:
         type=float,
         default=0.0,
         metavar="N",
-        help="stop after N seconds (default 0: run until SIGINT/SIGTERM)",
+        help="stop after N seconds (default 0: run until SIGINT/SIGTERM/SIGHUP)",
+    )
+    parser.add_argument(
+        "--node",
+        default=None,
+        metavar="NAME",
+        help="publish events to MQTT as node NAME (default: [mqtt] node, else the host name); "
+        "needs an [mqtt] table (--mqtt-config); see docs/mqtt.md",
+    )
+    parser.add_argument(
+        "--mqtt-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a TOML file with the [mqtt] table (broker, TLS, login, allowed commands)",
     )
     parser.set_defaults(func=run)
 
@@ -134,7 +150,13 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
         error(f"--seconds {args.seconds}: must not be negative")
         return EXIT_USAGE
     # Imported here, not at the top: `camwall --help` should not pay for the whole runtime.
+    from camwall.mqtt.node import load_settings
     from camwall.runtime.jsonlines import JsonLinesWriter
+
+    mqtt_settings = load_settings(args.mqtt_config, config)
+    if args.node is not None and mqtt_settings is None:
+        error("--node NAME publishes to MQTT and needs an [mqtt] table: add --mqtt-config FILE")
+        return EXIT_USAGE
 
     with contextlib.ExitStack() as stack:
         try:
@@ -145,15 +167,26 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
         stop = threading.Event()
         writer = JsonLinesWriter(stream, on_broken=stop.set).start()
         stack.callback(writer.close)
+        sink = None
+        if mqtt_settings is not None:
+            from camwall.mqtt.node import camera_urls
+            from camwall.mqtt.sink import MqttSink
+
+            sink = MqttSink(mqtt_settings, node=args.node, urls=camera_urls(config)).start()
+            stack.callback(sink.close)  # after the runtime: its last events go out first
         stack.enter_context(_stop_on_signals(stop))
-        ok = _run_until_stopped(config, args, writer, stop)
+        ok = _run_until_stopped(config, args, writer, stop, sink)
     if writer.dropped_total:
         log.warning("%d events were dropped: the event output was too slow", writer.dropped_total)
     return EXIT_OK if ok else EXIT_FAILURE
 
 
 def _run_until_stopped(
-    config: Config, args: argparse.Namespace, writer: JsonLinesWriter, stop: threading.Event
+    config: Config,
+    args: argparse.Namespace,
+    writer: JsonLinesWriter,
+    stop: threading.Event,
+    sink: MqttSink | None = None,
 ) -> bool:
     """Run the runtime until ``stop`` is set or ``--seconds`` passed; True if it closed cleanly."""
     from camwall.runtime import Runtime
@@ -163,6 +196,8 @@ def _run_until_stopped(
     def on_event(event: RuntimeEvent) -> None:
         if wanted(event):
             writer.write(event.to_dict())
+        if sink is not None:
+            sink.publish(event)  # never blocks: queued for the sink's own thread
 
     runtime = Runtime(
         config,
@@ -171,10 +206,14 @@ def _run_until_stopped(
         snapshot_dir=args.snapshots,
         stats_interval_s=args.stats_interval,
     )
+    if sink is not None:
+        from camwall.mqtt.commands import as_target
+
+        sink.attach(as_target(runtime))
     try:
         runtime.start()
         log.info(
-            "running %d camera(s) headless; events to %s; SIGINT or SIGTERM stops",
+            "running %d camera(s) headless; events to %s; SIGINT, SIGTERM or SIGHUP stops",
             len(config.cameras),
             "stdout" if args.events == "-" else args.events,
         )
@@ -214,7 +253,11 @@ def _event_stream(target: str) -> Iterator[TextIO]:
 
 @contextlib.contextmanager
 def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT and SIGTERM set ``stop`` (only the main thread can have signal handlers)."""
+    """SIGINT, SIGTERM and SIGHUP set ``stop`` (only the main thread can have signal handlers).
+
+    SIGHUP too: a closed terminal or SSH session sends it, and its default would kill the
+    process with its segments open and its shared memory left for the next start to reclaim.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -226,7 +269,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
         log.info("%s received", signal.Signals(signum).name)
         stop.set()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
@@ -235,29 +278,9 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def run_wall(config: Config, args: argparse.Namespace) -> int:
-    """Open the wall with the config's cameras, if a Qt binding and a display are there."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY")
-        or os.environ.get("WAYLAND_DISPLAY")
-        or os.environ.get("QT_QPA_PLATFORM")
-    ):
-        error("no display (DISPLAY and WAYLAND_DISPLAY are unset); use `camwall run --headless`")
+    """Open the wall over the config's cameras (launched by ``camwall.cli``: no Qt here)."""
+    open_wall: Callable[..., int] | None = getattr(args, "open_wall", None)
+    if open_wall is None:
+        error("this program cannot open the wall; use `camwall run --headless`")
         return EXIT_USAGE
-    try:
-        from camwall.ui.app import run_wall as open_wall
-        from camwall.ui.wall_cameras import WallCamera
-    except ImportError as exc:
-        error(
-            f"the wall needs a Qt binding, which cannot be imported ({exc}); install PySide6 "
-            "or use `camwall run --headless`"
-        )
-        return EXIT_USAGE
-    if any(camera.record for camera in config.cameras):
-        log.warning(
-            "the wall shows and detects on the cameras but does not record yet; "
-            "use `camwall run --headless` for recording"
-        )
-    cameras = [WallCamera.from_config(camera) for camera in config.cameras]
-    return int(
-        open_wall(cameras, seconds=max(0.0, args.seconds), grid=config.wall.grid, config=config)
-    )
+    return open_wall(config, seconds=max(0.0, args.seconds), config_path=config.source)

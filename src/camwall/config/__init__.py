@@ -1,8 +1,9 @@
 """camwall's config file: one TOML file → validated, frozen dataclasses (see docs/config.md).
 
->>> cfg = load("camwall.toml")            # ConfigError naming file and key on any mistake
+>>> cfg = load("camwall.toml")            # ConfigError naming file:line and key on any mistake
 >>> cfg.camera("frontdoor").resolved_url()  # password injected from password_env; keep secret
->>> save(cfg, "camwall.toml")             # atomic; keeps password_env references
+>>> save(cfg, "camwall.toml")             # in place: comments kept; atomic; mode kept
+>>> doc = ConfigDocument.load("camwall.toml")   # finer edits: set_camera, remove_camera, save
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from camwall.config.document import ConfigDocument, read_config_file
 from camwall.config.model import (
     GB,
     GRIDS,
@@ -20,7 +22,6 @@ from camwall.config.model import (
     Config,
     DetectionConfig,
     OnvifConfig,
-    OnvifEndpoint,
     Polygon,
     RecordingConfig,
     WallConfig,
@@ -30,7 +31,7 @@ from camwall.config.model import (
 from camwall.config.names import safe_name
 from camwall.config.parse import parse_text
 from camwall.config.writer import dumps, save
-from camwall.errors import ConfigError
+from camwall.errors import ConfigConflictError, ConfigError
 
 __all__ = [
     "GB",
@@ -39,9 +40,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "Camera",
     "Config",
+    "ConfigConflictError",
+    "ConfigDocument",
+    "ConfigError",
     "DetectionConfig",
     "OnvifConfig",
-    "OnvifEndpoint",
     "Polygon",
     "RecordingConfig",
     "WallConfig",
@@ -68,23 +71,7 @@ def load(
     another machine).
     """
     file = Path(path) if path is not None else default_config_path()
-    try:
-        text = file.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        hint = "" if path is not None else " (the default location; pass --config to use another)"
-        raise ConfigError(
-            f"file not found{hint}; docs/config.example.toml is a commented example to start from",
-            path=str(file),
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, not a config file", path=str(file)) from None
-    except PermissionError:
-        raise ConfigError("permission denied; cannot read the file", path=str(file)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"is not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8",
-            path=str(file),
-        ) from None
+    text, _ = read_config_file(file, default_location=path is None)
     return parse_text(text, path=file, env=env, check_env=check_env)
 
 

@@ -1,5 +1,8 @@
 """The validated configuration: frozen dataclasses, built by :mod:`camwall.config.parse`.
 
+The file is checked by the pydantic models of :mod:`camwall.config.schema`; these plain
+frozen dataclasses are what the rest of camwall holds (cheap, hashable, positional).
+
 Paths are kept as written in the file (so a saved config round-trips exactly); the
 ``resolved_*`` methods turn them into absolute paths against the config file's folder.
 Passwords never live in these objects: a camera names an environment variable
@@ -12,12 +15,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import platformdirs
 
 from camwall.config.urls import file_path, host_of, url_kind, userinfo, with_credentials
 from camwall.errors import ConfigError
+from camwall.mqtt.settings import MqttSettings
+
+if TYPE_CHECKING:
+    # Imported where used: `camwall --help` must not load OpenCV or the ONVIF stack.
+    from camwall.control.model import OnvifSettings
+    from camwall.detect.zones import Zone
 from camwall.redact import mask_url
 
 SCHEMA_VERSION = 1
@@ -56,6 +65,10 @@ class WallConfig:
 
     #: Tiles in the grid: 1, 4, 9, 16, or "auto" (the smallest that fits every camera).
     grid: Grid = "auto"
+    #: The decode budget: decode only keyframes (or nothing) of cameras the viewer is not
+    #: looking at when the CPU cannot decode them all (camwall.runtime.decode). False: every
+    #: camera is always decoded in full.
+    decode_budget: bool = True
 
     def tiles(self, cameras: int) -> int:
         """The number of tiles for ``cameras`` cameras."""
@@ -84,7 +97,9 @@ class RecordingConfig:
     @property
     def max_total_bytes(self) -> int | None:
         """Maximum total size in bytes, or None for no limit."""
-        return int(self.max_total_gb * GB) if self.max_total_gb > 0 else None
+        total = self.max_total_gb * GB
+        # A limit beyond any disk (or built in code unchecked) is no limit, not an overflow.
+        return int(total) if 0 < total < 2**63 else None
 
 
 @dataclass(frozen=True)
@@ -125,16 +140,6 @@ class OnvifConfig:
         )
 
 
-@dataclass(frozen=True)
-class OnvifEndpoint:
-    """An ONVIF service with its password resolved; the password is kept out of ``repr``."""
-
-    host: str
-    port: int
-    user: str | None
-    password: str | None = field(default=None, repr=False)
-
-
 @dataclass(frozen=True, repr=False)
 class Camera:
     """One ``[[camera]]`` entry."""
@@ -155,6 +160,16 @@ class Camera:
     record: bool = False
     #: Areas to ignore, as polygons of (x, y) points in frame pixels.
     masks: tuple[Polygon, ...] = ()
+    #: Seconds to wait for the first decoded frame after connecting; None: adaptive.
+    first_frame_timeout_s: float | None = None
+    #: Seconds without a frame before the stream counts as lost; None: adaptive.
+    read_timeout_s: float | None = None
+    #: The size detection runs at (camwall.detect.geometry.detect_size): None for both is
+    #: 640 wide keeping the aspect; independent of how the wall shows the camera.
+    detect_width: int | None = None
+    detect_height: int | None = None
+    #: Named areas with rules; tracks entering and leaving them are events.
+    zones: tuple[Zone, ...] = ()
     #: The config file's folder, for relative file paths (not part of the config's value).
     base_dir: Path | None = field(default=None, compare=False)
 
@@ -204,8 +219,9 @@ class Camera:
         password = self.password(env) if self.password_env is not None else userinfo(url)[1]
         return with_credentials(url, user, password)
 
-    def onvif_endpoint(self, env: Mapping[str, str] | None = None) -> OnvifEndpoint | None:
-        """The camera's ONVIF service with defaults filled in and the password resolved."""
+    def onvif_settings(self, env: Mapping[str, str] | None = None) -> OnvifSettings | None:
+        """How to reach the camera's ONVIF service (defaults filled in, password resolved):
+        the one credentials type of the control layer. None without ``[camera.onvif]``."""
         if self.onvif is None:
             return None
         host = self.onvif.host or host_of(self.url)
@@ -224,7 +240,13 @@ class Camera:
             password: str | None = environ[self.onvif.password_env]
         else:
             password = self.password(env)
-        return OnvifEndpoint(host, self.onvif.port, self.onvif.user or self.user_name(), password)
+        from camwall.control.model import OnvifSettings
+
+        user = self.onvif.user or self.user_name() or ""
+        try:
+            return OnvifSettings(host, self.onvif.port, user, password or "")
+        except ValueError as exc:
+            raise ConfigError(f"camera {self.name!r}: {exc}", key="onvif") from None
 
     def __repr__(self) -> str:
         sub = None if self.substream_url is None else mask_url(self.substream_url)
@@ -232,7 +254,10 @@ class Camera:
             f"Camera(name={self.name!r}, url={self.display_url!r}, substream_url={sub!r}, "
             f"transport={self.transport!r}, user={self.user!r}, "
             f"password_env={self.password_env!r}, onvif={self.onvif!r}, detect={self.detect}, "
-            f"detect_fps={self.detect_fps}, record={self.record}, masks={len(self.masks)})"
+            f"detect_fps={self.detect_fps}, record={self.record}, masks={len(self.masks)}, "
+            f"first_frame_timeout_s={self.first_frame_timeout_s}, "
+            f"read_timeout_s={self.read_timeout_s}, detect_width={self.detect_width}, "
+            f"detect_height={self.detect_height}, zones={[z.name for z in self.zones]})"
         )
 
     __str__ = __repr__
@@ -256,6 +281,8 @@ class Config:
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     cameras: tuple[Camera, ...] = ()
+    #: ``[mqtt]``: the node's broker, topics and commands (None: no MQTT).
+    mqtt: MqttSettings | None = None
     #: The file this config came from (None if built in code); not part of its value.
     source: Path | None = field(default=None, compare=False, repr=False)
     #: Things that work but deserve attention (e.g. a password written into a URL).

@@ -1,88 +1,79 @@
-"""Camera URLs in the config: what kinds are accepted, and putting credentials in at use time."""
+"""Camera URLs in the config: what kinds are accepted, and putting credentials in at use time.
+
+Thin helpers over :mod:`camwall.urls`, the one URL parser; their messages are reasons without
+the URL (the config names the key instead).
+"""
 
 from __future__ import annotations
 
-import re
-from typing import Literal
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from camwall.errors import UrlError
+from camwall.urls import NETWORK_SCHEMES, SUPPORTED_TEXT, CameraUrl, UrlKind, parse_url
 
-UrlKind = Literal["network", "file", "webcam", "synthetic"]
-NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
-SUPPORTED_TEXT = "use rtsp, rtsps, http, https or a file path (or a webcam number, synthetic://)"
+__all__ = [
+    "NETWORK_SCHEMES",
+    "SUPPORTED_TEXT",
+    "UrlKind",
+    "UrlProblem",
+    "file_path",
+    "host_of",
+    "url_kind",
+    "userinfo",
+    "with_credentials",
+]
 
-_HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-# "192.168.1.20:554/stream" or "cam.local:8554": a host written without its scheme.
-_LOOKS_LIKE_HOST = re.compile(r"^[A-Za-z0-9.\-]+:\d{1,5}(?:[/?#]|$)")
 
-
-class UrlProblem(ValueError):
+class UrlProblem(UrlError):
     """Why a URL cannot name a camera (the text never contains the URL's password)."""
+
+
+def _parse(url: str) -> CameraUrl:
+    try:
+        return parse_url(url)
+    except UrlError as exc:
+        raise UrlProblem(exc.reason) from None
 
 
 def url_kind(url: str) -> UrlKind:
     """Classify ``url``; raise :class:`UrlProblem` with a reason if it names no source."""
-    if not url.strip():
-        raise UrlProblem("is empty; enter rtsp://host/path, a file path or a webcam number")
-    if url != url.strip():
-        raise UrlProblem("has leading or trailing spaces")
-    if url.isdigit() or url.startswith("webcam://"):
-        return "webcam"
-    if not _HAS_SCHEME.match(url):
-        if _LOOKS_LIKE_HOST.match(url):
-            raise UrlProblem("has no scheme; write it as rtsp://" + url.split("@")[-1])
-        return "file"
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "synthetic":
-        return "synthetic"
-    if scheme == "file":
-        return "file"
-    if scheme not in NETWORK_SCHEMES:
-        raise UrlProblem(f"scheme {scheme!r} is not supported; {SUPPORTED_TEXT}")
-    if any(c.isspace() for c in url):
-        raise UrlProblem("contains spaces; percent-encode them (%20)")
-    if not parts.hostname:
-        raise UrlProblem("has no host name")
-    try:
-        port = parts.port
-    except ValueError:
-        raise UrlProblem("has an invalid port (a number from 1 to 65535)") from None
-    if port == 0:
-        raise UrlProblem("has an invalid port (a number from 1 to 65535)")
-    return "network"
+    return _parse(url).kind
 
 
 def file_path(url: str) -> str:
     """The path part of a file URL or plain path."""
-    if url.lower().startswith("file://"):
-        return unquote(urlsplit(url).path)
-    return url
+    try:
+        parsed = parse_url(url)
+    except UrlError:
+        return url
+    return parsed.path if parsed.kind == "file" else url
 
 
 def userinfo(url: str) -> tuple[str | None, str | None]:
-    """The (user, password) written in a network URL, percent-decoded; None where absent."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    """The (user, password) written in a network URL, decoded; None where absent or invalid."""
+    try:
+        parsed = parse_url(url)
+    except UrlError:
         return None, None
-    info = parts.netloc.rsplit("@", 1)[0]
-    user, sep, password = info.partition(":")
-    return unquote(user), (unquote(password) if sep else None)
+    return parsed.user, parsed.password
 
 
 def with_credentials(url: str, user: str | None, password: str | None) -> str:
-    """``url`` with its userinfo replaced by ``user`` and ``password`` (percent-encoded)."""
-    if user is None and password is None:
+    """``url`` with its userinfo replaced by ``user`` and ``password`` (percent-encoded).
+
+    Without a user and password: ``url`` as FFmpeg needs it (credentials typed raw in it
+    percent-encoded). Raises :class:`UrlProblem` if ``url`` does not parse.
+    """
+    parsed = _parse(url)
+    if parsed.kind != "network":
         return url
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    info = quote(user or "", safe="")
-    if password is not None:
-        info += ":" + quote(password, safe="")
-    return urlunsplit(parts._replace(netloc=f"{info}@{host}"))
+    if user is not None or password is not None:
+        parsed = parsed.without_credentials().with_credentials(user, password)
+    return parsed.ffmpeg_url()
 
 
 def host_of(url: str) -> str | None:
-    """The host name of a network URL (None for files and webcams)."""
-    if not _HAS_SCHEME.match(url):
+    """The host name of a network URL (None for files, webcams and invalid URLs)."""
+    try:
+        parsed = parse_url(url)
+    except UrlError:
         return None
-    return urlsplit(url).hostname
+    return parsed.host if parsed.kind == "network" else None

@@ -1,22 +1,21 @@
-"""Config → TOML text, and an atomic save.
+"""Config → TOML text (:func:`dumps`), and :func:`save`, which edits a file in place.
 
-A small writer for exactly the subset camwall emits (strings, numbers, booleans, arrays,
-tables, arrays of tables), so saving needs no extra dependency. Output reads back with
-``tomllib`` to an equal :class:`~camwall.config.model.Config`. Comments of a hand-written file
-are not kept: a saved file is camwall's canonical form.
+:func:`dumps` is camwall's canonical layout for a new file; its output reads back with
+``tomllib`` to an equal :class:`~camwall.config.model.Config`. :func:`save` goes through
+:class:`~camwall.config.document.ConfigDocument` (tomlkit), so saving over a hand-written
+file keeps its comments, order and formatting.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import math
 import os
-import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from camwall.config.model import Camera, Config, default_config_path
+from camwall.errors import ConfigConflictError, ConfigError
 
 _BARE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _ESCAPES = {
@@ -85,6 +84,8 @@ def _camera_lines(cam: Camera) -> list[str]:
             ("detect", cam.detect),
             ("detect_fps", cam.detect_fps),
             ("record", cam.record),
+            ("first_frame_timeout_s", cam.first_frame_timeout_s),
+            ("read_timeout_s", cam.read_timeout_s),
         ]
     )
     if cam.masks:
@@ -136,39 +137,51 @@ def dumps(config: Config) -> str:
 
 
 def save(config: Config, path: str | os.PathLike[str] | None = None) -> Path:
-    """Write ``config`` atomically (temp file + ``os.replace``) and return the path written.
+    """Make the file at ``path`` hold ``config``, editing it in place; return the file written.
 
-    ``path`` defaults to the file the config came from, else the default location. The text
-    is validated before anything is written, so a bad config never replaces a good file.
-    A new file gets mode 0600 (a URL may hold a password); an existing file keeps its mode.
+    ``path`` defaults to the file the config came from, else the default location. An
+    existing file keeps its comments, order, formatting and mode (see
+    :class:`~camwall.config.document.ConfigDocument`); a new one is created 0600 with
+    camwall's canonical layout. The settings are validated first (a bad one writes nothing);
+    each camera is validated alone: the good ones are saved, and a ConfigError naming the bad
+    ones is raised afterwards. ConfigConflictError if the file was edited on disk since this
+    process last read or wrote it.
     """
+    from camwall.config.atomic import real_target
+    from camwall.config.document import ConfigDocument, known
     from camwall.config.parse import parse_text
 
     target = Path(path) if path is not None else (config.source or default_config_path())
-    text = dumps(config)
-    parse_text(text, path=target, check_env=False)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o600
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    # Make the rename itself durable: a power cut right after must not bring back the old file.
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    settings = dataclasses.replace(config, cameras=())
+    parse_text(dumps(settings), path=target, check_env=False)
+    seen = known(real_target(target))  # before loading it again, which updates it
+    doc = ConfigDocument.load(target)
+    if seen is not None and doc.stamp is not None and not doc.stamp.same_content(seen):
+        raise ConfigConflictError(
+            "changed on disk since camwall read it; not overwritten (load it again to see "
+            "the edits, then save)",
+            path=str(target),
+        )
+    if doc.stamp is None:
+        doc = ConfigDocument(target, dumps(settings), None)
+    doc.set_settings(config)
+    names = {c.name for c in config.cameras}
+    for name in doc.camera_names():
+        if name not in names:
+            doc.remove_camera(name)
+    rejected: list[ConfigError] = []
+    for camera in config.cameras:
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    return target
+            doc.set_camera(camera)
+        except ConfigError as exc:
+            rejected.append(exc)
+    written = doc.save()
+    if len(rejected) == 1:
+        raise rejected[0]
+    if rejected:
+        lines = "\n".join(f"  {exc}" for exc in rejected)
+        raise ConfigError(
+            f"{len(rejected)} cameras were not saved (the others were):\n{lines}",
+            path=str(target),
+        )
+    return written

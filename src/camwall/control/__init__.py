@@ -13,11 +13,11 @@ The ONVIF backend needs the ``onvif`` extra (onvif-zeep-async); it is imported o
 
 from camwall.control.base import CameraControl
 from camwall.control.digital_zoom import DigitalZoom, FrameRect
-from camwall.control.discover import discover_streams, discover_streams_async
 from camwall.control.hold import HeldMove, HoldPolicy
 from camwall.control.model import (
     Axis,
     Capabilities,
+    ControlState,
     ControlStatus,
     DeviceInfo,
     Feature,
@@ -30,7 +30,8 @@ from camwall.control.model import (
     StreamRole,
     Velocity,
 )
-from camwall.control.onvif_control import OnvifCameraControl
+from camwall.control.onvif.client import OnvifCameraControl
+from camwall.control.onvif.discover import discover_streams, discover_streams_async
 from camwall.control.service import ControlService, RemoteCamera
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "CameraControl",
     "Capabilities",
     "ControlService",
+    "ControlState",
     "ControlStatus",
     "DeviceInfo",
     "DigitalZoom",

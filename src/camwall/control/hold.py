@@ -26,13 +26,18 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 from camwall.control.base import CameraControl
 from camwall.control.model import StopMethod, Velocity
-from camwall.errors import ControlAuthError, ControlError, ControlUnsupportedError
+from camwall.errors import (
+    ControlAuthError,
+    ControlError,
+    ControlTimeoutError,
+    ControlUnsupportedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +50,18 @@ class HoldPolicy:
     resend_interval_s: float = 0.4
     lease_s: float | None = None
     max_duration_s: float | None = 60.0
+    #: Outer bound of each move or stop sent to the camera, on top of the backend's own
+    #: timeouts: whatever a camera or library does, ``started``/``finished`` resolve.
+    call_deadline_s: float = 10.0
 
     def __post_init__(self) -> None:
-        for name in ("move_timeout_s", "resend_interval_s", "lease_s", "max_duration_s"):
+        for name in (
+            "move_timeout_s",
+            "resend_interval_s",
+            "lease_s",
+            "max_duration_s",
+            "call_deadline_s",
+        ):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
@@ -161,7 +175,8 @@ class HeldMove:
                 )
                 break
             try:
-                await self.control.continuous_move(self.velocity, p.move_timeout_s)
+                async with self._deadline("a continuous move"):
+                    await self.control.continuous_move(self.velocity, p.move_timeout_s)
             except ControlError as err:
                 self.last_error = err
                 _settle(self.started, error=err)
@@ -188,7 +203,23 @@ class HeldMove:
             self.ended_by = "stopped before start"
             return StopMethod.NOT_NEEDED
         self.ended_by = self.ended_by or "stopped"
-        return await self.control.stop(self.velocity.axes)
+        async with self._deadline("Stop"):
+            return await self.control.stop(self.velocity.axes)
+
+    @contextlib.asynccontextmanager
+    async def _deadline(self, what: str) -> AsyncIterator[None]:
+        """Bound one request by ``call_deadline_s``; past it, ControlTimeoutError."""
+        limit = self.policy.call_deadline_s
+        scope = asyncio.timeout(limit)
+        try:
+            async with scope:
+                yield
+        except TimeoutError as err:
+            if scope.expired() and not isinstance(err, ControlError):
+                raise ControlTimeoutError(
+                    f"{self.control.label} did not answer {what} within {limit:g} s"
+                ) from None
+            raise
 
 
 def _settle(

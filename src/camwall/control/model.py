@@ -10,9 +10,9 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field, fields
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from camwall.redact import mask_url
+from camwall.urls import parse_url
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,22 @@ class Capabilities:
     def unavailable(self) -> dict[str, str]:
         """Reasons of the unavailable features, by field name."""
         return {name: f.reason for name, f in self.features().items() if not f.available}
+
+
+class ControlState(enum.Enum):
+    """Where a camera's control connection stands; every state but the first two is final
+    until the owner calls ``connect()`` again (or a later request tries again)."""
+
+    CONNECTING = "connecting"
+    #: An attempt failed in a way retrying may fix (timeout, refused, garbled reply); the
+    #: next attempt follows after a backoff delay.
+    RETRYING = "retrying"
+    CONNECTED = "connected"
+    #: Login refused, or every attempt failed: the reason is in the capabilities.
+    FAILED = "failed"
+    #: The camera has no ONVIF service camwall can use (e.g. no Media service).
+    UNSUPPORTED = "unsupported"
+    CLOSED = "closed"
 
 
 class Axis(enum.Enum):
@@ -258,13 +274,12 @@ class StreamProfile:
     bitrate_kbps: int | None = None
 
     def uri_with_credentials(self, user: str, password: str) -> str:
-        """The RTSP URL with ``user:password@`` inserted (percent-encoded); never log it."""
-        parts = urlsplit(self.uri)
-        host = parts.netloc.rsplit("@", 1)[-1]
-        userinfo = quote(user, safe="")
-        if password:
-            userinfo += ":" + quote(password, safe="")
-        return urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
+        """The RTSP URL with ``user:password@`` inserted (percent-encoded); never log it.
+
+        Raises :class:`~camwall.errors.UrlError` if the camera answered a malformed URI.
+        """
+        bare = parse_url(self.uri).without_credentials()
+        return bare.with_credentials(user, password or None).ffmpeg_url()
 
     def __str__(self) -> str:
         size = f"{self.width}x{self.height}" if self.width and self.height else "?"

@@ -28,11 +28,13 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import Any, TypeVar
 
+from camwall.backoff import BackoffPolicy
 from camwall.control.base import CameraControl
 from camwall.control.hold import HeldMove, HoldPolicy
 from camwall.control.model import (
     Axis,
     Capabilities,
+    ControlState,
     ControlStatus,
     DeviceInfo,
     OnvifSettings,
@@ -41,7 +43,12 @@ from camwall.control.model import (
     StreamProfile,
     Velocity,
 )
-from camwall.errors import ControlAuthError, ControlError, ControlTimeoutError
+from camwall.errors import (
+    ControlAuthError,
+    ControlError,
+    ControlTimeoutError,
+    ControlUnsupportedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,13 @@ async def _bounded(coro: Awaitable[T], timeout_s: float | None) -> T:
 
 #: How long shutting a camera down waits for a login in progress before cancelling it.
 CONNECT_GRACE_S = 3.0
+#: Connection attempts (login, service discovery, capability probing) before giving up.
+CONNECT_ATTEMPTS = 3
+
+
+def connect_backoff() -> BackoffPolicy:
+    """The delays between connection attempts: camwall's one backoff policy, tuned for control."""
+    return BackoffPolicy(initial_s=1.0, factor=2.0, max_s=10.0)
 
 
 class ControlService:
@@ -185,9 +199,17 @@ class ControlService:
         *,
         policy: HoldPolicy | None = None,
         on_capabilities: Callable[[Capabilities], object] | None = None,
+        attempts: int = CONNECT_ATTEMPTS,
+        backoff: BackoffPolicy | None = None,
     ) -> RemoteCamera:
-        """Start connecting ``control`` and return its thread-safe handle at once."""
-        camera = RemoteCamera(self, control, policy or HoldPolicy(), on_capabilities)
+        """Start connecting ``control`` and return its thread-safe handle at once.
+
+        A failed attempt that retrying may fix is retried ``attempts - 1`` times after the
+        ``backoff`` delays (default :func:`connect_backoff`); then the camera is FAILED.
+        """
+        camera = RemoteCamera(
+            self, control, policy or HoldPolicy(), on_capabilities, attempts, backoff
+        )
         with self._lock:
             if not self._accepting:
                 raise RuntimeError("the control service is not running; call start() first")
@@ -200,24 +222,35 @@ class ControlService:
         settings: OnvifSettings,
         *,
         on_capabilities: Callable[[Capabilities], object] | None = None,
+        attempts: int = CONNECT_ATTEMPTS,
+        backoff: BackoffPolicy | None = None,
     ) -> RemoteCamera:
-        """Start connecting an ONVIF camera; the handle's ``connected`` future says how it went."""
-        from camwall.control.onvif_control import OnvifCameraControl
+        """Start connecting an ONVIF camera; the handle's ``connected`` future says how it went.
+
+        The future resolves within about ``attempts × connect_timeout_s`` plus the backoff
+        delays: to the capabilities, or to the last attempt's ControlError.
+        """
+        from camwall.control.onvif.client import OnvifCameraControl
 
         policy = HoldPolicy(
-            move_timeout_s=settings.move_timeout_s, resend_interval_s=settings.resend_interval_s
+            move_timeout_s=settings.move_timeout_s,
+            resend_interval_s=settings.resend_interval_s,
+            # A stop may take four calls (PTZ and focus, each Stop then a zero-velocity
+            # move); the backend bounds each, this bounds them all.
+            call_deadline_s=4 * settings.call_timeout_s + 1.0,
         )
         return self.open(
-            OnvifCameraControl(settings), policy=policy, on_capabilities=on_capabilities
+            OnvifCameraControl(settings),
+            policy=policy,
+            on_capabilities=on_capabilities,
+            attempts=attempts,
+            backoff=backoff,
         )
 
-    def discover_streams(
-        self, host: str, port: int = 80, user: str = "", password: str = ""
-    ) -> Future[list[StreamProfile]]:
+    def discover_streams(self, settings: OnvifSettings) -> Future[list[StreamProfile]]:
         """The camera's RTSP streams (main first), found over ONVIF; returns at once."""
-        from camwall.control.discover import discover_streams_async
+        from camwall.control.onvif.discover import discover_streams_async
 
-        settings = OnvifSettings(host, port, user, password)
         return self.submit(discover_streams_async(settings))
 
     def _forget(self, camera: RemoteCamera) -> None:
@@ -228,9 +261,15 @@ class ControlService:
 class RemoteCamera:
     """A camera driven from any thread; every method returns immediately with a future.
 
+    Connecting retries failures that may pass (timeouts, refused connections, garbled
+    replies) with backoff, then ends FAILED; a refused login ends FAILED and a camera without
+    a usable ONVIF service UNSUPPORTED at once (see :attr:`state`). Never "connecting…"
+    for longer than the attempts take.
+
     Calls made before the camera is connected wait for the connection. After a failed
     connection a call tries again, at most every ``retry_after_s`` — except after a login
-    failure, which only :meth:`connect` retries (repeated bad logins lock some cameras).
+    failure or an unsupported camera, which only :meth:`connect` retries (repeated bad
+    logins lock some cameras).
     """
 
     retry_after_s = 5.0
@@ -242,11 +281,18 @@ class RemoteCamera:
         control: CameraControl,
         policy: HoldPolicy,
         on_capabilities: Callable[[Capabilities], object] | None = None,
+        attempts: int = CONNECT_ATTEMPTS,
+        backoff: BackoffPolicy | None = None,
     ) -> None:
+        if attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {attempts}")
         self._service = service
         self.control = control
         self.policy = policy
+        self.attempts = attempts
+        self.backoff = backoff or connect_backoff()
         self._on_capabilities = on_capabilities
+        self._state = ControlState.CONNECTING
         self._caps = Capabilities.none("connecting…")
         self._is_connected = False
         self._last_error: ControlError | None = None
@@ -266,7 +312,19 @@ class RemoteCamera:
         """What the camera offers now; while not connected, every feature says why."""
         return self._caps
 
-    def _set_caps(self, caps: Capabilities) -> None:
+    @property
+    def state(self) -> ControlState:
+        """Connecting, retrying, connected, failed, unsupported or closed."""
+        return self._state
+
+    @property
+    def last_error(self) -> ControlError | None:
+        """Why the last connection attempt failed (None after a success)."""
+        return self._last_error
+
+    def _set_caps(self, caps: Capabilities, state: ControlState | None = None) -> None:
+        if state is not None:
+            self._state = state
         self._caps = caps
         if self._on_capabilities is not None:
             # Scheduled, not called: a listener's exception is logged by the loop and
@@ -295,18 +353,53 @@ class RemoteCamera:
     async def _do_connect(self) -> Capabilities:
         self._last_attempt = time.monotonic()
         self._is_connected = False
-        self._set_caps(Capabilities.none("connecting…"))
         try:
-            caps = await self.control.connect()
-        except ControlError as err:
-            self._last_error = err
-            self._set_caps(Capabilities.none(str(err)))
-            log.warning("camera control: %s", err)
-            raise
-        self._last_error = None
-        self._is_connected = True
-        self._set_caps(caps)
-        return caps
+            return await self._attempts()
+        finally:
+            # Whatever ended the attempts (a bug, a cancellation), the camera must not stay
+            # "connecting…": the UI would wait for it forever.
+            if self._state in (ControlState.CONNECTING, ControlState.RETRYING):
+                self._set_caps(
+                    Capabilities.none("connecting was interrupted; connect again to retry"),
+                    ControlState.FAILED,
+                )
+
+    async def _attempts(self) -> Capabilities:
+        for attempt in range(1, self.attempts + 1):
+            reason = "connecting…" if attempt == 1 else f"connecting… (attempt {attempt})"
+            self._set_caps(Capabilities.none(reason), ControlState.CONNECTING)
+            try:
+                caps = await self.control.connect()
+            except ControlError as err:
+                self._last_error = err
+                final = isinstance(err, ControlAuthError | ControlUnsupportedError)
+                if final or attempt == self.attempts:
+                    state = (
+                        ControlState.UNSUPPORTED
+                        if isinstance(err, ControlUnsupportedError)
+                        else ControlState.FAILED
+                    )
+                    self._set_caps(Capabilities.none(str(err)), state)
+                    log.warning(
+                        "camera control: %s (gave up after %d attempt%s)",
+                        err,
+                        attempt,
+                        "" if attempt == 1 else "s",
+                    )
+                    raise
+                delay = self.backoff.delay(attempt)
+                self._set_caps(
+                    Capabilities.none(f"{err} — trying again in {delay:.0f} s"),
+                    ControlState.RETRYING,
+                )
+                log.info("camera control: %s; attempt %d in %.1f s", err, attempt + 1, delay)
+                await asyncio.sleep(delay)
+                continue
+            self._last_error = None
+            self._is_connected = True
+            self._set_caps(caps, ControlState.CONNECTED)
+            return caps
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _ensure_connected(self) -> None:
         if self._is_connected:
@@ -315,7 +408,8 @@ class RemoteCamera:
         if task is None or task.done():
             err = self._last_error
             too_soon = time.monotonic() - self._last_attempt < self.retry_after_s
-            if err is not None and (isinstance(err, ControlAuthError) or too_soon):
+            final = isinstance(err, ControlAuthError | ControlUnsupportedError)
+            if err is not None and (final or too_soon):
                 raise type(err)(str(err))
         await self._connect_now(force=False)
 
@@ -429,6 +523,12 @@ class RemoteCamera:
             hold.finished.cancel()
             raise
         finally:
+            # Never leave a caller waiting on a hold that did not run to its end.
+            for fut in (hold.started, hold.finished):
+                if not fut.done():
+                    fut.set_exception(
+                        ControlError(f"{self.label}: the held move ended by an internal error")
+                    )
             self._holds.pop(hold, None)
             if self._current is hold:
                 self._current = None
@@ -481,6 +581,7 @@ class RemoteCamera:
         self._is_connected = False
         await self.control.close()
         self._caps = Capabilities.none("camera control was shut down")
+        self._state = ControlState.CLOSED
 
 
 def _retrieve(task: asyncio.Task[Any]) -> None:

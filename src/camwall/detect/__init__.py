@@ -8,7 +8,8 @@ Building blocks, usable on their own:
   (built into OpenCV 4), :class:`MotionDetector`, and :class:`MotionGatedDetector`, which
   runs an object detector only where something moves.
 * :class:`Mask`, :class:`ObjectFilter`, :class:`IoUTracker` — masks, false-positive control,
-  appeared/left events.
+  appeared/left events; :class:`Zone` / :class:`ZoneTracker` — entered/left zone events;
+  :func:`detect_size` / :class:`DetectGeometry` — the fixed detect resolution.
 
 And the service that runs them for a camera wall: :class:`DetectionService` owns one worker
 process that reads every camera's newest frame from its FrameRing and sends back
@@ -28,6 +29,7 @@ from camwall.detect.builtin import HaarFaceDetector, HogPeopleDetector
 from camwall.detect.detections import Detections, box_iou
 from camwall.detect.filters import ObjectFilter
 from camwall.detect.gate import GateConfig, MotionGatedDetector
+from camwall.detect.geometry import DetectGeometry, detect_size
 from camwall.detect.labels import COCO80, load_labels
 from camwall.detect.masks import Mask
 from camwall.detect.messages import (
@@ -37,6 +39,7 @@ from camwall.detect.messages import (
     Message,
     TrackEvent,
     WorkerStatus,
+    ZoneEvent,
 )
 from camwall.detect.motion import MotionConfig, MotionDetector
 from camwall.detect.pipeline import CameraPipeline
@@ -44,6 +47,7 @@ from camwall.detect.service import DetectionService
 from camwall.detect.snapshots import JpegSnapshots
 from camwall.detect.spec import DetectorSpec, PipelineConfig, build_detector
 from camwall.detect.tracker import IoUTracker, TrackerConfig
+from camwall.detect.zones import Zone, ZoneTracker
 
 if TYPE_CHECKING:
     from camwall.detect.yolo_onnx import OnnxDetector
@@ -61,6 +65,7 @@ __all__ = [
     "COCO80",
     "CameraPipeline",
     "CameraStatus",
+    "DetectGeometry",
     "DetectionResult",
     "DetectionService",
     "DetectionStats",
@@ -84,7 +89,11 @@ __all__ = [
     "TrackEvent",
     "TrackerConfig",
     "WorkerStatus",
+    "Zone",
+    "ZoneEvent",
+    "ZoneTracker",
     "box_iou",
     "build_detector",
+    "detect_size",
     "load_labels",
 ]

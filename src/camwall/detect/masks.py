@@ -24,15 +24,17 @@ Point = tuple[float, float]
 
 @dataclass(frozen=True, eq=False)
 class Mask:
-    """Polygons in frame pixel coordinates (x, y).
+    """Polygons in frame pixel coordinates (x, y), or normalised (0..1 of width and height).
 
     ``reference_size`` (width, height) is the frame size the polygons were drawn on; frames of
     another size (a substream, a camera switched to another resolution) get the polygons
-    scaled to fit. Without it the polygons are used as they are.
+    scaled to fit. Without it the polygons are used as they are. ``normalised`` polygons
+    (see :meth:`of_normalised`) fit every frame size; that is the form to store.
     """
 
     polygons: tuple[tuple[Point, ...], ...] = ()
     reference_size: tuple[int, int] | None = None
+    normalised: bool = False
     _arrays: tuple[npt.NDArray[np.float32], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -46,7 +48,11 @@ class Mask:
             arr = np.asarray(poly, np.float32)
             if not np.isfinite(arr).all():
                 raise ValueError(f"mask polygon {i} has a non-finite coordinate")
+            if self.normalised and not ((arr >= 0).all() and (arr <= 1).all()):
+                raise ValueError(f"normalised mask polygon {i} has a coordinate outside 0..1")
             arrays.append(arr)
+        if self.normalised and self.reference_size is not None:
+            raise ValueError("a normalised mask has no reference_size")
         if self.reference_size is not None:
             w, h = self.reference_size
             if w <= 0 or h <= 0:
@@ -62,12 +68,41 @@ class Mask:
         """A mask from any nested sequence of (x, y) points, e.g. parsed from TOML or JSON."""
         return cls(tuple(tuple((p[0], p[1]) for p in poly) for poly in polygons), reference_size)
 
+    @classmethod
+    def of_normalised(cls, polygons: Iterable[Sequence[Sequence[float]]]) -> Mask:
+        """A mask of polygons in fractions of the frame (0..1), valid for any frame size."""
+        return cls(tuple(tuple((p[0], p[1]) for p in poly) for poly in polygons), normalised=True)
+
+    def to_normalised(self, frame_size: tuple[int, int] | None = None) -> Mask:
+        """This mask in normalised form; pixel polygons need a ``reference_size`` or ``frame_size``."""
+        if self.normalised:
+            return self
+        size = self.reference_size or frame_size
+        if size is None:
+            raise ValueError(
+                "a pixel mask without reference_size needs the frame size it was drawn on"
+            )
+        w, h = size
+        return Mask(
+            tuple(tuple((min(1.0, max(0.0, x / w)), min(1.0, max(0.0, y / h))) for x, y in poly)
+                  for poly in self.polygons),
+            normalised=True,
+        )  # fmt: skip
+
+    def for_size(self, width: int, height: int) -> Mask:
+        """Plain pixel polygons for a width×height frame (what this mask means at that size)."""
+        return Mask(
+            tuple(tuple((float(x), float(y)) for x, y in a.tolist()) for a in self._scaled(width, height))
+        )  # fmt: skip
+
     def __bool__(self) -> bool:
         return bool(self.polygons)
 
     def _scaled(self, width: int, height: int, scale: float = 1.0) -> list[npt.NDArray[np.float32]]:
         sx = sy = scale
-        if self.reference_size is not None:
+        if self.normalised:
+            sx, sy = scale * width, scale * height
+        elif self.reference_size is not None:
             rw, rh = self.reference_size
             sx, sy = scale * width / rw, scale * height / rh
         factor = np.array([sx, sy], np.float32)

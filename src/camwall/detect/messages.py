@@ -74,6 +74,29 @@ class TrackEvent(_Message):
 
 
 @dataclass(frozen=True, slots=True)
+class ZoneEvent(_Message):
+    """Track ``track_id`` (``label``) entered or left zone ``zone`` of ``camera``.
+
+    ``time`` is when it happened, on the clock the caller passes (capture time in seconds
+    for the worker); ``inside_since`` when its point went into the zone (for ``entered`` it is
+    ``time - inside_since ≥ min_seconds``; for ``left`` the stay lasted ``time -
+    inside_since``). ``box`` is the track's box in pixels of the frame evaluated.
+    """
+
+    type: ClassVar[str] = "zone"
+    kind: Literal["entered", "left"]
+    camera: str
+    zone: str
+    label: str
+    track_id: int
+    time: float
+    inside_since: float
+    capture_ns: int
+    seq: int
+    box: BoxTuple
+
+
+@dataclass(frozen=True, slots=True)
 class DetectionStats(_Message):
     """Per-camera detection statistics over the last reporting window (about a second).
 
@@ -115,4 +138,6 @@ class WorkerStatus(_Message):
     restarts: int = 0
 
 
-Message: TypeAlias = DetectionResult | TrackEvent | DetectionStats | CameraStatus | WorkerStatus
+Message: TypeAlias = (
+    DetectionResult | TrackEvent | DetectionStats | CameraStatus | WorkerStatus | ZoneEvent
+)

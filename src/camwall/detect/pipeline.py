@@ -87,7 +87,7 @@ class CameraPipeline:
             found = staged.prepared
         found = self.mask.apply(found, w, h)
         if not isinstance(self.detector, MotionDetector):
-            found = self.config.filter.apply(found)
+            found = self.config.filter.apply(found, (w, h))
         return PipelineOutput(found, motion, region, region == (0, 0, w, h))
 
     def run(self, image: Image) -> PipelineOutput:

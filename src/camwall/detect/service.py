@@ -4,23 +4,31 @@ It starts one worker (``spawn`` context) for all cameras, keeps the camera table
 it to a restarted worker, drains the worker's messages on a thread of its own and hands them
 to a callback (the UI bridges it to Qt signals; the headless mode prints JSON lines), and
 feeds the worker's log records into this process's ``logging``. A worker that dies is
-restarted with exponential backoff. :meth:`stop` returns at once; the supervisor thread then
+restarted with the one backoff policy. :meth:`stop` returns at once; the supervisor thread then
 asks the worker to stop, terminates it after ``stop_timeout`` and kills it if it still lives.
+The process plumbing is :mod:`camwall.childproc`'s, as for capture workers.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import multiprocessing as mp
 import pickle
 import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from typing import Any
 
+from camwall.backoff import BackoffPolicy
+from camwall.childproc import (
+    CTX,
+    ChildProcess,
+    LogRecordMessage,
+    RestartBackoff,
+    log_forwarded,
+    spawn_child,
+)
 from camwall.detect.masks import Mask
 from camwall.detect.messages import (
     CameraStatus,
@@ -29,23 +37,24 @@ from camwall.detect.messages import (
     Message,
     TrackEvent,
     WorkerStatus,
+    ZoneEvent,
 )
 from camwall.detect.spec import DetectorSpec, PipelineConfig
 from camwall.detect.worker import (
     AddCamera,
     Command,
-    LogLine,
     RemoveCamera,
     SnapshotFn,
-    Stop,
     UpdateRing,
     worker_main,
 )
+from camwall.detect.zones import Zone
 
 log = logging.getLogger(__name__)
 
-_CTX = mp.get_context("spawn")
-_STABLE_S = 30.0  # a worker that lived this long resets the restart backoff
+#: Restarts of the one detection worker: no jitter (nothing to desynchronise), and a worker
+#: that lived 30 s resets the backoff.
+RESTART_POLICY = BackoffPolicy(initial_s=0.5, max_s=30.0, jitter=0.0, healthy_s=30.0)
 _KILL_AFTER_S = 2.0
 _ID_BLOCK = 1_000_000_000
 
@@ -64,10 +73,13 @@ class DetectionService:
         *,
         pipeline: PipelineConfig | None = None,
         on_message: Callable[[Message], None] | None = None,
-        restart_backoff: tuple[float, float] = (0.5, 30.0),
+        restart_backoff: BackoffPolicy = RESTART_POLICY,
         stop_timeout: float = 5.0,
     ) -> None:
-        """Configure the service; nothing runs until :meth:`start`."""
+        """Configure the service; nothing runs until :meth:`start`.
+
+        ``restart_backoff`` paces restarts of a worker that keeps dying.
+        """
         self.spec = DetectorSpec.parse(detector) if isinstance(detector, str) else detector
         self.pipeline = pipeline or PipelineConfig()
         self.on_message = on_message
@@ -76,7 +88,7 @@ class DetectionService:
         self._lock = threading.Lock()
         self._cameras: dict[str, AddCamera] = {}
         self._cmd: Connection | None = None
-        self._proc: BaseProcess | None = None
+        self._proc: ChildProcess | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._ready = threading.Event()
@@ -106,16 +118,18 @@ class DetectionService:
         fps: float = 5.0,
         mask: Mask | None = None,
         snapshot: SnapshotFn | None = None,
+        zones: tuple[Zone, ...] = (),
     ) -> None:
         """Detect on camera ``name`` reading ring ``ring_name`` at ``fps`` detections a second.
 
         ``mask`` excludes areas (see :mod:`camwall.detect.masks`); ``snapshot`` is called in
         the worker with (event, BGR(A) frame) when a track appears and returns a file path —
-        it must be picklable, e.g. :class:`~camwall.detect.snapshots.JpegSnapshots`.
+        it must be picklable, e.g. :class:`~camwall.detect.snapshots.JpegSnapshots`;
+        ``zones`` send a ZoneEvent when a track enters or leaves one.
         """
         if not fps > 0:
             raise ValueError(f"fps must be positive, not {fps}")
-        cmd = AddCamera(name, ring_name, float(fps), mask, snapshot)
+        cmd = AddCamera(name, ring_name, float(fps), mask, snapshot, zones)
         try:
             pickle.dumps(cmd)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
@@ -196,9 +210,7 @@ class DetectionService:
                 old = self._cameras.get(cmd.name)
                 if old is None:
                     raise KeyError(f"no camera named {cmd.name!r} is being detected on")
-                self._cameras[cmd.name] = AddCamera(
-                    old.name, cmd.ring_name, old.fps, old.mask, old.snapshot
-                )
+                self._cameras[cmd.name] = dataclasses.replace(old, ring_name=cmd.ring_name)
             self._send_locked(cmd)
 
     def _send_locked(self, cmd: Command) -> None:
@@ -212,21 +224,24 @@ class DetectionService:
 
     # -- supervisor thread ---------------------------------------------------------------
 
-    def _spawn(self) -> tuple[BaseProcess, Connection]:
-        cmd_r, cmd_w = _CTX.Pipe(duplex=False)
-        out_r, out_w = _CTX.Pipe(duplex=False)
+    def _spawn(self) -> tuple[ChildProcess, Connection]:
+        cmd_r, cmd_w = CTX.Pipe(duplex=False)
+        out_r, out_w = CTX.Pipe(duplex=False)
         level = logging.getLogger("camwall").getEffectiveLevel()
-        proc = _CTX.Process(
-            target=worker_main,
-            # Track ids stay unique across restarts: each worker numbers from its own block.
-            args=(self.spec, self.pipeline, cmd_r, out_w, level, 1 + self._restarts * _ID_BLOCK),
-            name="camwall-detect",
-            daemon=True,
-        )
-        proc.start()
-        # Our copies of the child's ends must go, or we would never see EOF when it dies.
-        cmd_r.close()
-        out_w.close()
+        try:
+            proc = spawn_child(
+                worker_main,
+                # Track ids stay unique across restarts: each worker numbers from its own block.
+                (self.spec, self.pipeline, cmd_r, out_w, level, 1 + self._restarts * _ID_BLOCK),
+                name="camwall-detect",
+                label="detection worker",
+                child_ends=(cmd_r, out_w),
+                kill_after_s=_KILL_AFTER_S,
+            )
+        except BaseException:
+            cmd_w.close()
+            out_r.close()
+            raise
         with self._lock:
             self._proc = proc
             self._cmd = cmd_w
@@ -236,8 +251,7 @@ class DetectionService:
         return proc, out_r
 
     def _supervise(self) -> None:
-        low, high = self.restart_backoff
-        delay = low
+        restarts = RestartBackoff(self.restart_backoff)
         while not self._stopping.is_set():
             started = time.monotonic()
             proc, out = self._spawn()
@@ -253,7 +267,7 @@ class DetectionService:
             # The dead worker's tracks are gone: say that their objects left, so nothing
             # hangs on screen as "present" forever.
             self._close_tracks(None)
-            delay = low if time.monotonic() - started > _STABLE_S else delay
+            delay = restarts.next_delay(time.monotonic() - started)
             log.warning(
                 "detection worker exited unexpectedly (exit code %s); restarting in %.1f s",
                 code,
@@ -264,7 +278,6 @@ class DetectionService:
             )
             if self._stopping.wait(delay):
                 break
-            delay = min(high, delay * 2)
         self._close_tracks(None)
         self._emit(
             WorkerStatus("stopped", None, reason=self._failed or "", restarts=self._restarts)
@@ -275,10 +288,8 @@ class DetectionService:
             self._cmd.close()
             self._cmd = None
 
-    def _pump(self, proc: BaseProcess, out: Connection) -> None:
+    def _pump(self, proc: ChildProcess, out: Connection) -> None:
         """Deliver the worker's messages until it exits; stop it when asked."""
-        stop_sent: float | None = None
-        terminated: float | None = None
         open_ = True
         try:
             while True:
@@ -292,17 +303,8 @@ class DetectionService:
                     proc.join()
                     return
                 if self._stopping.is_set():
-                    now = time.monotonic()
-                    if stop_sent is None:
-                        with self._lock:
-                            self._send_locked(Stop())
-                        stop_sent = now
-                    elif terminated is None and now - stop_sent > self.stop_timeout:
-                        log.warning("detection worker did not stop in time; terminating it")
-                        proc.terminate()
-                        terminated = now
-                    elif terminated is not None and now - terminated > _KILL_AFTER_S:
-                        proc.kill()
+                    proc.stop(self.stop_timeout)  # idempotent: the first call asks
+                    proc.enforce_stop()
         finally:
             out.close()
 
@@ -316,21 +318,8 @@ class DetectionService:
         return True
 
     def _dispatch(self, msg: Any) -> None:
-        if isinstance(msg, LogLine):
-            logger = logging.getLogger(msg.name)
-            if logger.isEnabledFor(msg.levelno):
-                record = logging.makeLogRecord(
-                    {
-                        "name": msg.name,
-                        "levelno": msg.levelno,
-                        "levelname": logging.getLevelName(msg.levelno),
-                        "msg": msg.msg,
-                        "exc_text": msg.exc_text,
-                        "created": msg.created,
-                        "processName": "camwall-detect",
-                    }
-                )
-                logger.handle(record)
+        if isinstance(msg, LogRecordMessage):
+            log_forwarded(msg)
             return
         if isinstance(msg, WorkerStatus):
             if msg.state == "ready":
@@ -340,7 +329,9 @@ class DetectionService:
                 self._ready.set()
                 log.error("detection cannot start: %s", msg.reason)
             msg = WorkerStatus(msg.state, msg.pid, msg.detector, msg.reason, self._restarts)
-        elif not isinstance(msg, DetectionResult | TrackEvent | CameraStatus | DetectionStats):
+        elif not isinstance(
+            msg, DetectionResult | TrackEvent | CameraStatus | DetectionStats | ZoneEvent
+        ):
             log.warning("unexpected message from the detection worker: %r", type(msg))
             return
         else:

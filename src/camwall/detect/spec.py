@@ -44,7 +44,7 @@ class DetectorSpec:
 
     @classmethod
     def parse(cls, text: str) -> DetectorSpec:
-        """``face``, ``people``, ``motion``, or a path to an ``.onnx`` model."""
+        """``face``, ``people``, ``motion``, a path to an ``.onnx`` model, or a models-folder name."""
         if text in ("face", "people", "motion"):
             return cls(kind=text)  # type: ignore[arg-type]
         return cls(kind="onnx", model=text)
@@ -78,11 +78,12 @@ def build_detector(spec: DetectorSpec) -> Detector:
         return HogPeopleDetector()
     if spec.kind == "motion":
         return MotionDetector()
+    from camwall.detect.model_store import resolve_model
     from camwall.detect.yolo_onnx import OnnxDetector
 
     assert spec.model is not None
     return OnnxDetector(
-        spec.model,
+        resolve_model(spec.model),
         labels=spec.labels,
         score_threshold=spec.score_threshold,
         iou_threshold=spec.iou_threshold,

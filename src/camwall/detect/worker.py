@@ -6,7 +6,7 @@ pipeline that reads pixels on it, then asks the view whether the writer overwrot
 meanwhile; if so it re-reads a private copy once. Capture and display never wait for it:
 it only reads rings. When the detector is slower than the cameras ask, due detections are
 skipped (and counted), never queued. Results, track events, stats, status and log records
-go to the parent as small messages over one pipe.
+go to the parent as small messages over one pipe (see :mod:`camwall.childproc`).
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import cast
 
 import cv2
 
+from camwall.childproc import Child, Outbox
 from camwall.detect.base import Detector
 from camwall.detect.detections import Image
 from camwall.detect.masks import Mask
@@ -37,6 +37,7 @@ from camwall.detect.messages import (
 from camwall.detect.pipeline import CameraPipeline
 from camwall.detect.spec import DetectorSpec, PipelineConfig, build_detector
 from camwall.detect.tracker import IoUTracker
+from camwall.detect.zones import Zone, ZoneTracker
 from camwall.errors import (
     CamwallError,
     DetectError,
@@ -62,13 +63,14 @@ MAX_WAIT_S = 0.5
 
 @dataclass(frozen=True, slots=True)
 class AddCamera:
-    """Start detecting on ``name`` (replaces a camera of that name)."""
+    """Start detecting on ``name`` (replaces a camera of that name); ``zones`` send ZoneEvents."""
 
     name: str
     ring_name: str
     fps: float
     mask: Mask | None = None
     snapshot: SnapshotFn | None = None
+    zones: tuple[Zone, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,65 +88,7 @@ class UpdateRing:
     ring_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """Finish the current frame and exit."""
-
-
-Command = AddCamera | RemoveCamera | UpdateRing | Stop
-
-
-@dataclass(frozen=True, slots=True)
-class LogLine:
-    """A log record of the worker, already formatted and scrubbed of credentials."""
-
-    name: str
-    levelno: int
-    msg: str
-    exc_text: str | None
-    created: float
-
-
-# -- sending ---------------------------------------------------------------------------------
-
-
-class ParentGone(Exception):
-    """The parent closed its end of the pipe: the worker has nobody to work for."""
-
-
-class _Sender:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._lock = threading.Lock()
-
-    def send(self, msg: object) -> None:
-        with self._lock:
-            try:
-                self._conn.send(msg)
-            except (BrokenPipeError, ConnectionResetError, EOFError) as exc:
-                raise ParentGone(str(exc)) from None
-
-
-class _PipeLogHandler(logging.Handler):
-    """Forward log records to the parent, which hands them to its own ``logging``."""
-
-    def __init__(self, sender: _Sender) -> None:
-        super().__init__()
-        self._sender = sender
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            exc_text = None
-            if record.exc_info:
-                exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            line = LogLine(
-                record.name, record.levelno, redact(record.getMessage()), exc_text, record.created
-            )
-            self._sender.send(line)
-        except ParentGone:
-            pass  # the parent is gone; the main loop notices and exits
-        except (TypeError, ValueError):
-            self.handleError(record)
+Command = AddCamera | RemoveCamera | UpdateRing
 
 
 # -- per camera ------------------------------------------------------------------------------
@@ -163,6 +107,7 @@ class _Camera:
         self.snapshot = cmd.snapshot
         self.pipeline = CameraPipeline(detector, config, cmd.mask)
         self.tracker = IoUTracker(cmd.name, config.tracker, ids=ids)
+        self.zones = ZoneTracker(cmd.name, cmd.zones) if cmd.zones else None
         self.ring: FrameRing | None = None
         self.due = time.monotonic()
         self.last_seq = -1
@@ -196,27 +141,37 @@ class _Worker:
         detector: Detector,
         config: PipelineConfig,
         cmd: Connection,
-        sender: _Sender,
+        sender: Outbox,
         first_track_id: int = 1,
+        stopping: threading.Event | None = None,
+        wake: Connection | None = None,
     ) -> None:
         self.detector = detector
         self.ids = itertools.count(first_track_id)
         self.config = config
         self.cmd = cmd
         self.sender = sender
+        #: Set (by the child's stop watcher) when the owner wants the worker to end.
+        self.stopping = stopping or threading.Event()
+        #: The stop pipe: it wakes the idle loop at once when the owner asks it to stop.
+        self.wake = wake
         self.cameras: dict[str, _Camera] = {}
         self.next_stats = time.monotonic() + STATS_INTERVAL_S
 
     # -- loop --
 
     def run(self) -> None:
-        while True:
+        waitables = [self.cmd] if self.wake is None else [self.cmd, self.wake]
+        while not self.stopping.is_set():
             now = time.monotonic()
             due = min((c.due for c in self.cameras.values()), default=now + MAX_WAIT_S)
             timeout = min(max(0.0, due - now), MAX_WAIT_S, max(0.0, self.next_stats - now))
             try:
-                if self.cmd.poll(timeout) and not self._commands():
-                    return
+                ready = wait(waitables, timeout)
+                if self.wake is not None and self.wake in ready:
+                    return  # the owner asked us to stop, or died
+                if self.cmd in ready:
+                    self._commands()
             except (EOFError, OSError):
                 return  # the parent closed the command pipe: it is gone or stopping us
             now = time.monotonic()
@@ -227,12 +182,10 @@ class _Worker:
             if time.monotonic() >= self.next_stats:
                 self._send_stats()
 
-    def _commands(self) -> bool:
-        """Handle every pending command; False on Stop."""
+    def _commands(self) -> None:
+        """Handle every pending command."""
         while self.cmd.poll():
             cmd = self.cmd.recv()
-            if isinstance(cmd, Stop):
-                return False
             if isinstance(cmd, AddCamera):
                 old = self.cameras.pop(cmd.name, None)
                 if old is not None:
@@ -255,7 +208,6 @@ class _Worker:
                     cam.ring_name = cmd.ring_name
                     cam.last_seq = -1
                     cam.due = time.monotonic()
-        return True
 
     def _status_of(self, name: str, state: str, reason: str = "") -> None:
         self.sender.send(CameraStatus(name, state, reason))  # type: ignore[arg-type]
@@ -371,6 +323,18 @@ class _Worker:
         for ev in events:
             log.debug("%s: %s %s #%d", cam.name, ev.kind, ev.label, ev.track_id)
             self.sender.send(ev)
+        if cam.zones is not None:
+            # After tracking, on confirmed tracks; zones are normalised, so any frame size fits.
+            for zev in cam.zones.update(
+                cam.tracker.confirmed,
+                width,
+                height,
+                now=time.time(),
+                capture_ns=capture_ns,
+                seq=seq,
+            ):
+                log.debug("%s: #%d %s %s", cam.name, zev.track_id, zev.kind, zev.zone)
+                self.sender.send(zev)
 
     @staticmethod
     def _snapshotter(
@@ -434,35 +398,38 @@ def worker_main(
     out: Connection,
     log_level: int,
     first_track_id: int = 1,
+    *,
+    stop: Connection,
 ) -> None:
-    """Entry point of the detection process (started with the ``spawn`` context)."""
-    # Ctrl-C in a terminal signals the whole process group; the parent decides when we stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sender = _Sender(out)
-    root = logging.getLogger()
-    for h in list(root.handlers):
-        root.removeHandler(h)
-    root.addHandler(_PipeLogHandler(sender))
-    root.setLevel(log_level)
-    cv2.setNumThreads(1)
+    """Entry point of the detection process (started by ``spawn_child``)."""
+    child = Child.bootstrap(out, stop, label="detection worker", log_level=log_level)
+    stopping = threading.Event()
+    child.run(
+        lambda: _serve(spec, config, cmd, child, first_track_id, stopping),
+        on_stop=stopping.set,
+    )
+
+
+def _serve(
+    spec: DetectorSpec,
+    config: PipelineConfig,
+    cmd: Connection,
+    child: Child,
+    first_track_id: int,
+    stopping: threading.Event,
+) -> None:
+    """Load the detector, say whether that worked, then detect until asked to stop."""
+    outbox = child.outbox
     pid = os.getpid()
     try:
-        try:
-            detector = build_detector(spec)
-            detector.warm_up()
-        except (CamwallError, ValueError, OSError, cv2.error) as exc:
-            sender.send(WorkerStatus("failed", pid, reason=redact(str(exc))))
-            return
-        sender.send(WorkerStatus("ready", pid, detector.name))
-        worker = _Worker(detector, config, cmd, sender, first_track_id)
-        try:
-            worker.run()
-        finally:
-            worker.close()
-    except ParentGone:
+        detector = build_detector(spec)
+        detector.warm_up()
+    except (CamwallError, ValueError, OSError, cv2.error) as exc:
+        outbox.send(WorkerStatus("failed", pid, reason=redact(str(exc))))
         return
-    except BaseException:
-        # Process boundary: whatever killed the loop is reported to the parent's log before
-        # the process dies (the parent then restarts it with backoff).
-        log.exception("detection worker crashed")
-        raise
+    outbox.send(WorkerStatus("ready", pid, detector.name))
+    worker = _Worker(detector, config, cmd, outbox, first_track_id, stopping, child.stop_pipe)
+    try:
+        worker.run()
+    finally:
+        worker.close()

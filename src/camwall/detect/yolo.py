@@ -5,16 +5,18 @@ aspect ratio, pad with grey 114 (centred), BGR→RGB, divide by 255, NCHW float3
 input size the padding fills the input exactly; with dynamic input dimensions the longer side
 becomes ``size`` and each side is padded only up to the next multiple of the model stride.
 
-Two output layouts exist in the wild:
+YOLOX differs (``preprocess="yolox"``): BGR kept, values 0..255, the frame placed at the
+top-left and padded bottom/right.
+
+Raw output layouts (see :mod:`camwall.detect.model_layout` for all, NMS-included ones too):
 
 * YOLOv8 / YOLO11: ``1 × (4 + C) × N`` — rows cx, cy, w, h, then one score per class.
 * YOLOv5: ``1 × N × (5 + C)`` — per box cx, cy, w, h, objectness, then class scores; the
-  score of class c is objectness × class score.
+  score of class c is objectness × class score. YOLOX has the same rows after its grid decode.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,19 +27,12 @@ import numpy.typing as npt
 
 from camwall.detect.detections import Detections, Image
 from camwall.detect.labels import label_for
-from camwall.errors import ModelLayoutError
+from camwall.detect.model_layout import Layout
 
 log = logging.getLogger(__name__)
 
 PAD_VALUE = 114
 Tensor = npt.NDArray[np.float32]
-
-
-class Layout(enum.Enum):
-    """Which YOLO output layout a model has."""
-
-    V8 = "yolov8"  # 1 × (4+C) × N, also YOLO11
-    V5 = "yolov5"  # 1 × N × (5+C)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +76,12 @@ def plan_letterbox(
     *,
     size: int = 640,
     stride: int = 32,
+    centre: bool = True,
 ) -> Letterbox:
-    """Where a src_w×src_h frame goes in an input of fixed (int) or dynamic (None) dimensions."""
+    """Where a src_w×src_h frame goes in an input of fixed (int) or dynamic (None) dimensions.
+
+    ``centre=False`` puts it at the top-left corner (YOLOX's preprocessing).
+    """
     if src_w <= 0 or src_h <= 0:
         raise ValueError(f"frame size must be positive, not {src_w}×{src_h}")
     limit_h = input_h if input_h is not None else size
@@ -94,12 +93,17 @@ def plan_letterbox(
     dst_h = input_h if input_h is not None else -(-new_h // stride) * stride
     # Ultralytics rounds the two half-paddings this way; matching it keeps boxes identical.
     dw, dh = (dst_w - new_w) / 2, (dst_h - new_h) / 2
-    left, top = round(dw - 0.1), round(dh - 0.1)
+    left, top = (round(dw - 0.1), round(dh - 0.1)) if centre else (0, 0)
     return Letterbox(src_w, src_h, dst_w, dst_h, new_w, new_h, max(0, left), max(0, top))
 
 
-def letterbox(image: Image, lb: Letterbox, dtype: type[np.floating] = np.float32) -> Tensor:
-    """The 1×3×H×W RGB input tensor (0..1) for an H×W×3 BGR or H×W×4 BGRA ``image``."""
+def letterbox(
+    image: Image, lb: Letterbox, dtype: type[np.floating] = np.float32, *, yolox: bool = False
+) -> Tensor:
+    """The 1×3×H×W RGB input tensor (0..1) for an H×W×3 BGR or H×W×4 BGRA ``image``.
+
+    ``yolox``: BGR planes with values 0..255 instead, as YOLOX models were trained.
+    """
     if (lb.new_w, lb.new_h) == (image.shape[1], image.shape[0]):
         resized = image
     else:
@@ -108,42 +112,12 @@ def letterbox(image: Image, lb: Letterbox, dtype: type[np.floating] = np.float32
         )
     canvas = np.full((3, lb.dst_h, lb.dst_w), PAD_VALUE, np.uint8)
     inner = canvas[:, lb.top : lb.top + lb.new_h, lb.left : lb.left + lb.new_w]
-    for c in range(3):  # planes R, G, B from B, G, R(, A)
-        inner[c] = resized[:, :, 2 - c]
+    for c in range(3):  # planes R, G, B from B, G, R(, A); YOLOX keeps B, G, R
+        inner[c] = resized[:, :, c if yolox else 2 - c]
     tensor = np.empty((1, 3, lb.dst_h, lb.dst_w), dtype)
-    np.multiply(canvas, np.float32(1.0 / 255.0), out=tensor[0], casting="unsafe")
+    scale = np.float32(1.0 if yolox else 1.0 / 255.0)
+    np.multiply(canvas, scale, out=tensor[0], casting="unsafe")
     return tensor
-
-
-def choose_layout(shape: tuple[int, ...], num_classes: int | None) -> tuple[Layout, int]:
-    """The layout and class count of an output of ``shape``; ModelLayoutError if none fits.
-
-    With a known class count the layout is the one whose channel axis is 4+C (v8) or 5+C
-    (v5). A shape can satisfy both (1 × (4+C) × (5+C): 5+C boxes in v8, or 4+C boxes in v5);
-    real exports have thousands of boxes, so such a model is a toy either way and we read it
-    as YOLOv8, the current Ultralytics layout. With an unknown class count (or one that fits
-    neither axis) the channel axis is taken to be the shorter one, since every real export has
-    far more candidate boxes than channels.
-    """
-    if len(shape) != 3 or shape[0] != 1:
-        raise ModelLayoutError(
-            f"model output has shape {shape}; expected 1×(4+C)×N (YOLOv8/11) or 1×N×(5+C) (YOLOv5)"
-        )
-    a, b = int(shape[1]), int(shape[2])
-    if num_classes is not None:
-        v8, v5 = a == 4 + num_classes, b == 5 + num_classes
-        if v8:
-            return Layout.V8, num_classes
-        if v5:
-            return Layout.V5, num_classes
-    if a < b and a >= 5:
-        return Layout.V8, a - 4
-    if b < a and b >= 6:
-        return Layout.V5, b - 5
-    raise ModelLayoutError(
-        f"model output has shape {shape}, which matches neither 1×(4+C)×N (YOLOv8/11) nor "
-        f"1×N×(5+C) (YOLOv5)" + (f" for {num_classes} classes" if num_classes is not None else "")
-    )
 
 
 def decode(
@@ -156,6 +130,8 @@ def decode(
     max_candidates: int = 30000,
 ) -> tuple[Tensor, npt.NDArray[np.float32], npt.NDArray[np.int32]]:
     """Boxes (xyxy, input pixels), scores and class ids after thresholding and class-aware NMS."""
+    if layout.nms_included:
+        raise ValueError(f"{layout.value} outputs are final detections; nothing to decode")
     out = output[0]
     if layout is Layout.V8:
         cls = out[4:]

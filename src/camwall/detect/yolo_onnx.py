@@ -1,9 +1,10 @@
 """YOLO object detection with ONNX Runtime on the CPU (the ``[detect]`` extra).
 
-Give it a YOLOv8 / YOLO11 / YOLOv5 model exported to ONNX by Ultralytics (``yolov8n.onnx``,
-``yolo11n.onnx``, ``yolov5n.onnx``). The input size is read from the model (fixed, or dynamic
-with ``input_size`` as the default), the output layout from the output's shape, the class
-names from a labels file, else the model's own metadata, else COCO-80.
+Give it a YOLO model exported to ONNX: YOLOX as Megvii releases it (``yolox_nano.onnx``,
+Apache-2.0; ``camwall model fetch``), YOLOv8 / YOLO11 / YOLOv5 exports, or an export with
+NMS included (see :mod:`camwall.detect.model_layout`). The input size is read from the model
+(fixed, or dynamic with ``input_size`` as the default), the output layout from the outputs'
+shapes, the class names from a labels file, else the model's own metadata, else COCO-80.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ import numpy as np
 from camwall.detect.base import check_image
 from camwall.detect.detections import Detections, Image
 from camwall.detect.labels import COCO80, labels_from_metadata, load_labels
-from camwall.detect.yolo import (
+from camwall.detect.model_layout import (
     Layout,
+    OutputPlan,
+    choose_layout,
+    end2end_rows,
+    plan_outputs,
+    yolox_to_v5,
+)
+from camwall.detect.yolo import (
     Letterbox,
     Tensor,
-    choose_layout,
     decode,
     letterbox,
     plan_letterbox,
@@ -108,7 +115,8 @@ class OnnxDetector:
         ort = _import_ort()
         self.path = Path(model)
         if not self.path.is_file():
-            raise ModelLoadError(f"model file not found: {self.path}")
+            hint = "" if self.path.suffix else " (fetch one with: camwall model fetch yolox_nano)"
+            raise ModelLoadError(f"model file not found: {self.path}{hint}")
         self.score_threshold = score_threshold
         self.iou_threshold = iou_threshold
         self.input_size = input_size
@@ -135,6 +143,7 @@ class OnnxDetector:
         self._labels_given = labels is not None
         self.labels = self._resolve_labels(labels)
         self._layouts: dict[tuple[int, ...], tuple[Layout, int]] = {}
+        self.plan: OutputPlan | None = None
         self._check_static_output()
         log.info(
             "loaded %s: input %s, %d labels, %d thread(s)",
@@ -184,9 +193,35 @@ class OnnxDetector:
         return COCO80
 
     def _check_static_output(self) -> None:
-        shape = self._session.get_outputs()[0].shape
-        if all(isinstance(d, int) and d > 0 for d in shape):
-            self._layout_for(tuple(shape))
+        outputs = [(o.name, tuple(_dim(d) for d in o.shape)) for o in self._session.get_outputs()]
+        try:
+            plan = plan_outputs(outputs, None, (self.input_h, self.input_w))
+        except ModelLayoutError as exc:
+            raise ModelLayoutError(f"{self.path}: {exc}") from None
+        if plan is not None and plan.layout.nms_included:
+            self.plan = plan
+        elif plan is not None:
+            layout, classes = self._layout_for(tuple(int(d or 0) for d in outputs[0][1]))
+            self.plan = OutputPlan(layout, classes, plan.outputs)
+
+    @property
+    def layout(self) -> Layout | None:
+        """The output layout (None for a dynamic output not yet run)."""
+        if self.plan is not None:
+            return self.plan.layout
+        return next(iter(self._layouts.values()))[0] if self._layouts else None
+
+    @property
+    def classes(self) -> int | None:
+        """Classes the output has (None: unknown, e.g. NMS outputs or not yet run)."""
+        if self.plan is not None:
+            return self.plan.classes or None
+        return next(iter(self._layouts.values()))[1] if self._layouts else None
+
+    @property
+    def session(self) -> onnxruntime.InferenceSession:
+        """The ONNX Runtime session (to inspect inputs and outputs)."""
+        return self._session
 
     def _layout_for(self, shape: tuple[int, ...]) -> tuple[Layout, int]:
         found = self._layouts.get(shape)
@@ -194,10 +229,10 @@ class OnnxDetector:
             return found
         known = len(self.labels)
         try:
-            layout, classes = choose_layout(shape, known)
+            layout, classes = choose_layout(shape, known, (self.input_h, self.input_w))
         except ModelLayoutError as exc:
             raise ModelLayoutError(f"{self.path}: {exc}") from None
-        if classes != known:
+        if classes != known and layout is not Layout.END2END:
             if self._labels_given:
                 raise ModelLayoutError(
                     f"{self.path}: output shape {shape} means {classes} classes ({layout.value} "
@@ -223,28 +258,51 @@ class OnnxDetector:
         """The model file's stem, e.g. ``yolov8n``."""
         return self.path.stem
 
-    def plan(self, width: int, height: int) -> Letterbox:
+    @property
+    def _yolox(self) -> bool:
+        return self.layout is Layout.YOLOX
+
+    def letterbox_for(self, width: int, height: int) -> Letterbox:
         """The letterbox a width×height frame gets."""
         return plan_letterbox(
-            width, height, self.input_h, self.input_w, size=self.input_size, stride=self.stride
+            width,
+            height,
+            self.input_h,
+            self.input_w,
+            size=self.input_size,
+            stride=self.stride,
+            centre=not self._yolox,
         )
 
     def prepare(self, image: Image) -> Prepared:
         """Letterbox ``image`` into an input tensor of this model."""
         check_image(image)
-        lb = self.plan(image.shape[1], image.shape[0])
-        return Prepared(letterbox(image, lb, self._input_dtype), lb)
+        lb = self.letterbox_for(image.shape[1], image.shape[0])
+        return Prepared(letterbox(image, lb, self._input_dtype, yolox=self._yolox), lb)
 
     def infer(self, prepared: Prepared) -> Detections:
         """Run the model and decode its output into source-frame detections."""
+        names = list(self.plan.outputs) if self.plan is not None else [self._output_name]
         try:
-            (output,) = self._session.run([self._output_name], {self._input_name: prepared.tensor})
+            outputs = self._session.run(names, {self._input_name: prepared.tensor})
         except _ort_errors(_import_ort()) as exc:
             raise ModelLayoutError(
                 f"{self.path}: inference failed on a {prepared.tensor.shape} input: {exc}"
             ) from None
-        output = np.asarray(output, np.float32)
+        lb = prepared.letterbox
+        if self.plan is not None and self.plan.layout is Layout.NMS:
+            boxes = np.asarray(outputs[0], np.float32).reshape(-1, 4)
+            scores = np.asarray(outputs[1], np.float32).reshape(-1)
+            class_ids = np.asarray(outputs[2]).reshape(-1).round().astype(np.int32)
+            keep = scores >= self.score_threshold
+            return to_detections(boxes[keep], scores[keep], class_ids[keep], lb, self.labels)
+        output = np.asarray(outputs[0], np.float32)
         layout, _ = self._layout_for(tuple(output.shape))
+        if layout is Layout.END2END:
+            boxes, scores, class_ids = end2end_rows(output, self.score_threshold)
+            return to_detections(boxes, scores, class_ids, lb, self.labels)
+        if layout is Layout.YOLOX:
+            output = yolox_to_v5(output, lb.dst_h, lb.dst_w)
         boxes, scores, class_ids = decode(
             output,
             layout,
@@ -252,7 +310,7 @@ class OnnxDetector:
             iou_threshold=self.iou_threshold,
             max_detections=self.max_detections,
         )
-        return to_detections(boxes, scores, class_ids, prepared.letterbox, self.labels)
+        return to_detections(boxes, scores, class_ids, lb, self.labels)
 
     def detect(self, image: Image) -> Detections:
         """Detections in ``image``'s pixels."""

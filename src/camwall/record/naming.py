@@ -6,8 +6,10 @@ Layout under the recording folder, one folder per camera and UTC day::
     <dir>/frontdoor/2026-11-26/frontdoor_20261126T104800Z-1.mp4   (same second, rare)
 
 The name carries the sanitised camera name and the UTC time the segment started. Retention
-only ever touches files that match this layout exactly, so pointing ``dir`` at a folder
-holding other files cannot delete them.
+only ever touches files that match this layout exactly — a camera folder whose name is a
+possible :func:`~camwall.config.names.safe_name`, a day folder, a file named for that camera
+and a start time within that day, a regular file (never a symlink) — so pointing ``dir`` at a
+folder holding other files cannot delete them.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from camwall.config.names import safe_name
+from camwall.config.names import SAFE_NAME, safe_name
 
 SUFFIX = ".mp4"
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 DAY_FORMAT = "%Y-%m-%d"
-_NAME = re.compile(r"^(?P<camera>.+)_(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?\.mp4$")
+_NAME = re.compile(
+    r"^(?P<camera>[a-z0-9][a-z0-9_-]{0,63})_(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>[1-9]\d{0,5}))?\.mp4$"
+)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -65,6 +69,8 @@ def parse_segment_name(name: str) -> tuple[str, datetime, int] | None:
 def iter_segments(root: Path) -> Iterator[SegmentInfo]:
     """Every segment file under ``root`` laid out as described above (any order)."""
     for cam_dir in _subdirs(root):
+        if not SAFE_NAME.match(cam_dir.name):
+            continue
         for day_dir in _subdirs(cam_dir):
             if not _DAY.match(day_dir.name):
                 continue
@@ -76,6 +82,8 @@ def iter_segments(root: Path) -> Iterator[SegmentInfo]:
                 parsed = parse_segment_name(entry.name)
                 if parsed is None or parsed[0] != cam_dir.name:
                     continue
+                if parsed[1].strftime(DAY_FORMAT) != day_dir.name:
+                    continue  # camwall files a segment under the day it started
                 try:
                     if not entry.is_file(follow_symlinks=False):
                         continue

@@ -25,6 +25,9 @@ from camwall.record.storage import delete_if_idle
 
 log = logging.getLogger(__name__)
 
+#: After a failed pass, retry this soon, doubling up to the normal interval.
+_RETRY_FIRST_S = 1.0
+
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
@@ -63,7 +66,10 @@ def enforce(
     total = sum(s.size for s in segments)
     cutoff = None
     if policy.max_age_s is not None:
-        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=policy.max_age_s)
+        try:
+            cutoff = (now or datetime.now(UTC)) - timedelta(seconds=policy.max_age_s)
+        except OverflowError:
+            cutoff = None  # older than year 1: nothing on disk is that old
     deleted: list[Path] = []
     freed = in_use = 0
     for seg in segments:
@@ -127,6 +133,8 @@ class RetentionService:
         self._stopping = threading.Event()
         self._idle = threading.Condition()
         self._thread: threading.Thread | None = None
+        #: Passes that raised (logged with their traceback; the service went on).
+        self.failures = 0
 
     def start(self) -> RetentionService:
         """Start the thread (runs a first pass at once). Returns self."""
@@ -174,21 +182,34 @@ class RetentionService:
         self.stop()
 
     def _run(self) -> None:
+        failures_in_a_row = 0
         while not self._stopping.is_set():
             with self._idle:
                 self._wake.clear()
                 self._started += 1
             started = time.monotonic()
+            result: RetentionResult | None = None
             try:
-                result: RetentionResult | None = enforce(self.root, self.policy)
+                result = enforce(self.root, self.policy)
+                if self._on_result is not None:
+                    self._on_result(result)
+                failures_in_a_row = 0
             except OSError as exc:
+                failures_in_a_row += 1
+                self.failures += 1
                 log.warning("retention pass over %s failed: %s", self.root, exc)
-                result = None
+            except Exception:
+                # The loop level is the one place a broad catch belongs: a bug or a surprise
+                # in one pass must not end retention for good (a full disk would follow).
+                failures_in_a_row += 1
+                self.failures += 1
+                log.exception("retention pass over %s failed; retrying", self.root)
             log.debug("retention pass took %.3f s", time.monotonic() - started)
-            if result is not None and self._on_result is not None:
-                self._on_result(result)
             with self._idle:
                 self.last_result = result
                 self.passes += 1
                 self._idle.notify_all()
-            self._wake.wait(self.interval_s)
+            wait = self.interval_s
+            if failures_in_a_row:
+                wait = min(self.interval_s, _RETRY_FIRST_S * 2 ** min(failures_in_a_row - 1, 10))
+            self._wake.wait(wait)

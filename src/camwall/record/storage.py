@@ -11,6 +11,7 @@ import errno
 import fcntl
 import logging
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -177,12 +178,18 @@ def in_use(path: Path) -> bool:
 
 
 def delete_if_idle(path: Path) -> bool:
-    """Delete ``path`` unless a recorder holds it; True if it was deleted (or already gone)."""
+    """Delete ``path`` unless a recorder holds it; True if it was deleted (or already gone).
+
+    Only a regular file is deleted: a symlink (or anything else) put in its place raises
+    OSError, and nothing a link points to is ever touched.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return True
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EPERM, "not a regular file; left alone", str(path))
         if _held(fd, path):
             return False
         # Unlinking while holding the lock: no recorder can be writing this file now.

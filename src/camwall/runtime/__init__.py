@@ -1,13 +1,21 @@
-"""The runtime core: one object that runs a config's cameras (capture, recording, detection).
+"""The runtime: the one owner of cameras (capture, streams, recording, detection, control).
 
-Used by ``camwall run --headless`` and by the wall; imports no Qt. See
+Every face (``camwall run --headless``, the wall, MQTT) is built on it; it imports no Qt. See
 :mod:`camwall.runtime.core` and docs/cli.md for the event schema.
 """
 
 from __future__ import annotations
 
-from camwall.runtime.core import EventCallback, Runtime
-from camwall.runtime.events import Payload, RetentionEvent, RuntimeEvent, RuntimeNotice
+from camwall.runtime.core import EventCallback, RecordingStats, Runtime
+from camwall.runtime.events import (
+    CameraChanged,
+    ControlChanged,
+    DecodeChanged,
+    Payload,
+    RetentionEvent,
+    RuntimeEvent,
+    RuntimeNotice,
+)
 from camwall.runtime.specs import (
     CameraDetection,
     Stream,
@@ -20,9 +28,13 @@ from camwall.runtime.specs import (
 )
 
 __all__ = [
+    "CameraChanged",
     "CameraDetection",
+    "ControlChanged",
+    "DecodeChanged",
     "EventCallback",
     "Payload",
+    "RecordingStats",
     "RetentionEvent",
     "Runtime",
     "RuntimeEvent",

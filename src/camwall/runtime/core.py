@@ -1,72 +1,165 @@
-"""Runtime: the one core object that runs a config's cameras — capture, recording, detection.
+"""Runtime: the one owner of cameras — capture, streams, recording, detection, control.
 
-The headless mode and the Qt wall both build one from a :class:`~camwall.config.Config`::
+Every face builds one from a :class:`~camwall.config.Config` and talks to it only through
+commands (methods) and one ordered event stream::
 
-    rt = Runtime(cfg, on_event=handle)      # handle(RuntimeEvent), called from worker threads
+    rt = Runtime(cfg)
+    unsubscribe = rt.subscribe(handle)      # handle(RuntimeEvent), called from worker threads
     rt.start()                              # every camera of the config
-    rt.add_camera(camera); rt.remove_camera("door")
-    rt.close(timeout=10)                    # nothing left: no process, thread, ring or open segment
+    rt.add_camera(camera); rt.set_recording("door", True); rt.snapshot("door")
+    rt.close(timeout=10)                    # nothing left: no process, thread, ring or segment
 
-It owns the :class:`~camwall.capture.CaptureSupervisor` (one capture worker per camera, which
-also records), the :class:`~camwall.detect.DetectionService` (only while a camera detects)
-and one :class:`~camwall.record.RetentionService` per recording folder. Every event of every
-part reaches ``on_event`` as a :class:`~camwall.runtime.events.RuntimeEvent`, one at a time
-(calls never overlap); keep the callback quick and never call :meth:`Runtime.close` from it.
-No Qt here.
+The headless mode subscribes a JSON-lines writer, the wall a Qt bridge, a node an MQTT sink;
+none of them owns a worker or repeats a policy. The runtime owns the
+:class:`~camwall.capture.CaptureSupervisor` (one capture worker per camera stream, which
+also records), the detection service (:mod:`camwall.runtime.detection`), the control
+sessions (:mod:`camwall.runtime.control`), one retention service per recording folder and
+the snapshot thread.
+
+**Streams.** A camera with a substream is captured on one of its two streams. What a face
+would like (``set_view``: the substream for a small tile, the main stream when enlarged) is
+a wish; the runtime decides: a camera that records stays on its main stream (recordings keep
+full quality and one worker does both). A switch *overlaps*: the other stream starts, the
+camera keeps publishing the current one until the new one streams, then the old one stops.
+Faces never see the second worker: events carry the camera's name, a ``ring`` event tells
+that frames now come from another ring, and the switch costs no black picture.
+
+Events reach subscribers one at a time, in order (calls never overlap); keep callbacks quick
+and never call :meth:`Runtime.close` from one. No Qt here.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from camwall.capture.events import CameraState, CaptureEvent, RecordingEvent, RingEvent
-from camwall.capture.spec import BackoffPolicy
+import psutil
+
+from camwall.capture.events import (
+    CameraState,
+    CaptureEvent,
+    InfoEvent,
+    RecordingEvent,
+    RingEvent,
+    StateEvent,
+    StatsEvent,
+)
+from camwall.capture.spec import BackoffPolicy, DetectOutput, RecordingSpec
 from camwall.capture.supervisor import CaptureSupervisor, Mode
 from camwall.config import Camera, Config
-from camwall.detect.messages import DetectionStats, Message
+from camwall.control import RemoteCamera
+from camwall.control.onvif.events import CameraEvent
+from camwall.detect.messages import DetectionStats, Message, TrackEvent
 from camwall.detect.service import DetectionService
-from camwall.detect.snapshots import JpegSnapshots
-from camwall.errors import CaptureError, StorageError
-from camwall.record.events import RecordingFailed, SegmentClosed
+from camwall.detect.spec import DetectorSpec
+from camwall.errors import (
+    CamwallError,
+    CaptureError,
+    ConfigError,
+    InvalidSourceError,
+    RuntimeClosedError,
+    StorageError,
+)
+from camwall.frames import Frame
+from camwall.record.events import RecordingFailed, SegmentClosed, SegmentOpened
 from camwall.record.retention import RetentionPolicy, RetentionResult, RetentionService
 from camwall.record.storage import ensure_writable
-from camwall.runtime.events import Payload, RetentionEvent, RuntimeEvent, RuntimeNotice
+from camwall.runtime.control import ControlSessions
+from camwall.runtime.decode import DecodeController, Demand, Load
+from camwall.runtime.detection import DetectionHub
+from camwall.runtime.events import (
+    CameraAction,
+    CameraChanged,
+    ControlChanged,
+    DecodeChanged,
+    Payload,
+    RetentionEvent,
+    RuntimeEvent,
+    RuntimeNotice,
+)
+from camwall.runtime.snapshots import FrameGrabber, SnapshotKind
 from camwall.runtime.specs import (
-    CameraDetection,
+    Stream,
     StreamChoice,
-    camera_detection,
     camera_spec,
     choose_stream,
     detector_spec,
     pipeline_config,
 )
+from camwall.sources.base import DecodeMode
+from camwall.sources.factory import source_kind
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[RuntimeEvent], None]
+#: How often the decode budget looks at the cameras (a view change asks at once).
+DECODE_TICK_S = 1.0
+#: A camera stays "active" (decoded first) this long after its last track event.
+ACTIVE_AFTER_EVENT_S = 10.0
+_E = TypeVar("_E", StateEvent, InfoEvent, RingEvent, RecordingEvent, CaptureEvent)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingStats:
+    """What a camera has recorded since it joined: for badges and stats overlays."""
+
+    #: True while a segment is open.
+    active: bool = False
+    segments: int = 0
+    bytes: int = 0
+    #: The newest recording failure (cleared by the next segment that opens).
+    error: str | None = None
 
 
 @dataclass(eq=False)
 class _Entry:
+    """What the runtime knows about one camera."""
+
     camera: Camera
-    detection: CameraDetection | None
-    #: The camera's current ring, once the supervisor announced it.
+    running: bool = False
+    recording: bool = False
+    #: The supervisor key shown now ("door" for the main stream, "door (sub)").
+    key: str | None = None
+    stream: Stream = "main"
+    #: The other stream while switching: started, not yet streaming.
+    pending_key: str | None = None
+    pending_stream: Stream = "main"
+    pending_ring: str | None = None
+    pending_info: InfoEvent | None = None
+    #: What a face would like to see (None: the runtime's own choice).
+    wanted_stream: Stream | None = None
+    max_size: tuple[int, int] | None = None
     ring: str | None = None
-    #: True once the camera was handed to the detection service.
-    detecting: bool = False
+    #: The detect-sized output's ring (of the shown stream's worker), while detecting.
+    detect_ring: str | None = None
+    pending_detect_ring: str | None = None
+    info: InfoEvent | None = None
+    state: CameraState | None = None
+    rec: RecordingStats = dataclasses.field(default_factory=RecordingStats)
+    #: What the viewer sees of it (set by faces with set_view; headless: nothing).
+    visible: bool = False
+    focused: bool = False
+    #: Tracks on it that appeared and have not left; events keep it "active" a while longer.
+    tracks: set[int] = dataclasses.field(default_factory=set)
+    active_until: float = 0.0
+    decode: DecodeMode = "full"
+    load: Load | None = None
 
 
 class Runtime:
-    """Runs cameras from a config; see the module docstring."""
+    """Runs cameras; see the module docstring."""
 
     def __init__(
         self,
-        config: Config,
+        config: Config | None = None,
         on_event: EventCallback | None = None,
         *,
         mode: Mode = "process",
@@ -79,33 +172,62 @@ class Runtime:
     ) -> None:
         """Configure; nothing runs until :meth:`start` or :meth:`add_camera`.
 
-        ``stream`` picks main stream or substream (see :func:`choose_stream`);
-        ``snapshot_dir`` saves a JPEG when a tracked object appears; ``stats_interval_s``
-        paces capture and detection stats; ``env`` replaces ``os.environ`` for passwords.
+        ``stream`` picks main stream or substream when no face says (see
+        :func:`choose_stream`); ``snapshot_dir`` saves a JPEG when a tracked object appears;
+        ``stats_interval_s`` paces capture and detection stats; ``env`` replaces
+        ``os.environ`` for passwords. ``on_event`` is a first subscriber.
         """
         if not stats_interval_s > 0:
             raise ValueError(f"stats_interval_s must be positive, not {stats_interval_s}")
-        self.config = config
-        self._on_event = on_event
+        self.config = config if config is not None else Config()
         self._stream: StreamChoice = stream
-        self._snapshot_dir = snapshot_dir
         self._stats_interval_s = stats_interval_s
         self._retention_interval_s = retention_interval_s
         self._backoff = backoff
         self._env = env
-        self._lock = threading.Lock()  # the camera table and the parts' lifetimes
-        self._emit_lock = threading.Lock()  # one callback at a time
+        self._lock = threading.RLock()  # the camera table and the parts' lifetimes
+        self._emit_lock = threading.RLock()  # one callback at a time (a sink may unsubscribe)
+        self._sinks: list[EventCallback] = [on_event] if on_event is not None else []
         self._entries: dict[str, _Entry] = {}
+        #: Supervisor key → camera, for every worker running (shown, pending or retiring).
+        self._by_key: dict[str, _Entry] = {}
+        #: Keys being stopped: True if their STOPPED state is the camera's (a stop, not a
+        #: switch away from that stream).
+        self._retiring: dict[str, bool] = {}
         self._retention: dict[Path, RetentionService] = {}
-        self._detection: DetectionService | None = None
-        #: Services stopped when their last camera went; joined by close().
-        self._retired: list[DetectionService] = []
         self._detect_stats_at: dict[str, float] = {}
         self._started = False
         self._closed = False
         self.supervisor = CaptureSupervisor(self._on_capture, mode=mode)
+        self.detection = DetectionHub(
+            detector_spec(self.config), pipeline_config(self.config), self._on_detection
+        )
+        if snapshot_dir is not None:
+            self.detection.set_snapshot_dir(snapshot_dir)
+        self.control = ControlSessions(self._on_control)
+        self._grabber = FrameGrabber()
+        #: The decode budget (camwall.runtime.decode), ticked by its own thread.
+        self.decode = DecodeController(
+            cores=float(os.cpu_count() or 1), enabled=self.config.wall.decode_budget
+        )
+        self._tick = threading.Event()
+        self._closing = threading.Event()
+        self._decoder: threading.Thread | None = None
 
-    # -- public API --------------------------------------------------------------------------
+    # -- subscribers -------------------------------------------------------------------------
+
+    def subscribe(self, sink: EventCallback) -> Callable[[], None]:
+        """Call ``sink`` with every event from now on; returns a function that unsubscribes."""
+        with self._emit_lock:
+            self._sinks = [*self._sinks, sink]
+
+        def unsubscribe() -> None:
+            with self._emit_lock:
+                self._sinks = [s for s in self._sinks if s is not sink]
+
+        return unsubscribe
+
+    # -- cameras -----------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start every camera of the config (returns at once; events report progress)."""
@@ -119,82 +241,302 @@ class Runtime:
         for warning in self.config.warnings:
             self._emit(RuntimeNotice("warning", warning))
         for camera in self.config.cameras:
-            self.add_camera(camera)
+            try:
+                self.add_camera(camera)
+            except (CamwallError, ValueError) as exc:
+                # One bad camera (an unset password variable, a bad URL) never stops the rest.
+                log.error("%s: cannot start: %s", camera.name, exc, extra={"camera": camera.name})
+                self._emit(RuntimeNotice("error", str(exc), camera.name))
 
-    def add_camera(self, camera: Camera) -> None:
-        """Start capturing ``camera`` (and recording/detecting, as it says).
+    def add_camera(self, camera: Camera, *, start: bool = True) -> None:
+        """Add ``camera`` and (with ``start``) start capturing, recording and detecting it.
 
-        Raises ConfigError if its password variable is unset, ValueError if a camera of that
-        name runs already.
+        Raises ConfigError if its password variable is unset, InvalidSourceError for a bad
+        URL, ValueError if a camera of that name exists already.
         """
-        stream = choose_stream(camera, self._stream)
-        spec = camera_spec(
-            self.config,
-            camera,
-            stream=stream,
-            env=self._env,
-            stats_interval_s=self._stats_interval_s,
-            backoff=self._backoff,
-        )
-        detection = camera_detection(self.config, camera, stream)
-        problem = None
-        if spec.recording is not None:
-            problem = self._check_folder(spec.recording.directory)
+        # Fails early, before anything is registered, for an unset password or a bad URL.
+        camera_spec(self.config, camera, env=self._env)
         with self._lock:
             if self._closed:
-                raise RuntimeError("the runtime is closed")
+                raise RuntimeClosedError("the runtime is closed; no cameras can be added")
             if camera.name in self._entries:
                 raise ValueError(f"a camera named {camera.name!r} is already running")
-            self._entries[camera.name] = _Entry(camera, detection)
-            if spec.recording is not None:
-                self._ensure_retention(spec.recording.directory)
-            if detection is not None:
-                self._ensure_detection()
-        if problem is not None:
-            self._emit(RuntimeNotice("error", problem, camera.name))
+            entry = _Entry(camera, recording=camera.record)
+            self._entries[camera.name] = entry
+            self.detection.add_camera(
+                camera.name,
+                camera.detect,
+                self.config.detect_fps(camera),
+                camera.masks,
+                camera.zones,
+            )
+        settings = None
         try:
-            self.supervisor.start(spec)
-        except (ValueError, CaptureError):
-            with self._lock:
-                self._entries.pop(camera.name, None)
-            raise
-        log.info("%s: started (%s stream, %s)", camera.name, stream, _features(camera))
+            settings = camera.onvif_settings(self._env)
+        except ConfigError as exc:
+            log.error("%s: no camera control: %s", camera.name, exc, extra={"camera": camera.name})
+        if settings is not None:
+            self.control.open(camera.name, settings)
+        if camera.record:
+            problem = self._check_folder(self.config.recording_dir())
+            if problem is not None:
+                self._emit(RuntimeNotice("error", problem, camera.name))
+        self._changed(entry, "added")
+        if start:
+            self.start_camera(camera.name)
 
     def remove_camera(self, name: str) -> None:
-        """Stop camera ``name`` (returns at once; a STOPPED state event follows)."""
+        """Stop camera ``name`` and forget it (returns at once; a STOPPED state follows)."""
+        self.stop_camera(name)
         with self._lock:
             entry = self._entries.pop(name, None)
             if entry is None:
                 return
-            if entry.detecting and self._detection is not None:
-                self._detection.remove_camera(name)
-            if self._detection is not None and not any(
-                e.detection is not None for e in self._entries.values()
-            ):
-                # The last camera that detects is gone: so is the detection process.
-                self._detection.stop()
-                self._retired.append(self._detection)
-                self._detection = None
-        self.supervisor.stop(name)
+            self.detection.remove_camera(name)
+        self.control.close_camera(name)
         self._detect_stats_at.pop(name, None)
+        self._changed(entry, "removed")
+
+    def start_camera(self, name: str) -> None:
+        """Connect camera ``name`` (returns at once; state events report progress)."""
+        with self._lock:
+            entry = self._entry(name)
+            if entry.running or self._closed:
+                return
+            entry.running = True
+            stream = self._target_stream(entry)
+            entry.stream = stream
+            entry.key = self._launch(entry, stream)
+            self._start_decoder()
+        self._changed(entry, "updated")
+
+    def stop_camera(self, name: str) -> None:
+        """Disconnect camera ``name``, keeping it (returns at once; its worker ends meanwhile)."""
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None or not entry.running:
+                return
+            self._cancel_switch(entry)
+            if entry.key is not None:
+                self._retire(entry.key, own_state=True)
+            entry.running, entry.key, entry.ring, entry.state = False, None, None, None
+            self.detection.ring_changed(name, None, None, entry.stream)
+        self._changed(entry, "updated")
+
+    def reconnect(self, name: str) -> None:
+        """Drop camera ``name``'s connection and connect again now (start it if stopped)."""
+        with self._lock:
+            entry = self._entry(name)
+            key = entry.key if entry.running else None
+        if key is not None:
+            self.supervisor.reconnect(key)
+        else:
+            self.start_camera(name)
 
     def cameras(self) -> list[str]:
-        """The names of the running cameras."""
+        """The cameras' names, in the order they were added."""
         with self._lock:
             return list(self._entries)
 
+    def camera(self, name: str) -> Camera:
+        """Camera ``name``'s settings."""
+        with self._lock:
+            return self._entry(name).camera
+
+    def is_running(self, name: str) -> bool:
+        """True if camera ``name`` is started (connected or trying to)."""
+        with self._lock:
+            return self._entry(name).running
+
+    def stream(self, name: str) -> Stream:
+        """The stream camera ``name`` publishes now."""
+        with self._lock:
+            return self._entry(name).stream
+
     def state(self, name: str) -> CameraState | None:
-        """The last capture state camera ``name`` reported."""
-        return self.supervisor.state(name)
+        """The last capture state camera ``name`` reported (None: stopped or not yet)."""
+        with self._lock:
+            entry = self._entries.get(name)
+            return None if entry is None else entry.state
 
     def ring_name(self, name: str) -> str | None:
         """The ring camera ``name`` publishes into now, once created."""
-        return self.supervisor.ring_name(name)
+        with self._lock:
+            entry = self._entries.get(name)
+            return None if entry is None else entry.ring
+
+    def info(self, name: str) -> InfoEvent | None:
+        """What the shown stream of camera ``name`` declared when it opened."""
+        with self._lock:
+            entry = self._entries.get(name)
+            return None if entry is None else entry.info
+
+    def recording_stats(self, name: str) -> RecordingStats:
+        """What camera ``name`` recorded so far."""
+        with self._lock:
+            return self._entry(name).rec
+
+    def is_recording(self, name: str) -> bool:
+        """True if recording is on for camera ``name`` (asked for; see :meth:`recording_stats`)."""
+        with self._lock:
+            return self._entry(name).recording
 
     @property
-    def detection(self) -> DetectionService | None:
-        """The detection service, while a camera detects."""
-        return self._detection
+    def frame_notify_fd(self) -> int:
+        """A file descriptor that becomes readable when any camera publishes a frame."""
+        return self.supervisor.frame_notify_fd
+
+    def drain_frame_notifications(self) -> int:
+        """Empty the frame-notification pipe; returns the number of frames announced."""
+        return self.supervisor.drain_frame_notifications()
+
+    # -- what faces would like ---------------------------------------------------------------
+
+    def set_view(
+        self,
+        name: str,
+        *,
+        stream: Stream | None = None,
+        max_size: tuple[int, int] | None = None,
+        visible: bool = True,
+        focused: bool = False,
+    ) -> None:
+        """A face shows camera ``name``: on which stream it would like it, at what size.
+
+        ``max_size`` lets the worker publish frames scaled down to the tile (None: full
+        size). The stream is a wish; see "Streams" in the module docstring. ``visible``
+        and ``focused`` (enlarged, zoomed) feed the decode budget: a hidden camera stops
+        decoding, the focused one always decodes every frame.
+        """
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None:
+                return
+            if (visible, focused) != (entry.visible, entry.focused):
+                entry.visible, entry.focused = visible, focused
+                self._tick.set()  # the viewer waits for this one: decide now
+            if max_size != entry.max_size:
+                entry.max_size = max_size
+                for key in (entry.key, entry.pending_key):
+                    if entry.running and key is not None:
+                        self.supervisor.set_max_size(key, max_size)
+            entry.wanted_stream = stream
+            self._update_stream(entry)
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def set_recording(self, name: str, on: bool) -> None:
+        """Record camera ``name``'s main stream or stop (the open segment is finished cleanly).
+
+        Raises CaptureError for a camera that cannot be recorded (no compressed stream).
+        """
+        with self._lock:
+            entry = self._entry(name)
+            if on == entry.recording:
+                return
+            entry.recording = on
+            if on:
+                self._ensure_retention(self.config.recording_dir())
+            spec = self._recording_spec(entry)
+            if entry.running and entry.key is not None and entry.stream == "main":
+                self.supervisor.set_recording(entry.key, spec)
+            self._update_stream(entry)
+        log.info("recording %s", "on" if on else "off", extra={"camera": name})
+        if on:
+            problem = self._check_folder(self.config.recording_dir())
+            if problem is not None:
+                self._emit(RuntimeNotice("error", problem, name))
+        self._changed(entry, "updated")
+
+    # -- detection ---------------------------------------------------------------------------
+
+    def set_detection(self, name: str, on: bool, fps: float | None = None) -> None:
+        """Detect objects on camera ``name`` (``fps``: detections per second) or stop."""
+        with self._lock:
+            entry = self._entry(name)
+        if self.detection.set_enabled(name, on, fps):
+            with self._lock:
+                output = self._detect_output(entry)
+                if not on:
+                    entry.detect_ring = entry.pending_detect_ring = None
+                for key in (entry.key, entry.pending_key):
+                    if entry.running and key is not None:
+                        self.supervisor.set_detect(key, output)
+                self._follow_ring(entry)
+            if on:
+                log.info(
+                    "detection on (%s, %g per second)",
+                    self.detection.spec.kind,
+                    self.detection.fps(name),
+                    extra={"camera": name},
+                )
+            else:
+                log.info("detection off", extra={"camera": name})
+            self._changed(entry, "updated")
+
+    def set_detector(self, spec: DetectorSpec | str) -> None:
+        """Use ``spec`` (``people``, ``face``, ``motion`` or an ONNX path) on every camera."""
+        self.detection.set_detector(DetectorSpec.parse(spec) if isinstance(spec, str) else spec)
+
+    @property
+    def detection_service(self) -> DetectionService | None:
+        """The running detection service, while a camera detects."""
+        return self.detection.service
+
+    # -- snapshots ---------------------------------------------------------------------------
+
+    def full_frame(self, name: str) -> concurrent.futures.Future[Frame]:
+        """A copy of camera ``name``'s newest frame at the stream's full resolution.
+
+        Raises CamwallError at once if it has no picture yet.
+        """
+        with self._lock:
+            entry = self._entry(name)
+            native = entry.info.width if entry.info is not None else None
+
+        def ring() -> str | None:
+            with self._lock:
+                return entry.ring
+
+        def ask_full(full: bool) -> None:
+            with self._lock:
+                if entry.running and entry.key is not None:
+                    self.supervisor.set_max_size(entry.key, None if full else entry.max_size)
+
+        return self._grabber.full_frame(name, ring, native, ask_full)
+
+    def snapshot(
+        self, name: str, directory: Path | None = None, kind: SnapshotKind = "png"
+    ) -> concurrent.futures.Future[Path]:
+        """Save camera ``name``'s picture at full resolution; the future gives the file.
+
+        ``directory`` defaults to ``<recording dir>/snapshots``. Raises CamwallError at once
+        if the camera has no picture yet.
+        """
+        target = directory or self.config.recording_dir() / "snapshots"
+        result = self._grabber.save(name, self.full_frame(name), target, kind)
+
+        def report(done: concurrent.futures.Future[Path]) -> None:
+            exc = done.exception()
+            if exc is None:
+                log.info("snapshot saved: %s", done.result(), extra={"camera": name})
+            else:
+                log.error("snapshot failed: %s", exc, extra={"camera": name})
+
+        result.add_done_callback(report)
+        return result
+
+    # -- control -----------------------------------------------------------------------------
+
+    def control_session(self, name: str) -> RemoteCamera | None:
+        """Camera ``name``'s optical control (focus, zoom, PTZ), or None if it has none."""
+        return self.control.session(name)
+
+    def goto_preset(self, name: str, token: str) -> concurrent.futures.Future[None]:
+        """Move camera ``name`` to PTZ preset ``token``."""
+        return self.control.goto_preset(name, token)
+
+    # -- closing -----------------------------------------------------------------------------
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop everything and wait up to ``timeout`` s; True if everything has ended.
@@ -206,22 +548,34 @@ class Runtime:
             if self._closed:
                 return True
             self._closed = True
-            self._entries.clear()
-            detections = [*self._retired, *([self._detection] if self._detection else [])]
             retention = list(self._retention.values())
+            decoder, self._decoder = self._decoder, None
+        self._closing.set()
+        self._tick.set()
+        if decoder is not None:
+            decoder.join(timeout)
         self._emit(RuntimeNotice("stopping"))
         deadline = time.monotonic() + timeout
-        for detection in detections:
-            detection.stop()  # returns at once; joined below, after capture has stopped
+        services = self.detection.stop()  # returns at once; joined after capture has stopped
         ok = self.supervisor.close(timeout=timeout)
-        for detection in detections:
-            ok = detection.join(max(0.5, deadline - time.monotonic())) and ok
-        for service in retention:
-            service.stop(max(0.5, deadline - time.monotonic()))
+        for service in services:
+            ok = service.join(max(0.5, deadline - time.monotonic())) and ok
+        self.control.close(max(0.5, deadline - time.monotonic()))
+        self._grabber.close()
+        for folder in retention:
+            folder.stop(max(0.5, deadline - time.monotonic()))
+        with self._lock:
+            self._entries.clear()
+            self._by_key.clear()
         if not ok:
             log.warning("runtime: some workers were still running after %.1f s", timeout)
         self._emit(RuntimeNotice("stopped", "" if ok else "some workers did not stop in time"))
         return ok
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
 
     def __enter__(self) -> Runtime:
         return self
@@ -229,83 +583,242 @@ class Runtime:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- parts (called with self._lock held) -----------------------------------------------
+    # -- streams (with self._lock held) ----------------------------------------------------
 
-    def _check_folder(self, directory: Path) -> str | None:
-        """Why recordings cannot be written into ``directory`` now, or None."""
-        with self._lock:
-            if directory in self._retention:
-                return None  # checked when the first camera recording there started
+    def _entry(self, name: str) -> _Entry:
         try:
-            ensure_writable(directory)
-        except StorageError as exc:
-            # Not fatal: the recorders report it too, retry, and resume once it is fixed.
-            log.error("cannot record: %s", exc)
-            return str(exc)
-        return None
+            return self._entries[name]
+        except KeyError:
+            raise KeyError(f"no camera named {name!r}") from None
 
-    def _ensure_retention(self, directory: Path) -> None:
-        if directory in self._retention:
-            return
-        service = RetentionService(
-            directory,
-            RetentionPolicy.from_config(self.config.recording),
-            interval_s=self._retention_interval_s,
-            on_result=lambda result: self._on_retention(directory, result),
-        )
-        self._retention[directory] = service.start()
+    def _target_stream(self, entry: _Entry) -> Stream:
+        camera = entry.camera
+        if camera.substream_url is None or entry.recording:
+            return "main"
+        if entry.wanted_stream is not None:
+            return entry.wanted_stream
+        return choose_stream(camera, self._stream)
 
-    def _ensure_detection(self) -> None:
-        if self._detection is not None:
-            return
-        service = DetectionService(
-            detector_spec(self.config),
-            pipeline=pipeline_config(self.config),
-            on_message=self._on_detection,
+    def _recording_spec(self, entry: _Entry) -> RecordingSpec | None:
+        if not entry.recording:
+            return None
+        return RecordingSpec(
+            directory=self.config.recording_dir(),
+            segment_seconds=self.config.recording.segment_seconds,
+            camera=entry.camera.name,
         )
-        self._detection = service
-        service.start()
+
+    def _launch(self, entry: _Entry, stream: Stream) -> str:
+        camera = entry.camera
+        key = camera.name if stream == "main" else f"{camera.name} (sub)"
+        base, n = key, 2
+        while key in self._by_key:
+            # The previous worker of that stream is still stopping: its late events must not
+            # be mistaken for the new one's.
+            key, n = f"{base} #{n}", n + 1
+        spec = camera_spec(
+            self.config,
+            camera,
+            stream=stream,
+            env=self._env,
+            stats_interval_s=self._stats_interval_s,
+            backoff=self._backoff,
+            max_size=entry.max_size,
+        )
+        recording = self._recording_spec(entry) if stream == "main" else None
+        spec = dataclasses.replace(
+            spec,
+            name=key,
+            recording=recording,
+            decode=entry.decode,
+            detect=self._detect_output(entry),
+        )
+        if recording is not None:
+            self._ensure_retention(recording.directory)
+        self._by_key[key] = entry
+        try:
+            self.supervisor.start(spec)
+        except (ValueError, CaptureError):
+            self._by_key.pop(key, None)
+            raise
+        log.info(
+            "%s: starting its %s stream (%s)",
+            camera.name,
+            stream,
+            _features(entry, self.detection.is_enabled(camera.name)),
+            extra={"camera": camera.name},
+        )
+        return key
+
+    def _update_stream(self, entry: _Entry) -> None:
+        """Start a switch to the stream the camera should be on now, if it is not."""
+        if not entry.running:
+            return
+        wanted = self._target_stream(entry)
+        if entry.pending_key is not None and entry.pending_stream != wanted:
+            self._cancel_switch(entry)
+        if wanted != entry.stream and entry.pending_key is None:
+            entry.pending_stream = wanted
+            entry.pending_key = self._launch(entry, wanted)
+
+    def _cancel_switch(self, entry: _Entry) -> None:
+        if entry.pending_key is not None:
+            self._retire(entry.pending_key, own_state=False)
+        entry.pending_key = entry.pending_ring = entry.pending_info = None
+
+    def _retire(self, key: str, *, own_state: bool) -> None:
+        self._retiring[key] = own_state
+        self.supervisor.stop(key)
 
     # -- events ------------------------------------------------------------------------------
 
     def _emit(self, payload: Payload) -> None:
-        if self._on_event is None:
-            return
         event = RuntimeEvent(payload)
         with self._emit_lock:
-            self._on_event(event)
+            for sink in self._sinks:
+                try:
+                    sink(event)
+                except Exception:  # a subscriber's bug must not stop capture or the others
+                    log.exception("runtime event subscriber failed on a %s event", event.type)
+
+    def _changed(self, entry: _Entry, action: CameraAction) -> None:
+        name = entry.camera.name
+        self._emit(
+            CameraChanged(
+                name,
+                action,
+                running=entry.running,
+                recording=entry.recording,
+                detecting=self.detection.is_enabled(name),
+                stream=entry.stream,
+            )
+        )
 
     def _on_capture(self, event: CaptureEvent) -> None:
-        """Supervisor thread: route the event, then hand it on."""
-        if isinstance(event, RingEvent):
-            self._ring_changed(event)
-        elif isinstance(event, RecordingEvent):
-            self._recording_event(event)
-        self._emit(event)
-
-    def _ring_changed(self, event: RingEvent) -> None:
-        # Under the lock, so that a remove_camera racing with this cannot leave the camera
-        # behind in the detection service. The service only queues these commands.
+        """Supervisor thread: translate worker keys to cameras, follow switches, hand on."""
+        out: list[Payload] = []
         with self._lock:
-            entry = self._entries.get(event.camera)
-            detection = self._detection
-            if entry is None or self._closed:
+            key = event.camera
+            entry = self._by_key.get(key)
+            if entry is None:
                 return
+            name = entry.camera.name
+            if key in self._retiring:
+                own_state = self._retiring[key]
+                stopped = isinstance(event, StateEvent) and event.state is CameraState.STOPPED
+                if stopped:
+                    self._retiring.pop(key, None)
+                    self._by_key.pop(key, None)
+                # A retiring worker still finishes its segment; its other news is stale.
+                if isinstance(event, RecordingEvent) or (stopped and own_state):
+                    out.append(_renamed(event, name))
+            elif key == entry.pending_key:
+                out.extend(self._on_pending(entry, event))
+            elif key == entry.key:
+                out.extend(self._on_shown(entry, event))
+        for payload in out:
+            if isinstance(payload, RecordingEvent):
+                self._recording_event(payload)
+            self._emit(payload)
+
+    def _on_shown(self, entry: _Entry, event: CaptureEvent) -> list[Payload]:
+        name = entry.camera.name
+        if isinstance(event, RingEvent) and event.role == "detect":
+            entry.detect_ring = event.ring_name
+            self._follow_ring(entry)
+        elif isinstance(event, RingEvent):
             entry.ring = event.ring_name
-            if entry.detection is None or detection is None:
-                return
-            if entry.detecting:
-                detection.update_ring(event.camera, event.ring_name)
-                return
-            entry.detecting = True
-            snapshot = None if self._snapshot_dir is None else JpegSnapshots(self._snapshot_dir)
-            detection.add_camera(
-                event.camera,
-                event.ring_name,
-                fps=entry.detection.fps,
-                mask=entry.detection.mask,
-                snapshot=snapshot,
+            self._follow_ring(entry)
+        elif isinstance(event, InfoEvent):
+            entry.info = _renamed(event, name)
+            self._follow_ring(entry)
+        elif isinstance(event, StateEvent):
+            entry.state = event.state
+        elif isinstance(event, RecordingEvent):
+            entry.rec = _count(entry.rec, event)
+        elif isinstance(event, StatsEvent):
+            # The camera's own rate, not what a starved worker managed to decode: arriving
+            # packets, else what the stream declares, else what was decoded.
+            declared = entry.info.fps if entry.info is not None else None
+            rate = event.packet_rate or declared or event.fps_in
+            entry.load = Load(event.decode_ms, rate)
+        return [_renamed(event, name)]
+
+    def _on_pending(self, entry: _Entry, event: CaptureEvent) -> list[Payload]:
+        name = entry.camera.name
+        if isinstance(event, RingEvent) and event.role == "detect":
+            entry.pending_detect_ring = event.ring_name
+        elif isinstance(event, RingEvent):
+            entry.pending_ring = event.ring_name
+        elif isinstance(event, InfoEvent):
+            entry.pending_info = _renamed(event, name)
+        elif isinstance(event, RecordingEvent):
+            entry.rec = _count(entry.rec, event)
+            return [_renamed(event, name)]
+        elif isinstance(event, StateEvent) and event.state is CameraState.STREAMING:
+            return self._complete_switch(entry, event)
+        elif isinstance(event, StateEvent) and event.state is CameraState.FAILED:
+            log.warning(
+                "%s: the %s stream failed (%s); staying on the %s stream",
+                name,
+                entry.pending_stream,
+                event.reason,
+                entry.stream,
+                extra={"camera": name},
             )
+            self._cancel_switch(entry)
+        return []
+
+    def _complete_switch(self, entry: _Entry, event: StateEvent) -> list[Payload]:
+        name = entry.camera.name
+        assert entry.pending_key is not None
+        ring = entry.pending_ring or self.supervisor.ring_name(entry.pending_key)
+        old = entry.key
+        entry.key, entry.stream = entry.pending_key, entry.pending_stream
+        entry.pending_key = entry.pending_ring = None
+        entry.detect_ring, entry.pending_detect_ring = entry.pending_detect_ring, None
+        out: list[Payload] = []
+        if ring:
+            entry.ring = ring
+            out.append(RingEvent(name, ring, 0, 0))
+        if entry.pending_info is not None:
+            entry.info = entry.pending_info
+            out.append(entry.pending_info)
+            entry.pending_info = None
+        entry.state = event.state
+        out.append(_renamed(event, name))
+        if old is not None:
+            self._retire(old, own_state=False)
+        self._follow_ring(entry)
+        log.info("%s: now on its %s stream", name, entry.stream, extra={"camera": name})
+        out.append(
+            CameraChanged(
+                name,
+                "updated",
+                running=entry.running,
+                recording=entry.recording,
+                detecting=self.detection.is_enabled(name),
+                stream=entry.stream,
+            )
+        )
+        return out
+
+    def _follow_ring(self, entry: _Entry) -> None:
+        info = entry.info
+        size = (info.width, info.height) if info is not None and info.width else None
+        # The detector reads the detect-sized output when there is one (the same picture at
+        # any wall layout), else the view ring (a camera whose detect ring is coming).
+        ring = (entry.detect_ring or entry.ring) if entry.running else None
+        self.detection.ring_changed(entry.camera.name, ring, size, entry.stream)
+
+    def _detect_output(self, entry: _Entry) -> DetectOutput | None:
+        """The detect-sized output camera ``entry`` needs now (None: not detecting)."""
+        name = entry.camera.name
+        if not self.detection.is_enabled(name):
+            return None
+        return DetectOutput(
+            entry.camera.detect_width, entry.camera.detect_height, self.detection.fps(name)
+        )
 
     def _recording_event(self, event: RecordingEvent) -> None:
         record = event.record
@@ -322,6 +835,15 @@ class Runtime:
 
     def _on_detection(self, message: Message) -> None:
         """Detection service thread: pace stats, hand everything else on."""
+        if isinstance(message, TrackEvent):
+            with self._lock:
+                entry = self._entries.get(message.camera)
+                if entry is not None:
+                    if message.kind == "appeared":
+                        entry.tracks.add(message.track_id)
+                    else:
+                        entry.tracks.discard(message.track_id)
+                    entry.active_until = time.monotonic() + ACTIVE_AFTER_EVENT_S
         if isinstance(message, DetectionStats):
             now = time.monotonic()
             last = self._detect_stats_at.get(message.camera)
@@ -330,6 +852,15 @@ class Runtime:
                 return
             self._detect_stats_at[message.camera] = now
         self._emit(message)
+
+    def _on_control(self, payload: Payload) -> None:
+        """Control thread: a camera reporting motion (or any event) is decoded first a while."""
+        if isinstance(payload, CameraEvent) and payload.active:
+            with self._lock:
+                entry = self._entries.get(payload.camera)
+                if entry is not None:
+                    entry.active_until = time.monotonic() + ACTIVE_AFTER_EVENT_S
+        self._emit(payload)
 
     def _on_retention(self, directory: Path, result: RetentionResult) -> None:
         if not result.deleted:
@@ -345,9 +876,122 @@ class Runtime:
             )
         )
 
+    # -- the decode budget -------------------------------------------------------------------
 
-def _features(camera: Camera) -> str:
-    parts = [
-        name for name, on in (("recording", camera.record), ("detection", camera.detect)) if on
-    ]
+    def _start_decoder(self) -> None:
+        """Start the decode budget's thread with the first camera (self._lock held)."""
+        if self._decoder is not None or self._closed:
+            return
+        self._decoder = threading.Thread(
+            target=self._decode_loop, name="camwall-decode-budget", daemon=True
+        )
+        self._decoder.start()
+
+    def _decode_loop(self) -> None:
+        psutil.cpu_percent(None)  # the first call only starts the measurement
+        while not self._closing.is_set():
+            self._tick.wait(DECODE_TICK_S)
+            self._tick.clear()
+            if self._closing.is_set():
+                return
+            try:
+                self._decode_step(psutil.cpu_percent(None) / 100.0)
+            except Exception:  # a bug here must not stop the budget for good: log, go on
+                log.exception("decode budget: a step failed")
+
+    def _decode_step(self, cpu_busy: float) -> None:
+        now = time.monotonic()
+        with self._lock:
+            running = {n: e for n, e in self._entries.items() if e.running}
+            demands = {
+                name: Demand(
+                    visible=e.visible,
+                    focused=e.focused,
+                    active=bool(e.tracks) or now < e.active_until,
+                    detecting=self.detection.is_enabled(name),
+                    pinned=_is_file(e.camera.url),
+                )
+                for name, e in running.items()
+            }
+            loads = {n: e.load for n, e in running.items() if e.load is not None}
+        decisions = self.decode.update(now, demands, loads, cpu_busy)
+        for decision in decisions:
+            with self._lock:
+                entry = self._entries.get(decision.camera)
+                if entry is None or not entry.running:
+                    continue
+                entry.decode = decision.policy.value
+                for key in (entry.key, entry.pending_key):
+                    if key is not None:
+                        self.supervisor.set_decode(key, entry.decode)
+            log.info(
+                "decode budget: %s now %s (%s)",
+                decision.camera,
+                decision.policy.value,
+                decision.reason,
+                extra={"camera": decision.camera},
+            )
+            self._emit(
+                DecodeChanged(
+                    decision.camera, decision.policy.value, decision.reason, decision.badge
+                )
+            )
+
+    def decode_policy(self, name: str) -> str:
+        """What camera ``name``'s worker decodes now: "full", "keyframes" or "paused"."""
+        with self._lock:
+            return self._entry(name).decode
+
+    # -- recording folders -------------------------------------------------------------------
+
+    def _check_folder(self, directory: Path) -> str | None:
+        """Why recordings cannot be written into ``directory`` now, or None."""
+        try:
+            ensure_writable(directory)
+        except StorageError as exc:
+            # Not fatal: the recorders report it too, retry, and resume once it is fixed.
+            log.error("cannot record: %s", exc)
+            return str(exc)
+        return None
+
+    def _ensure_retention(self, directory: Path) -> None:
+        if directory in self._retention or self._closed:
+            return
+        service = RetentionService(
+            directory,
+            RetentionPolicy.from_config(self.config.recording),
+            interval_s=self._retention_interval_s,
+            on_result=lambda result: self._on_retention(directory, result),
+        )
+        self._retention[directory] = service.start()
+
+
+def _renamed(event: _E, name: str) -> _E:
+    """``event`` as the camera's own (a substream worker's events carry its key)."""
+    if event.camera == name:
+        return event
+    return dataclasses.replace(event, camera=name)
+
+
+def _is_file(url: str) -> bool:
+    try:
+        return source_kind(url) == "file"
+    except InvalidSourceError:
+        return False
+
+
+def _count(stats: RecordingStats, event: RecordingEvent) -> RecordingStats:
+    record = event.record
+    if isinstance(record, SegmentOpened):
+        return dataclasses.replace(stats, active=True, error=None)
+    if isinstance(record, SegmentClosed):
+        return RecordingStats(False, stats.segments + 1, stats.bytes + record.bytes, stats.error)
+    return dataclasses.replace(stats, active=False, error=record.message)
+
+
+def _features(entry: _Entry, detecting: bool) -> str:
+    parts = [name for name, on in (("recording", entry.recording), ("detection", detecting)) if on]
     return ", ".join(parts) or "view only"
+
+
+__all__ = ["ControlChanged", "EventCallback", "RecordingStats", "Runtime"]

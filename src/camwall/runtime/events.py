@@ -8,18 +8,22 @@ JSON-serialisable dict with a ``type`` that names the kind of event across all p
 
 ``type`` values: capture ``state``, ``info``, ``ring``, ``stats``, ``log``, ``recording``;
 detection ``detections``, ``track``, ``detect_stats``, ``detect_status``, ``detect_worker``;
-the runtime's own ``runtime`` and ``retention``. docs/cli.md lists every field.
+the runtime's own ``runtime``, ``camera`` (added/removed/updated), ``control``,
+``decode`` (the decode budget's choice) and ``retention``. docs/cli.md lists every field.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from camwall.capture.events import CaptureEvent, LogEvent, event_to_dict
+from camwall.control.onvif.events import CameraEvent, EventsStatus
 from camwall.detect.messages import (
     CameraStatus,
     DetectionResult,
@@ -27,9 +31,11 @@ from camwall.detect.messages import (
     Message,
     TrackEvent,
     WorkerStatus,
+    ZoneEvent,
 )
 
-NoticeKind = Literal["started", "stopping", "stopped", "warning", "error"]
+NoticeKind = Literal["started", "stopping", "stopped", "warning", "error", "info"]
+CameraAction = Literal["added", "removed", "updated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +62,62 @@ class RetentionEvent:
     at: float = field(default_factory=time.time)
 
 
-Payload = CaptureEvent | Message | RuntimeNotice | RetentionEvent
+@dataclass(frozen=True, slots=True)
+class CameraChanged:
+    """A camera joined, left, or its settings changed: what every face shows about it.
+
+    ``stream`` is the stream shown now ("main" or "sub"); ``recording`` and ``detecting`` are
+    what was asked for (recording events say whether segments are being written).
+    """
+
+    camera: str
+    action: CameraAction
+    running: bool = False
+    recording: bool = False
+    detecting: bool = False
+    stream: str = "main"
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlChanged:
+    """A camera's optical control (ONVIF) connected, failed or changed its capabilities.
+
+    ``capabilities`` is the control layer's :class:`~camwall.control.Capabilities` (kept as an
+    object; ``summary`` is its text for JSON lines and logs).
+    """
+
+    camera: str
+    connected: bool
+    summary: str
+    capabilities: object = field(default=None, compare=False, repr=False)
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeChanged:
+    """The decode budget moved a camera to another policy (``full``, ``keyframes``,
+    ``paused``); ``reason`` says why ("focused", "visible", "event", "CPU", "hidden")."""
+
+    camera: str
+    policy: str
+    reason: str
+    #: What its tile shows ("" in full).
+    badge: str = ""
+    at: float = field(default_factory=time.time)
+
+
+Payload = (
+    CaptureEvent
+    | Message
+    | RuntimeNotice
+    | RetentionEvent
+    | CameraChanged
+    | ControlChanged
+    | DecodeChanged
+    | CameraEvent
+    | EventsStatus
+)
 
 _DETECT_TYPES: dict[type, str] = {
     DetectionResult: "detections",
@@ -64,6 +125,7 @@ _DETECT_TYPES: dict[type, str] = {
     DetectionStats: "detect_stats",
     CameraStatus: "detect_status",
     WorkerStatus: "detect_worker",
+    ZoneEvent: "zone",
 }
 
 
@@ -103,6 +165,24 @@ class RuntimeEvent:
         payload = self.payload
         if isinstance(payload, RuntimeNotice):
             return {"type": "runtime", **asdict(payload)}
+        if isinstance(payload, CameraChanged):
+            return {"type": "camera", **asdict(payload)}
+        if isinstance(payload, (CameraEvent, EventsStatus)):
+            # The camera's own events (ONVIF): its topic kept, enums and times as text.
+            data = _plain(asdict(payload))
+            # The camera's own clock, which may be off: "time" stays when camwall heard it.
+            data["camera_time"] = data.pop("time", None)
+            return {**data, "type": payload.type}
+        if isinstance(payload, DecodeChanged):
+            return {"type": "decode", **asdict(payload)}
+        if isinstance(payload, ControlChanged):
+            return {
+                "type": "control",
+                "camera": payload.camera,
+                "connected": payload.connected,
+                "summary": payload.summary,
+                "at": payload.at,
+            }
         if isinstance(payload, RetentionEvent):
             data = asdict(payload)
             data["directory"] = str(payload.directory)
@@ -114,3 +194,16 @@ class RuntimeEvent:
         if isinstance(payload, LogEvent):
             data["level"] = logging.getLevelName(payload.level)
         return data
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """Enums by value, datetimes as ISO 8601: JSON-ready."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, enum.Enum):
+            out[key] = value.value
+        elif isinstance(value, datetime):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out

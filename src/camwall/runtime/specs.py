@@ -66,6 +66,9 @@ def camera_spec(
         transport=camera.transport,
         # A video file standing in for a camera plays forever, like a camera.
         loop=is_file,
+        # None: adaptive (the first frame may be a long GOP away; slow cameras are slow).
+        read_timeout_s=camera.read_timeout_s,
+        first_frame_timeout_s=camera.first_frame_timeout_s,
     )
     recording = None
     if camera.record:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -152,6 +153,17 @@ class SourceFrame(abc.ABC):
     def convert_into(self, dst: Pixels) -> None:
         """Write this frame as BGRA into ``dst`` (H'×W'×4 uint8), scaling if its size differs."""
 
+    def convert_for_detection(self, dst: Pixels) -> None:
+        """Like :meth:`convert_into`, for the detect-sized output (its own scaler state)."""
+        self.convert_into(dst)
+
+
+#: How much of the stream is decoded (see camwall.runtime.decode): every frame, keyframes
+#: only, or nothing (the connection, and recording, go on).
+DecodeMode = Literal["full", "keyframes", "paused"]
+#: Keyframes-only for sources that have no keyframes (synthetic, webcam): one frame a second.
+_KEYFRAME_INTERVAL_S = 1.0
+
 
 class Source(abc.ABC):
     """A camera, stream, file or generator of frames."""
@@ -163,6 +175,8 @@ class Source(abc.ABC):
         self.stats = SourceStats()
         self._interrupted = threading.Event()
         self._packet_sink: PacketSink | None = None
+        self.decode_mode: DecodeMode = "full"
+        self._last_delivered = 0.0
 
     @property
     def display_url(self) -> str:
@@ -180,6 +194,29 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release everything the source holds. Idempotent."""
+
+    def set_decode(self, mode: DecodeMode) -> None:
+        """Decode every frame, keyframes only, or nothing (from the reading thread)."""
+        self.decode_mode = mode
+
+    def read_within(self, idle_s: float) -> SourceFrame | None:
+        """The next frame the decode mode lets through, or None after ``idle_s`` without one.
+
+        Sources that decode in :meth:`read` itself (streams) override this to keep reading
+        packets while nothing is decoded; this fallback paces frame generators instead.
+        """
+        if self.decode_mode == "paused":
+            self._interrupted.wait(idle_s)
+            return None
+        if self.decode_mode == "keyframes":
+            wait = self._last_delivered + _KEYFRAME_INTERVAL_S - time.monotonic()
+            if wait > 0:
+                self._interrupted.wait(min(wait, idle_s))
+                if time.monotonic() < self._last_delivered + _KEYFRAME_INTERVAL_S:
+                    return None
+        frame = self.read()
+        self._last_delivered = time.monotonic()
+        return frame
 
     def interrupt(self) -> None:
         """Make a blocking open/read return soon with an error (thread-safe)."""

@@ -2,43 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit
 
-from camwall.errors import InvalidSourceError, StreamNotFoundError
-from camwall.redact import mask_url
+from camwall.errors import StreamNotFoundError
 from camwall.sources.base import Source, SourceSettings
+from camwall.urls import NETWORK_SCHEMES, UrlKind, parse_url
 
-SourceKind = Literal["network", "file", "webcam", "synthetic"]
-NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
+SourceKind = UrlKind
+__all__ = ["NETWORK_SCHEMES", "SourceKind", "open_source", "source_kind"]
 
 
 def source_kind(url: str) -> SourceKind:
-    """Classify ``url``: network stream, local file, webcam index or synthetic camera."""
-    text = url.strip()
-    if not text:
-        raise InvalidSourceError(
-            "the camera URL is empty; enter rtsp://host/path, a file path or a webcam number"
-        )
-    if text.isdigit() or text.startswith("webcam://"):
-        return "webcam"
-    scheme = urlsplit(text).scheme.lower()
-    if scheme == "synthetic":
-        return "synthetic"
-    if scheme in NETWORK_SCHEMES:
-        return "network"
-    if scheme == "file" or not scheme or len(scheme) == 1:  # len 1: a Windows drive letter
-        return "file"
-    raise InvalidSourceError(
-        f"{mask_url(text)}: scheme {scheme!r} is not supported; use rtsp, rtsps, http, https, "
-        "a file path, a webcam number or synthetic://"
-    )
+    """Classify ``url``: network stream, local file, webcam index or synthetic camera.
+
+    Raises :class:`~camwall.errors.UrlError` (an InvalidSourceError) with the masked URL and
+    a one-line reason when it names no source.
+    """
+    return parse_url(url.strip()).kind
 
 
 def open_source(settings: SourceSettings) -> Source:
     """Create (not yet open) the right :class:`Source` for ``settings.url``."""
-    kind = source_kind(settings.url)
+    parsed = parse_url(settings.url.strip())
+    kind = parsed.kind
+    if kind == "network":
+        # Credentials typed raw (a "#" or "/" in a password) percent-encoded, as FFmpeg needs.
+        settings = replace(settings, url=parsed.ffmpeg_url())
     if kind == "synthetic":
         from camwall.sources.synthetic import SyntheticSource
 
@@ -48,9 +38,7 @@ def open_source(settings: SourceSettings) -> Source:
 
         return WebcamSource(settings)
     if kind == "file":
-        path = Path(
-            urlsplit(settings.url).path if settings.url.startswith("file:") else settings.url
-        )
+        path = Path(parsed.path)
         if not path.exists():
             raise StreamNotFoundError(f"{path}: no such file")
     from camwall.sources.pyav import PyAVSource

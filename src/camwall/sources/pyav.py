@@ -59,6 +59,7 @@ from camwall.sources.averrors import (
 from camwall.sources.avinterrupt import abortable
 from camwall.sources.base import (
     FIRST_FRAME_TIMEOUT_S,
+    DecodeMode,
     Pixels,
     Source,
     SourceFrame,
@@ -145,11 +146,17 @@ class PyAVFrame(SourceFrame):
     """A decoded frame; converted (once) by :meth:`convert_into`."""
 
     def __init__(
-        self, frame: VideoFrame, converter: FrameConverter, capture_ns: int, decode_ns: int
+        self,
+        frame: VideoFrame,
+        converter: FrameConverter,
+        capture_ns: int,
+        decode_ns: int,
+        detect_converter: FrameConverter | None = None,
     ) -> None:
         """Wrap a decoded PyAV frame (valid until the source's next read)."""
         self.av_frame = frame
         self._converter = converter
+        self._detect_converter = detect_converter
         self.width = frame.width
         self.height = frame.height
         self.pts = frame.pts
@@ -164,6 +171,11 @@ class PyAVFrame(SourceFrame):
     def convert_into(self, dst: Pixels) -> None:
         """Write the frame as BGRA into ``dst``, scaling to ``dst``'s size if it differs."""
         self._converter.convert(self.av_frame, dst)
+
+    def convert_for_detection(self, dst: Pixels) -> None:
+        """The detect-sized copy, with a scaler of its own (sharing one would rebuild it on
+        every frame, alternating between the tile's size and the detector's)."""
+        (self._detect_converter or self._converter).convert(self.av_frame, dst)
 
 
 class _Pacer:
@@ -201,6 +213,7 @@ class PyAVSource(Source):
         self._stream: VideoStream | None = None
         self._packets: Iterator[Packet[VideoStream]] | None = None
         self._converter = FrameConverter()
+        self._detect_converter = FrameConverter()
         self._ready: collections.deque[tuple[VideoFrame, int]] = collections.deque()
         self._pacer = _Pacer()
         self._live = True
@@ -383,6 +396,10 @@ class PyAVSource(Source):
         self._frames_this_pass = 0
         self._pacer.reset()
         self._since_frame = dict.fromkeys(self._since_frame, 0)
+        if self.decode_mode == "keyframes":
+            cc.skip_frame = "NONKEY"
+        elif self.decode_mode == "paused":
+            self._need_keyframe = True  # when decoding resumes
 
     # -- reading ------------------------------------------------------------------------
 
@@ -398,6 +415,45 @@ class PyAVSource(Source):
                 raise StreamLostError(f"{self.display_url}: interrupted")
             if self._eof:
                 raise StreamLostError(f"{self.display_url}: end of stream")
+            self._check_stall()
+            packet = self._next_packet()
+            if packet is None:
+                self._end_of_stream()
+                continue
+            self._decode(packet)
+
+    def set_decode(self, mode: DecodeMode) -> None:
+        """Every frame, keyframes only (FFmpeg skips the rest unparsed), or no decoding.
+
+        Packets keep being read either way (the connection stays up, recording goes on). Back
+        from paused, decoding restarts at the next keyframe: the frames in between lack the
+        references they were coded against.
+        """
+        previous, self.decode_mode = self.decode_mode, mode
+        if self._stream is None or previous == mode:
+            return
+        context = self._stream.codec_context
+        context.skip_frame = "NONKEY" if mode == "keyframes" else "DEFAULT"
+        if previous == "paused":
+            context.flush_buffers()
+            self._need_keyframe = True
+
+    def read_within(self, idle_s: float) -> PyAVFrame | None:
+        """Like :meth:`read`, but None once ``idle_s`` passed with packets and no frame
+        (keyframes-only or paused decoding: the worker still has commands to see to)."""
+        deadline = time.monotonic() + idle_s
+        while True:
+            if self._ready:
+                frame, decode_ns = self._ready.popleft()
+                return self._deliver(frame, decode_ns)
+            if self._container is None or self._packets is None or self._stream is None:
+                raise StreamLostError(f"{self.display_url}: read before open (or after close)")
+            if self.interrupted:
+                raise StreamLostError(f"{self.display_url}: interrupted")
+            if self._eof:
+                raise StreamLostError(f"{self.display_url}: end of stream")
+            if time.monotonic() >= deadline:
+                return None
             self._check_stall()
             packet = self._next_packet()
             if packet is None:
@@ -510,6 +566,11 @@ class PyAVSource(Source):
                 return
             if self._packet_sink is not None:
                 self._packet_sink(packet)
+            if self.decode_mode == "paused":
+                # Read (and recorded) but not decoded on purpose: the stream is alive as long
+                # as its packets arrive.
+                self._liveness.frame(time.monotonic())
+                return
             if self._need_keyframe:
                 if not packet.is_keyframe:
                     self._count("skipped_to_keyframe")
@@ -559,7 +620,7 @@ class PyAVSource(Source):
             self.info = dataclasses.replace(
                 info, width=frame.width, height=frame.height, pix_fmt=frame.format.name
             )
-        return PyAVFrame(frame, self._converter, now_ns, decode_ns)
+        return PyAVFrame(frame, self._converter, now_ns, decode_ns, self._detect_converter)
 
     def _pace(self, frame: VideoFrame) -> None:
         fps = self.info.fps if self.info and self.info.fps else 25.0

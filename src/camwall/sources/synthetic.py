@@ -1,6 +1,7 @@
 """A synthetic camera: colour bars, a moving box, a frame counter and a clock, at any size.
 
-URL form: ``synthetic://NAME?width=2560&height=1440&fps=25`` (all parameters optional).
+URL form: ``synthetic://NAME?width=2560&height=1440&fps=25`` (all parameters optional;
+``cost_ms=20`` makes each frame cost that much CPU, like a decoder would).
 Test knobs, for exercising the capture state machine without a network:
 ``fail_after=N`` (the stream is lost after N frames), ``stall_after=N`` (the stream stays
 open but stops delivering), ``resize_at=N&resize_to=WxH`` (resolution change at frame N).
@@ -49,6 +50,9 @@ class SyntheticParams:
     stall_after: int | None = None
     resize_at: int | None = None
     resize_to: tuple[int, int] | None = None
+    #: CPU milliseconds each frame costs to "decode" (burnt in the reading thread): stands in
+    #: for a real decoder's cost, e.g. to create a CPU shortage in tests and benchmarks.
+    cost_ms: float = 0.0
 
     @classmethod
     def parse(cls, url: str) -> SyntheticParams:
@@ -57,7 +61,16 @@ class SyntheticParams:
         if parts.scheme != SCHEME:
             raise InvalidSourceError(f"{url!r} is not a synthetic:// URL")
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        known = {"width", "height", "fps", "fail_after", "stall_after", "resize_at", "resize_to"}
+        known = {
+            "width",
+            "height",
+            "fps",
+            "fail_after",
+            "stall_after",
+            "resize_at",
+            "resize_to",
+            "cost_ms",
+        }
         unknown = sorted(set(query) - known)
         if unknown:
             raise InvalidSourceError(
@@ -103,7 +116,15 @@ class SyntheticParams:
             stall_after=None if stall is None else int(stall),
             resize_at=None if resize is None else int(resize),
             resize_to=resize_to,
+            cost_ms=float(number("cost_ms", 0.0, float) or 0.0),
         )
+
+
+def _burn(ms: float) -> None:
+    """Use ``ms`` of this thread's CPU time (a decoder's cost, without a decoder)."""
+    end = time.thread_time_ns() + int(ms * 1e6)
+    while time.thread_time_ns() < end:
+        pass
 
 
 def background(width: int, height: int) -> Pixels:
@@ -222,6 +243,8 @@ class SyntheticSource(Source):
         elif now < due and self._interrupted.wait(due - now):
             raise StreamLostError(f"{self.display_url}: interrupted")
         self._index = nxt
+        if p.cost_ms:
+            _burn(p.cost_ms)
         width, height = p.width, p.height
         if p.resize_at is not None and p.resize_to is not None and nxt >= p.resize_at:
             width, height = p.resize_to

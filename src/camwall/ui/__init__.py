@@ -11,17 +11,16 @@ import os
 # qtpy's own default is PyQt5; camwall's is PySide6 (a hard dependency, LGPL).
 os.environ.setdefault("QT_API", "pyside6")
 
-from camwall.ui.frame_clock import FrameClock
-from camwall.ui.qimage import wrap_frame
-from camwall.ui.video_view import VideoView
-from camwall.ui.view_stats import ViewStats
+from camwall.ui.view.frame_clock import FrameClock
+from camwall.ui.view.qimage import wrap_frame
+from camwall.ui.view.video_view import VideoView
+from camwall.ui.view.view_stats import ViewStats
 
 __all__ = [
     "CameraWall",
     "FrameClock",
     "VideoView",
     "ViewStats",
-    "WallCamera",
     "run_wall",
     "wrap_frame",
 ]
@@ -31,15 +30,11 @@ def __getattr__(name: str) -> object:
     # The window pulls in the capture supervisor and more widgets; embedders who only want
     # a VideoView should not pay for them.
     if name == "CameraWall":
-        from camwall.ui.main_window import CameraWall
+        from camwall.ui.wall.main_window import CameraWall
 
         return CameraWall
-    if name == "WallCamera":
-        from camwall.ui.wall_cameras import WallCamera
-
-        return WallCamera
     if name == "run_wall":
-        from camwall.ui.app import run_wall
+        from camwall.ui.wall.app import run_wall
 
         return run_wall
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
