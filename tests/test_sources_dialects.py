@@ -8,8 +8,10 @@ checks that the source neither gives up nor reconnects, and that the limits can 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -296,3 +298,26 @@ def test_liveness_with_a_set_read_timeout_for_a_very_slow_camera() -> None:
     assert live.read_limit == 60.0 and live.stall_limit == 60.0
     assert live.lost(75.0, read_started=20.0) is None
     assert live.lost(81.0, read_started=20.0) == "read-timeout"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.usefixtures("restore_camwall_logging")
+def test_check_uses_each_config_cameras_own_timeouts(
+    slow_mjpeg: MjpegServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``camwall check`` of a config: a 0.25 fps camera passes with adaptive limits and fails
+    with the read_timeout_s its config sets (2 s), as its capture would."""
+    from camwall.cli import main
+
+    config = tmp_path / "camwall.toml"
+    config.write_text(
+        "version = 1\n"
+        f'[[camera]]\nname = "adaptive"\nurl = "{slow_mjpeg.stream_url}"\n'
+        f'[[camera]]\nname = "strict"\nurl = "{slow_mjpeg.stream_url}"\nread_timeout_s = 2.0\n'
+    )
+    code = main(["check", "--config", str(config), "--json", "--seconds", "1"])
+    doc = json.loads(capsys.readouterr().out)
+    adaptive, strict = doc["checks"]
+    assert adaptive["ok"] and adaptive["frames"] >= 2, adaptive
+    assert not strict["ok"] and "no data for 2.0 s" in strict["reason"], strict
+    assert code == 3
