@@ -12,9 +12,10 @@ are held in memory so demuxing and I/O are not measured. Then, interleaved round
   ``reformat("bgra")`` + copy into the slot (the usual PyAV idiom), and two ways to publish
   at tile size (swscale via ``convert_into`` vs full-size cvtColor then ``cv2.resize``);
 - colour: the same frames tagged BT.709 (and full-range BT.601), which OpenCV's BT.601
-  ``cvtColor`` cannot convert: ``convert_into`` takes swscale at full size (one thread, and
-  the swscale default of a thread pool for comparison), against the one OpenCV way to
-  apply another matrix (chroma upsampled, planes merged, ``cv2.transform`` into the slot);
+  ``cvtColor`` cannot convert: ``convert_into`` calls swscale with the slot as destination
+  (camwall.sources.swscale), against PyAV's ``reformat`` + copy (the path before), the one
+  OpenCV way to apply another matrix (chroma upsampled, planes merged, ``cv2.transform``),
+  and, for comparison with ``cvtColor``, direct swscale on the untagged (BT.601) frames;
 - decoder threading (NONE, SLICE, FRAME, AUTO): CPU per frame, and the latency a live
   stream would see — how many packets go in before their frame comes out (frame threading
   holds one frame per extra thread) times the frame interval, plus the decode call's time.
@@ -35,6 +36,7 @@ import numpy as np
 
 from camwall.frames import FrameRing
 from camwall.sources.convert import FrameConverter, plane_view
+from camwall.sources.swscale import DirectScaler
 
 W, H, FPS = 2560, 1440, 25
 TILE = (960, 540)
@@ -158,7 +160,7 @@ def main() -> None:
     ring = FrameRing.create(FrameRing.capacity_for(W, H), slots=3)
     try:
         conv = FrameConverter()
-        pool_conv = FrameConverter(sws_threads=0)
+        direct = DirectScaler()
         tile_conv = FrameConverter()
         full = np.empty((H, W, 4), np.uint8)
         yuv444 = np.empty((H, W, 3), np.uint8)
@@ -181,6 +183,15 @@ def main() -> None:
                     c.convert(f, view)
 
             return fn
+
+        def reformat_709(f: av.VideoFrame) -> None:
+            f.colorspace = 1
+            with ring.write(W, H) as view:
+                np.copyto(view, f.reformat(format="bgra", threads=1).to_ndarray())
+
+        def direct_601(f: av.VideoFrame) -> None:
+            with ring.write(W, H) as view:
+                direct.convert(f, view, full_range=False)
 
         def cv_transform_709(f: av.VideoFrame) -> None:
             y = plane_view(f, 0, W, H)
@@ -207,11 +218,12 @@ def main() -> None:
             "decode + reformat(bgra) + copy into slot": reformat_copy,
             f"decode + convert_into({TILE[0]}×{TILE[1]} slot) [swscale area]": tile_sws,
             f"decode + cvtColor full + cv2.resize(INTER_AREA) to {TILE[0]}×{TILE[1]}": tile_cv,
-            "BT.709: decode + convert_into(slot) [swscale, 1 thread]": tagged(1, 1, conv),
-            "BT.709: decode + convert_into(slot) [swscale, thread pool]": tagged(1, 1, pool_conv),
-            "BT.601 full range: decode + convert_into(slot) [swscale, 1 thread]": tagged(
+            "BT.709: decode + convert_into(slot) [swscale into the slot]": tagged(1, 1, conv),
+            "BT.709: decode + reformat(bgra) + copy into slot": reformat_709,
+            "BT.601 full range: decode + convert_into(slot) [swscale into the slot]": tagged(
                 5, 2, conv
             ),
+            "BT.601 limited: decode + swscale into the slot (not cvtColor)": direct_601,
             "BT.709: decode + chroma ×2 + merge + cv2.transform into slot": cv_transform_709,
         }
         results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in variants}

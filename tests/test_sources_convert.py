@@ -34,7 +34,7 @@ def frame_in(fmt: str, width: int = 320, height: int = 180, index: int = 3) -> a
         ("rgb24", "rgb24-cv"),
         ("rgba", "rgba-cv"),
         ("bgra", "bgra-copy"),
-        ("yuvj420p", "sws-bilinear"),
+        ("yuvj420p", "sws-direct"),
         ("yuv422p", "sws-bilinear"),
         ("yuv444p", "sws-bilinear"),
     ],
@@ -119,4 +119,39 @@ def test_no_allocation_per_frame_at_1440p() -> None:
     per_frame = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 12
     assert conv.i420_buffer(2560, 1440) is buf
     assert conv.last_path == "i420-cv"
+    assert per_frame < 100, per_frame
+
+
+@pytest.mark.parametrize("fmt", ["yuv420p", "nv12", "yuvj420p"])
+@pytest.mark.parametrize("size", [(320, 180), (321, 181)], ids=str)
+def test_tagged_frames_convert_in_place_exactly_like_reformat(
+    fmt: str, size: tuple[int, int]
+) -> None:
+    """BT.709 (and full-range) frames: swscale writes straight into a strided slot view, with
+    the very pixels PyAV's reformat makes from the same tags."""
+    w, h = size
+    frame = frame_in(fmt, w, h)
+    frame.colorspace = 1  # BT.709
+    big = np.zeros((h, w + 40, 4), np.uint8)
+    view = big[:, :w]
+    conv = FrameConverter()
+    conv.convert(frame, view)
+    assert conv.last_path == "sws-direct"
+    assert (big[:, w:] == 0).all()
+    assert np.array_equal(view, reference_bgra(frame, w, h))
+
+
+def test_direct_conversion_allocates_nothing_per_frame_at_1440p() -> None:
+    """The BT.709 path at 1440p writes into the slot: no fresh pages per frame."""
+    frames = [frame_in("yuv420p", 2560, 1440, i) for i in range(3)]
+    for f in frames:
+        f.colorspace = 1
+    conv = FrameConverter()
+    dst = np.zeros((1440, 2560, 4), np.uint8)
+    conv.convert(frames[0], dst)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for i in range(12):
+        conv.convert(frames[i % 3], dst)
+    per_frame = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 12
+    assert conv.last_path == "sws-direct"
     assert per_frame < 100, per_frame

@@ -8,8 +8,10 @@ checks that the source neither gives up nor reconnects, and that the limits can 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -180,6 +182,27 @@ def test_camera_at_quarter_fps_is_not_lost_between_frames(
     assert src.stats.frames == 4
 
 
+@pytest.mark.rtsp
+@pytest.mark.timeout(120)
+def test_slow_rtsp_camera_opens_and_plays(
+    rtsp_server_factory: ServerFactory, opened: list[Source]
+) -> None:
+    """0.5 fps over RTSP, first picture seconds after PLAY (the test server's encoder holds a
+    few frames): the open waits for it (the server answered RTSP), then 3 intervals pass."""
+    server = rtsp_server_factory(("slow:width=320,height=180,fps=1/2",), None)
+    src = open_source(SourceSettings(server.url("slow")))
+    opened.append(src)
+    t0 = time.monotonic()
+    info = src.open()
+    assert time.monotonic() - t0 > 2.5, "the first frame came at once: case not met"
+    assert info.fps == pytest.approx(0.5)
+    src.read()
+    t1 = time.monotonic()
+    while time.monotonic() - t1 < 3 * 2.0 + 0.5:  # three 2 s intervals; a loss raises
+        src.read()
+    assert src.stats.frames >= 4
+
+
 @pytest.mark.timeout(60)
 def test_a_set_read_timeout_is_kept(slow_mjpeg: MjpegServer, opened: list[Source]) -> None:
     """read_timeout_s set per camera is used as is: 2 s against a 4 s interval is a loss."""
@@ -275,3 +298,26 @@ def test_liveness_with_a_set_read_timeout_for_a_very_slow_camera() -> None:
     assert live.read_limit == 60.0 and live.stall_limit == 60.0
     assert live.lost(75.0, read_started=20.0) is None
     assert live.lost(81.0, read_started=20.0) == "read-timeout"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.usefixtures("restore_camwall_logging")
+def test_check_uses_each_config_cameras_own_timeouts(
+    slow_mjpeg: MjpegServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``camwall check`` of a config: a 0.25 fps camera passes with adaptive limits and fails
+    with the read_timeout_s its config sets (2 s), as its capture would."""
+    from camwall.cli import main
+
+    config = tmp_path / "camwall.toml"
+    config.write_text(
+        "version = 1\n"
+        f'[[camera]]\nname = "adaptive"\nurl = "{slow_mjpeg.stream_url}"\n'
+        f'[[camera]]\nname = "strict"\nurl = "{slow_mjpeg.stream_url}"\nread_timeout_s = 2.0\n'
+    )
+    code = main(["check", "--config", str(config), "--json", "--seconds", "1"])
+    doc = json.loads(capsys.readouterr().out)
+    adaptive, strict = doc["checks"]
+    assert adaptive["ok"] and adaptive["frames"] >= 2, adaptive
+    assert not strict["ok"] and "no data for 2.0 s" in strict["reason"], strict
+    assert code == 3

@@ -112,7 +112,7 @@ def test_silent_server_times_out(silent_server: SilentServer) -> None:
     adapt to slow cameras; our own deadline decides.)"""
     err, took = open_error(silent_server.url("rtsp"))
     assert type(err) is SourceTimeoutError
-    assert re.search(r"sent no answer within [23]\.\d s", str(err)), str(err)
+    assert re.search(r"sent no answer within [2-5]\.\d s", str(err)), str(err)
     assert 1.5 < took < 6
 
 
@@ -120,7 +120,7 @@ def test_unreachable_host_times_out(unreachable_port: int) -> None:
     """Connecting never completes (SYNs unanswered): SourceTimeoutError in ~3-4 s."""
     err, took = open_error(f"rtsp://127.0.0.1:{unreachable_port}/stream")
     assert type(err) is SourceTimeoutError
-    assert re.search(r"no answer within [23]\.\d s", str(err)), str(err)
+    assert re.search(r"no answer within [2-5]\.\d s", str(err)), str(err)
     assert 1.5 < took < 6
 
 

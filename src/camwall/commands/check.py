@@ -45,6 +45,9 @@ class _Target:
     camera: str | None = None
     stream: Literal["main", "sub"] | None = None
     transport: Transport = "tcp"
+    #: The camera's own limits (None: adaptive), so it is checked the way it is captured.
+    first_frame_timeout_s: float | None = None
+    read_timeout_s: float | None = None
 
     @property
     def label(self) -> str:
@@ -146,7 +149,13 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             sys.stderr.write(f"checking {target.shown} ...\n")
             sys.stderr.flush()
-        report = check_source(target.url, seconds=args.seconds, transport=target.transport)
+        report = check_source(
+            target.url,
+            seconds=args.seconds,
+            transport=target.transport,
+            first_frame_timeout_s=target.first_frame_timeout_s,
+            read_timeout_s=target.read_timeout_s,
+        )
         results.append((target, report))
         if not args.json:
             out(target.label + report.summary())
@@ -192,7 +201,14 @@ def _camera_target(
 ) -> _Target:
     url = camera.resolved_url() if stream == "main" else camera.resolved_substream_url()
     assert url is not None
-    return _Target(url, camera.name, stream, transport or camera.transport)
+    return _Target(
+        url,
+        camera.name,
+        stream,
+        transport or camera.transport,
+        camera.first_frame_timeout_s,
+        camera.read_timeout_s,
+    )
 
 
 def _check_storage(config: Config | None) -> dict[str, Any] | None:

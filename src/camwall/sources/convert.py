@@ -11,11 +11,12 @@ Colour: OpenCV's YUV→RGB conversions know one matrix and range, BT.601 limited
 whose tags say otherwise — BT.709 (most HD cameras), BT.2020, full range (``yuvj*``, MJPEG
 cameras) — goes through swscale at full size too, which reads the frame's matrix and range
 like the scaled path does, so a camera looks the same enlarged and in the grid. Untagged
-frames are BT.601 on both paths (swscale's default). swscale at full size costs more than
-``cvtColor`` (docs/benchmarks.md "## Conversion", bench/convert.py: ratio there); no cheaper
-correct path was found: OpenCV has no BT.709 conversion, and doing the matrix with OpenCV
-(upsample chroma, merge, ``cv2.transform``) makes several passes over 3.7 Mpixels. Formats
-OpenCV has no conversion for (yuv422p, yuv444p, 10-bit...) go through swscale too.
+frames are BT.601 on both paths (swscale's default). For 4:2:0 input swscale is called
+directly with the slot as destination (:mod:`camwall.sources.swscale`), which measured
+cheaper than the ``cvtColor`` path (docs/benchmarks.md "## Conversion"); PyAV's ``reformat``
+plus the copy into the slot cost 2.5× as much, and doing the matrix with OpenCV (upsample
+chroma, merge, ``cv2.transform``) 27×. Formats OpenCV has no conversion for (yuv422p,
+yuv444p, 10-bit...) go through ``reformat``.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from av.video.frame import VideoFrame
 from av.video.reformatter import VideoReformatter
 
 from camwall.sources.base import Pixels
+from camwall.sources.swscale import DirectScaler, is_full_range
 
 #: AVColorSpace values whose YUV→RGB matrix is BT.601, the one OpenCV's conversions use:
 #: BT470BG (5), SMPTE170M (6), and unspecified (2), which swscale takes as BT.601 too.
 BT601_COLORSPACES = frozenset({2, 5, 6})
-#: swscale threads: one, like the decoder and OpenCV in a capture worker. A process per
-#: camera is the wall's parallelism; a pool in every worker only adds threads competing for
-#: the same cores (bench/convert.py measured no CPU saved by swscale's pool).
+#: ``reformat``'s swscale threads: one, like the decoder and OpenCV in a capture worker. A
+#: process per camera is the wall's parallelism; swscale's own pool saved no CPU (measured
+#: with bench/convert.py on 2026-12-06: +2.17 vs +2.21 ms per 1440p BT.709 frame).
 SWS_THREADS = 1
 
 #: Pixel formats converted with one OpenCV call (after at most a plane copy).
@@ -66,6 +68,7 @@ class FrameConverter:
         self.sws_threads = sws_threads
         self._i420: Pixels | None = None
         self._reformatter = VideoReformatter()
+        self._direct = DirectScaler()
         #: Which path the last conversion took (for stats and tests).
         self.last_path = ""
 
@@ -104,6 +107,8 @@ class FrameConverter:
             y = plane_view(frame, 0, fw, fh)
             uv = plane_view(frame, 1, fw // 2, fh // 2, 2)
             self._cv(cv2.cvtColorTwoPlane, (y, uv, cv2.COLOR_YUV2BGRA_NV12), dst, "nv12-cv")
+        elif not opencv_colours(frame) and self._direct.convert(frame, dst, _full_range(frame)):
+            self.last_path = "sws-direct"
         elif fmt == _GRAY:
             self._cv(
                 cv2.cvtColor, (plane_view(frame, 0, fw, fh), cv2.COLOR_GRAY2BGRA), dst, "gray-cv"
@@ -150,4 +155,4 @@ def opencv_colours(frame: VideoFrame) -> bool:
 
 def _full_range(frame: VideoFrame) -> bool:
     """True for full-range (JPEG) YUV, which OpenCV's conversions would render too contrasty."""
-    return frame.format.name.startswith("yuvj") or frame.color_range == 2  # AVCOL_RANGE_JPEG
+    return is_full_range(frame)

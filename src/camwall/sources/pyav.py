@@ -57,7 +57,15 @@ from camwall.sources.averrors import (
     probe,
 )
 from camwall.sources.avinterrupt import abortable
-from camwall.sources.base import DecodeMode, Pixels, Source, SourceFrame, SourceSettings, StreamInfo
+from camwall.sources.base import (
+    FIRST_FRAME_TIMEOUT_S,
+    DecodeMode,
+    Pixels,
+    Source,
+    SourceFrame,
+    SourceSettings,
+    StreamInfo,
+)
 from camwall.sources.convert import FrameConverter
 from camwall.sources.liveness import Liveness, LostReason
 
@@ -108,6 +116,9 @@ def ffmpeg_options(settings: SourceSettings, scheme: str) -> dict[str, str]:
             max_delay=str(MAX_DELAY_US),
             user_agent="camwall",
             fpsprobesize="0",
+            # Packets before the first RTCP report carry no timestamp; probing would wait
+            # for one (4 frame intervals of a 0.5 fps camera: 8 s instead of 4 s to open).
+            max_ts_probe="0",
         )
         opts[timeout_key] = io_timeout_us
         if settings.transport == "udp":
@@ -264,14 +275,27 @@ class PyAVSource(Source):
     def _open_container(self, target: str) -> InputContainer:
         settings = self.settings
         budget = settings.open_timeout_s * OPEN_DEADLINE_FACTOR
+        # A server that answers in its protocol may still take a frame interval or a GOP
+        # before the first video arrives (FFmpeg's probing waits for it): a slow camera.
+        first_frame = settings.first_frame_timeout_s or FIRST_FRAME_TIMEOUT_S
         start = time.monotonic()
         deadline_hit = False
+        probed: list[ProbeResult] = []
 
         def give_up() -> bool:
-            nonlocal deadline_hit
+            nonlocal deadline_hit, budget
             if self.interrupted:
                 return True
             if time.monotonic() - start > budget:
+                if not probed and not self.is_file:
+                    # At the open deadline, ask the server directly (once): one that speaks
+                    # its protocol is alive and gets the first-frame wait; silence, garbage
+                    # or a refusal end the open now. (Runs on FFmpeg's poll: it waits.)
+                    probed.append(self._probe())
+                    speaks = "rtsp" if self._scheme.startswith("rtsp") else "http"
+                    if probed[0].kind == speaks and not self.interrupted:
+                        budget = max(budget, first_frame)
+                        return False
                 deadline_hit = True
                 return True
             return False
@@ -283,7 +307,8 @@ class PyAVSource(Source):
                     target,
                     "r",
                     options=ffmpeg_options(settings, self._scheme),
-                    timeout=(budget, settings.io_timeout_s),
+                    # PyAV's own open timeout is the backstop of ours (which may grow).
+                    timeout=(max(budget, first_frame) + 1.0, settings.io_timeout_s),
                 )
         except (av.error.FFmpegError, OSError) as exc:
             failure = OpenFailure(
@@ -295,7 +320,8 @@ class PyAVSource(Source):
                 deadline_hit=deadline_hit,
                 interrupted=self.interrupted,
             )
-            error = classify_open_error(exc, failure, self._probe if not self.is_file else None)
+            probe_fn = (lambda: probed[0]) if probed else self._probe
+            error = classify_open_error(exc, failure, probe_fn if not self.is_file else None)
         if error is not None:
             # Raised outside the except block: PyAV's exception (its text holds the URL with
             # the password) must not travel along as __context__.
