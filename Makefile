@@ -52,12 +52,12 @@ pytest-pyqt6: $(STAMP)
 $(NOQT_STAMP): pyproject.toml
 	test -x $(NOQT)/bin/python || $(PYTHON) -m venv $(NOQT)
 	$(NOQT)/bin/python -m pip install --quiet --upgrade pip
-	$(NOQT)/bin/python -m pip install --quiet ".[detect,onvif,mqtt]" pytest pytest-timeout hypothesis onnx
+	$(NOQT)/bin/python -m pip install --quiet ".[detect,onvif,mqtt]" pytest pytest-timeout hypothesis onnx keyrings.alt import-linter
 	touch $@
 
 noqt: $(NOQT_STAMP)
 	$(NOQT)/bin/python scripts/noqt_check.py
-	$(NOQT)/bin/python -m pytest -p no:cacheprovider -m "not qt" \
+	$(NOQT)/bin/python -m pytest -p no:cacheprovider -m "not qt" -W ignore::pytest.PytestConfigWarning \
 		$(addprefix tests/,$(NOQT_TESTS)) $(PYTEST_ARGS)
 
 bench: $(STAMP)
