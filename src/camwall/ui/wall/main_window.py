@@ -33,6 +33,7 @@ from camwall.sources import source_kind
 from camwall.ui.control.wall_controls import WallControls
 from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.wall.detection_menu import DetectionMenu
+from camwall.ui.wall.event_badges import EventBadges
 from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
 from camwall.ui.wall.log_panel import LogPanel
 from camwall.ui.wall.tile import CameraTile
@@ -103,6 +104,7 @@ class CameraWall(QMainWindow):
         self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
         self.controls = WallControls(self)  # control dock, "Add ONVIF camera…", shortcuts
+        self.event_badges = EventBadges()  # the cameras' own motion/tamper on their tiles
 
         self.cameras.camera_state_changed.connect(self._update_summary)
         self.cameras.event_received.connect(self._on_runtime_event)
@@ -206,6 +208,7 @@ class CameraWall(QMainWindow):
         """Stop camera ``name`` and take it off the wall."""
         self.detection.detach(name)
         self.controls.detach(name)
+        self.event_badges.forget(name)
         self.cameras.remove(name)
         tile = self.grid.take_tile(name)
         if tile is not None:
@@ -238,6 +241,9 @@ class CameraWall(QMainWindow):
         """UI thread: what the tiles do not handle themselves."""
         self.detection.on_event(event)
         self.controls.on_event(event)
+        changed = self.event_badges.on_event(event)
+        if changed is not None and changed in self.cameras.names():
+            self.cameras.tile(changed).set_event_badges(self.event_badges.badges(changed))
         if event.type in ("recording", "camera") and event.camera is not None:
             self._show_recording(event.camera)
         elif event.type == "runtime" and event.camera is not None:
