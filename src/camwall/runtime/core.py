@@ -75,7 +75,7 @@ from camwall.record.storage import ensure_writable
 from camwall.runtime.control import ControlSessions
 from camwall.runtime.decode import DecodeController, Demand, Load
 from camwall.runtime.detection import DetectionHub
-from camwall.runtime.event_actions import trigger_key
+from camwall.runtime.event_actions import MotionGate, trigger_key
 from camwall.runtime.events import (
     CameraAction,
     CameraChanged,
@@ -194,6 +194,8 @@ class Runtime:
         self._retiring: dict[str, bool] = {}
         self._retention: dict[Path, RetentionService] = {}
         self._detect_stats_at: dict[str, float] = {}
+        #: What each camera's own motion detector says (detect_when = "camera_motion").
+        self._motion_gate = MotionGate()
         self._started = False
         self._closed = False
         self.supervisor = CaptureSupervisor(self._on_capture, mode=mode)
@@ -287,6 +289,7 @@ class Runtime:
             if entry is None:
                 return
             self.detection.remove_camera(name)
+            self._motion_gate.forget(name)
         self.control.close_camera(name)
         self._detect_stats_at.pop(name, None)
         self._changed(entry, "removed")
@@ -829,6 +832,13 @@ class Runtime:
                     if trigger is not None and entry.running:
                         # Recording on event: the worker writes its pre-roll, then post-roll.
                         self.supervisor.trigger_recording(trigger, entry.camera.post_roll_s)
+        with self._lock:
+            changed = self._motion_gate.update(payload)
+            entry = self._entries.get(changed) if changed is not None else None
+            if entry is not None and entry.camera.detect_when == "camera_motion":
+                # The model runs only while the camera itself reports motion.
+                name = entry.camera.name
+                self.detection.set_skip(name, not self._motion_gate.motion(name))
         self._emit(payload)
 
     def _on_retention(self, directory: Path, result: RetentionResult) -> None:
