@@ -93,3 +93,14 @@ def test_wall_quick_prints_a_parsable_table() -> None:
     floors = [values[ratio] for label, values in table.rows if label.startswith("floor")]
     assert min(v for v in floors if v is not None) == pytest.approx(1.0)
     assert "most cameras at full rate" in out
+
+
+@pytest.mark.timeout(200)
+def test_event_gate_quick_gates_without_missing_events() -> None:
+    out = run_quick("event_gate.py", timeout=170)
+    table = only_table(out, "camera")
+    rows = {label: values for label, values in table.rows}
+    assert set(rows) == {"ungated", "gated"}
+    ratio, missed = column(table, "× ungated"), column(table, "missed")
+    assert float(rows["gated"][ratio]) < 0.5  # a quick run on a busy machine: loosely
+    assert rows["gated"][missed] == 0 and rows["ungated"][missed] == 0
