@@ -10,12 +10,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from camwall.capture import CameraSpec, CameraState, CaptureSupervisor
 from camwall.capture.events import RecordingEvent
 from camwall.capture.spec import BackoffPolicy, RecordingSpec
-from camwall.config import Camera, Config, OnvifConfig, RecordingConfig
+from camwall.config import Camera, Config, OnvifConfig, RecordingConfig, loads
 from camwall.record import SegmentClosed, SegmentOpened
 from camwall.record.triggered import PreRoll
 from camwall.runtime import Runtime
@@ -23,6 +24,7 @@ from camwall.sources import SourceSettings
 from fixtures.rtsp import RtspServer
 from support.events import EventLog
 from support.h264clip import Clip
+from support.onnx_models import constant_model, letterbox_params, to_model_space, yolov8_output
 from support.onvif_sim import OnvifSimulator
 from support.runtime_events import Collector
 
@@ -171,3 +173,50 @@ def test_the_cameras_motion_records_with_pre_roll_through_the_runtime(
     assert motion["time"] - start >= 0.8  # the pre-roll, by the segment's start
     assert closed["duration_s"] >= 1.0 + 1.0 - 0.5
     assert len(list(tmp_path.rglob("*.mp4"))) == 1
+
+
+@pytest.mark.rtsp
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_an_object_appearing_records_through_the_runtime(
+    tmp_path: Path, rtsp_server: RtspServer
+) -> None:
+    """record_on_events = ["detection"]: camwall's own detector seeing a person appear (a
+    constant tiny ONNX model) records one segment of about post_roll_s, which plays."""
+    w, h = 320, 180
+    r, left, top = letterbox_params(w, h)
+    box = np.array([[100.0, 40.0, 160.0, 170.0]])
+    model = constant_model(
+        tmp_path / "person.onnx", yolov8_output(to_model_space(box, r, left, top), [0], [0.9])
+    )
+    cfg = loads(
+        f"""
+version = 1
+[recording]
+dir = "{tmp_path / "rec"}"
+[detection]
+model = "{model}"
+[[camera]]
+name = "door"
+url = "{rtsp_server.url("cam")}"
+detect = true
+record_on_events = ["detection"]
+pre_roll_s = 1
+post_roll_s = 1.5
+""",
+        path=tmp_path / "camwall.toml",
+    )
+    events = Collector()
+    rt = Runtime(cfg, events, mode="thread")
+    try:
+        rt.start()
+        appeared = events.wait_type("track", 60, camera="door", kind="appeared")
+        closed = events.wait_type("recording", 30, camera="door", event="segment_closed")
+    finally:
+        assert rt.close(timeout=15)
+    assert appeared["label"] == "person"
+    assert closed["duration_s"] >= 1.5 - 0.5
+    with av.open(closed["path"]) as container:
+        stream = container.streams.video[0]
+        frames = sum(len(p.decode()) for p in container.demux(stream) if p.size)
+    assert frames == closed["packets"] > 0

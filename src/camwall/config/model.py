@@ -28,8 +28,9 @@ SCHEMA_VERSION = 1
 GRIDS = (1, 4, 9, 16)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TRANSPORTS = ("tcp", "udp")
-#: Kinds of a camera's own ONVIF events that can start a recording (camwall.control.onvif.events).
-EVENT_KINDS = ("motion", "tamper", "input", "line", "field", "other")
+#: What can start a recording on event: the kinds of a camera's own ONVIF events
+#: (camwall.control.onvif.events), and "detection" (camwall's detector saw an object appear).
+EVENT_KINDS = ("motion", "tamper", "input", "line", "field", "other", "detection")
 #: When detection runs on a camera: always, or only while the camera itself reports motion.
 DETECT_WHEN = ("always", "camera_motion")
 MAX_PRE_ROLL_S = 60.0

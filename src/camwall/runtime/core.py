@@ -809,6 +809,10 @@ class Runtime:
                 if entry is not None:
                     if message.kind == "appeared":
                         entry.tracks.add(message.track_id)
+                        key = entry.key if entry.stream == "main" else None
+                        if "detection" in entry.camera.record_on_events and key is not None:
+                            # Recording on event, triggered by camwall's own detector.
+                            self.supervisor.trigger_recording(key, entry.camera.post_roll_s)
                     else:
                         entry.tracks.discard(message.track_id)
                     entry.active_until = time.monotonic() + ACTIVE_AFTER_EVENT_S
