@@ -52,7 +52,7 @@ pytest-pyqt6: $(STAMP)
 $(NOQT_STAMP): pyproject.toml
 	test -x $(NOQT)/bin/python || $(PYTHON) -m venv $(NOQT)
 	$(NOQT)/bin/python -m pip install --quiet --upgrade pip
-	$(NOQT)/bin/python -m pip install --quiet ".[detect,onvif]" pytest pytest-timeout hypothesis onnx
+	$(NOQT)/bin/python -m pip install --quiet ".[detect,onvif,mqtt]" pytest pytest-timeout hypothesis onnx
 	touch $@
 
 noqt: $(NOQT_STAMP)

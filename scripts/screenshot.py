@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Take docs/screenshot.png: run ``camwall demo`` on a private Xvfb display and grab the window.
 
-Usage: scripts/screenshot.py [--output PATH] [--python PYTHON]
+Usage: scripts/screenshot.py [--output PATH] [--python PYTHON] [--scenes DIR]
+
+With ``--scenes DIR`` it also runs ``scripts/screenshot_scenes.py`` on the same display and
+saves the camera dialog, wall mode and the Events panel there (docs/ for the docs).
 
 Starts ``Xvfb`` on a free display (Debian package ``xvfb``), runs the demo there with the xcb
 platform until every camera shows video, saves the window with Qt's ``grab()``, then stops
@@ -80,8 +83,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def take(output: Path, python: str, timeout: float = 120.0) -> int:
-    """Run the demo under Xvfb and save its window to ``output``; returns an exit code."""
+def take(output: Path, python: str, timeout: float = 120.0, scenes: Path | None = None) -> int:
+    """Run the demo under Xvfb and save its window to ``output`` (and the scenes into
+    ``scenes``); returns an exit code."""
     number = free_display()
     xvfb = start_xvfb(number)
     try:
@@ -96,6 +100,11 @@ def take(output: Path, python: str, timeout: float = 120.0) -> int:
             cmd = [python, "-m", "camwall", "demo", "--stats", "--screenshot", str(output)]
             try:
                 done = subprocess.run(cmd, env=env, timeout=timeout, check=False)
+                if done.returncode == 0 and scenes is not None:
+                    script = str(ROOT / "scripts" / "screenshot_scenes.py")
+                    done = subprocess.run(
+                        [python, script, str(scenes)], env=env, timeout=timeout, check=False
+                    )
             except subprocess.TimeoutExpired:
                 say(f"the demo did not finish within {timeout:.0f} s")
                 return 1
@@ -113,8 +122,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--python", default=default_python(), help="interpreter with camwall")
+    parser.add_argument(
+        "--scenes", type=Path, default=None, help="also save the dialog, wall mode, events here"
+    )
     args = parser.parse_args()
-    return take(args.output.resolve(), args.python)
+    scenes = args.scenes.resolve() if args.scenes is not None else None
+    return take(args.output.resolve(), args.python, scenes=scenes)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,22 @@ def test_wall_quick_prints_a_parsable_table() -> None:
     assert "most cameras at full rate" in out
 
 
+@pytest.mark.timeout(300)
+def test_review_quick_prints_parsable_tables() -> None:
+    """Seeks, 4-camera playback and export all run (real recordings, real workers)."""
+    out = run_quick("review.py", timeout=280)
+    seeks = only_table(out, "GOP")
+    assert [label for label, _ in seeks.rows] == ["1 s", "2 s"]
+    for _, values in seeks.rows:
+        assert all(v is not None and v > 0 for v in values), values
+    play = only_table(out, "speed")
+    assert [label for label, _ in play.rows] == ["1×", "4×", "16×"]
+    shown = column(play, "frames shown/s per camera")
+    assert all(values[shown] for _, values in play.rows), play.rows
+    export = only_table(out, "tool")
+    assert {label for label, _ in export.rows} >= {"export_clip", "pyav_remux"}
+
+
 @pytest.mark.timeout(200)
 def test_event_gate_quick_gates_without_missing_events() -> None:
     out = run_quick("event_gate.py", timeout=170)

@@ -11,7 +11,7 @@ import pytest
 from camwall.cli import build_parser, main
 from camwall.commands.common import EXIT_CODES_HELP
 
-COMMANDS = ("check", "run", "bench", "discover")
+COMMANDS = ("check", "run", "bench", "discover", "recordings", "export")
 
 
 @pytest.mark.parametrize("command", ["", *COMMANDS])
@@ -24,7 +24,7 @@ def test_every_command_has_help_with_the_exit_codes(
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert "exit codes:" in out and "3    camwall check" in out
-    if command in ("check", "run"):
+    if command in ("check", "run", "export"):
         assert "--config FILE" in out
 
 

@@ -55,7 +55,7 @@ CASES = {
     ),
     "unknown key without a close match lists the valid ones": (
         HEAD + "[wall]\ncolumns = 3\n",
-        "wall.columns: unknown key; valid keys here: grid",
+        "wall.columns: unknown key; valid keys here: grid, decode_budget",
     ),
     "a password key": (
         HEAD + cam(f'password = "{INLINE}"\n'),

@@ -282,3 +282,12 @@ def test_hls_plays_then_ends(hls_server: tuple[object, str], opened: list[Source
             frames += 1
     assert frames == 75
     assert close_to(mean_color(dst, 0.6, 1.0, 0, 1), CLIP_BGR)
+
+
+def test_a_name_that_does_not_resolve_is_a_dns_failure() -> None:
+    """``.invalid`` never resolves (RFC 6761): the reason says DNS, not "does not answer"."""
+    err, took = open_error("rtsp://camera.invalid/stream")
+    assert type(err) is SourceTimeoutError
+    assert "DNS lookup failed" in str(err) and "'camera.invalid'" in str(err), str(err)
+    assert "does not answer" not in str(err)
+    assert took < 5

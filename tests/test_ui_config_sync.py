@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
 import pytest
+from keyring.backend import KeyringBackend
 from pytestqt.qtbot import QtBot
 
 from camwall.config import Camera, Config, OnvifConfig, load, save
+from camwall.secrets import fill_password
 from camwall.ui.wall.config_sync import ConfigSync
 from camwall.ui.wall.main_window import CameraWall
 
@@ -16,7 +19,7 @@ pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 
 def test_cameras_added_and_removed_are_saved(
-    qtbot: QtBot, wall: CameraWall, tmp_path: Path
+    qtbot: QtBot, wall: CameraWall, tmp_path: Path, file_keyring: KeyringBackend
 ) -> None:
     path = tmp_path / "camwall.toml"
     original = Config(cameras=(Camera(name="door", url="synthetic://door?width=160&height=90"),))
@@ -37,14 +40,20 @@ def test_cameras_added_and_removed_are_saved(
     saved = load(path, check_env=False)
     assert [c.name for c in saved.cameras] == ["door", "ptz", "yard"]
     ptz = saved.camera("ptz")
-    assert ptz.substream_url == "rtsp://admin:hunter2@127.0.0.1:9/sub"
+    # The password went to the keyring; the file holds none, only the user.
+    assert "hunter2" not in path.read_text()
+    assert ptz.url == "rtsp://admin@127.0.0.1:9/main"
+    assert ptz.substream_url == "rtsp://admin@127.0.0.1:9/sub"
+    assert file_keyring.get_password("camwall", "ptz") == "hunter2"
     assert ptz.onvif is not None and (ptz.onvif.host, ptz.onvif.port, ptz.onvif.user) == (
         "127.0.0.1",
         8080,
         "admin",
     )
-    # The ONVIF password is the camera's (from its URL) when the file is read back.
-    endpoint = ptz.onvif_settings()
+    # Read back through camwall.secrets, the camera (and its ONVIF service) has it again.
+    filled = fill_password(ptz, config_path=path)
+    assert filled.resolved_substream_url() == "rtsp://admin:hunter2@127.0.0.1:9/sub"
+    endpoint = filled.onvif_settings()
     assert endpoint is not None and endpoint.password == "hunter2"
     assert (path.stat().st_mode & 0o777) == 0o600
 
@@ -91,3 +100,37 @@ def test_hand_edits_made_while_the_wall_runs_are_merged_not_overwritten(
     assert [c.name for c in load(path).cameras] == ["door", "yard", "gate", "shed"]
     assert "edited while the wall ran" in caplog.text
     assert (path.stat().st_mode & 0o777) == 0o640  # the user's mode is kept
+
+
+def test_rename_and_edit_persist(
+    qtbot: QtBot, wall: CameraWall, tmp_path: Path, file_keyring: KeyringBackend
+) -> None:
+    path = tmp_path / "camwall.toml"
+    path.write_text(
+        "version = 1\n\n"
+        '[[camera]]\nname = "a"\nurl = "synthetic://a?width=160&height=90"\n\n'
+        '[[camera]]\nname = "b"  # the back door\nurl = "rtsp://admin@127.0.0.1:9/b"\n\n'
+        '[[camera]]\nname = "c"\nurl = "synthetic://c?width=160&height=90"\n'
+    )
+    path.chmod(0o600)
+    sync = ConfigSync(wall, path, load(path))
+    wall.add_cameras(load(path).cameras)
+    # Edited in place: its table (and comment) stay where they were.
+    wall.edit_camera("b", dataclasses.replace(wall.cameras.camera("b"), record=True))
+    sync.wait()
+    assert [c.name for c in load(path).cameras] == ["a", "b", "c"]
+    assert load(path).camera("b").record and "# the back door" in path.read_text()
+    # Renamed with a password typed meanwhile: the password goes to the keyring.
+    renamed = dataclasses.replace(
+        wall.cameras.camera("b"), name="porch", url="rtsp://admin:pw1@127.0.0.1:9/b"
+    )
+    wall.edit_camera("b", renamed)
+    sync.wait()
+    assert wall.camera_names() == ["a", "porch", "c"]  # the tile kept its place
+    assert sorted(c.name for c in load(path).cameras) == ["a", "c", "porch"]
+    assert "pw1" not in path.read_text()
+    assert file_keyring.get_password("camwall", "porch") == "pw1"
+
+    with pytest.raises(ValueError, match="already has a camera named 'a'"):
+        wall.rename_camera("porch", "a")
+    assert wall.camera_names() == ["a", "porch", "c"]

@@ -71,7 +71,8 @@ def test_add_onvif_camera_then_control_it_from_the_dock(
     sim = make_onvif_sim(rtsp_base="rtsp://127.0.0.1:9/live")
     wall.connect_url("synthetic://plain?width=160&height=90&fps=5", name="plain")
     panel = wall.controls.panel
-    assert wall.controls.dock.isVisible()
+    # The dock stays out of the way for a camera without control.
+    assert not wall.controls.dock.isVisible()
     assert panel.camera == "plain"
     assert not panel.buttons["zoom_in"].isEnabled()
     assert "no ONVIF settings" in panel.buttons["zoom_in"].toolTip()
@@ -93,6 +94,7 @@ def test_add_onvif_camera_then_control_it_from_the_dock(
 
     assert wall.camera_names() == ["plain", "ptz"]
     assert panel.camera == "ptz"
+    assert wall.controls.dock.isVisible()  # a camera with control is selected
     camera = wall.cameras.camera("ptz")
     assert camera.onvif is not None and camera.onvif.port == sim.port
     button = panel.buttons["zoom_in"]
@@ -101,8 +103,10 @@ def test_add_onvif_camera_then_control_it_from_the_dock(
     # Clicking the other tile switches the panel; clicking back shows the ONVIF camera again.
     qtbot.mouseClick(wall.tile("plain"), LEFT)
     assert panel.camera == "plain" and not button.isEnabled()
+    assert not wall.controls.dock.isVisible()
     qtbot.mouseClick(wall.tile("ptz"), LEFT)
     assert panel.camera == "ptz" and button.isEnabled()
+    assert wall.controls.dock.isVisible()
 
     sim.clear_log()
     qtbot.mousePress(button, LEFT)
@@ -213,3 +217,50 @@ def _key(kind: QEvent.Type, key: Qt.Key) -> object:
     from qtpy.QtGui import QKeyEvent
 
     return QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, "")
+
+
+def test_drag_from_the_centre_of_the_picture_pans_and_tilts(
+    qtbot: QtBot, wall: CameraWall, onvif_sim: OnvifSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qtpy.QtGui import QMouseEvent
+
+    from camwall.ui.control.picture_ptz import drag_velocity
+
+    # Joystick-like: the farther from the press, the faster; a small wobble does nothing.
+    assert drag_velocity(2, 1, 100, 50).axes == frozenset()
+    fast = drag_velocity(100, -50, 100, 50)
+    assert (fast.pan, fast.tilt) == (1.0, 1.0)  # right and up (screen y is down)
+
+    monkeypatch.setenv("CAM_ONVIF_PW", onvif_sim.config.password)
+    onvif = OnvifConfig(
+        host=onvif_sim.host,
+        port=onvif_sim.port,
+        user=onvif_sim.config.user,
+        password_env="CAM_ONVIF_PW",
+    )
+    wall.add_camera(
+        Camera(name="cam", url="synthetic://cam?width=160&height=90&fps=5", onvif=onvif)
+    )
+    tile = wall.tile("cam")
+    qtbot.mouseClick(tile, LEFT)
+    qtbot.waitUntil(wall.controls.panel.buttons["left"].isEnabled, timeout=WAIT_MS)
+    onvif_sim.clear_log()
+    centre = QPointF(tile.width() / 2, tile.height() / 2)
+
+    def mouse(kind: QEvent.Type, pos: QPointF, buttons: Qt.MouseButton) -> None:
+        event = QMouseEvent(
+            kind, pos, tile.mapToGlobal(pos), LEFT, buttons, Qt.KeyboardModifier.NoModifier
+        )
+        QApplication.sendEvent(tile, event)
+
+    mouse(QEvent.Type.MouseButtonPress, centre, LEFT)
+    mouse(QEvent.Type.MouseMove, centre + QPointF(tile.width() / 3, 0), LEFT)
+    qtbot.waitUntil(lambda: onvif_sim.snapshot()["pan"][1], timeout=WAIT_MS)
+    mouse(
+        QEvent.Type.MouseButtonRelease,
+        centre + QPointF(tile.width() / 3, 0),
+        Qt.MouseButton.NoButton,
+    )
+    qtbot.waitUntil(lambda: bool(onvif_sim.received("Stop")), timeout=WAIT_MS)
+    assert onvif_sim.snapshot()["pan"][0] > 0  # turned right
+    assert wall.camera_names() == ["cam"]

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from keyring.backend import KeyringBackend
 from pytestqt.qtbot import QtBot
 from qtpy.QtCore import Qt
 
 from camwall.config import Config, load, save
+from camwall.secrets import fill_password
 from camwall.ui.dialogs.find_cameras import parse_targets
 from camwall.ui.wall.config_sync import ConfigSync
 from camwall.ui.wall.main_window import CameraWall
@@ -60,6 +62,7 @@ def test_find_inspect_and_add_a_camera(
     wall: CameraWall,
     tmp_path: Path,
     make_onvif_sim: Callable[..., OnvifSimulator],
+    file_keyring: KeyringBackend,
 ) -> None:
     good = make_onvif_sim(rtsp_base="rtsp://127.0.0.1:9/door")
     locked = make_onvif_sim(password="not-the-one-you-have")
@@ -124,14 +127,20 @@ def test_find_inspect_and_add_a_camera(
         sync.wait()
         saved = load(path, check_env=False).camera("door")
         user, password = good.config.user, good.config.password
-        assert saved.url == f"rtsp://{user}:{password}@127.0.0.1:9/door/main"
-        assert saved.substream_url == f"rtsp://{user}:{password}@127.0.0.1:9/door/sub"
+        # The config holds no password: the wall's ConfigSync put it in the keyring.
+        assert password not in path.read_text()
+        assert saved.url == f"rtsp://{user}@127.0.0.1:9/door/main"
+        assert saved.substream_url == f"rtsp://{user}@127.0.0.1:9/door/sub"
+        assert file_keyring.get_password("camwall", "door") == password
         assert saved.onvif is not None
         assert (saved.onvif.host, saved.onvif.port, saved.onvif.user) == (
             good.host,
             good.port,
             user,
         )
+        # Read back through camwall.secrets, the camera and its ONVIF login work again.
+        endpoint = fill_password(saved, config_path=path).onvif_settings()
+        assert endpoint is not None and endpoint.password == password
         assert password not in d.message.text() and password not in d.details.text()
         d.close()
         assert d.wait_idle(5.0)

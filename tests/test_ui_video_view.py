@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -191,9 +192,16 @@ def test_no_signal_picture_with_reason_and_countdown(qtbot: QtBot, make_ring: Ma
 def test_countdown_starts_when_the_event_was_made(qtbot: QtBot) -> None:
     view = shown_view(qtbot, 160, 90)
     view.apply_event(
-        StateEvent("c", CameraState.FAILED, "401 Unauthorized", retry_in_s=30, at=time.time() - 10)
+        StateEvent("c", CameraState.BACKOFF, "refused", retry_in_s=30, at=time.time() - 10)
     )
-    assert view.status_lines() == ["Failed", "401 Unauthorized", "retrying in 20 s"]
+    assert view.status_lines() == ["No Signal", "refused", "retrying in 20 s"]
+
+
+def test_failed_never_says_retrying(qtbot: QtBot) -> None:
+    view = shown_view(qtbot, 160, 90)
+    view.apply_event(StateEvent("c", CameraState.FAILED, "401 Unauthorized", retry_in_s=30))
+    assert view.status_lines() == ["Failed", "401 Unauthorized"]
+    assert "retrying" not in view.full_status_text()
 
 
 @pytest.mark.parametrize(
@@ -305,7 +313,10 @@ def test_stats_overlay_measures_rates_and_latency(qtbot: QtBot, make_ring: MakeR
     assert stats.paint_ms is not None and stats.paint_ms > 0
     assert (stats.width, stats.height) == (64, 36)
     text = view.stats_text()
-    assert text.startswith("64×36 · h264") and "shown" in text and "dropped 3" in text
+    assert text.startswith("64×36 · h264") and "shown" in text
+    # The worker's 3, plus any the view itself skipped on a busy machine; labelled.
+    dropped = re.search(r"dropped (\d+) frames", text)
+    assert dropped is not None and int(dropped.group(1)) >= 3, text
 
 
 def test_frame_clock_ticks_on_notification(qtbot: QtBot) -> None:

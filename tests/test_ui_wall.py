@@ -11,6 +11,7 @@ import psutil
 import pytest
 from pytestqt.qtbot import QtBot
 from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QMessageBox
 
 from camwall.capture import CameraState
 from camwall.errors import UrlError
@@ -180,6 +181,11 @@ def test_tile_menu_snapshot_reconnect_remove(
 
     actions["removeAction"].trigger()
     menu.deleteLater()
+    box = wall.findChild(QMessageBox, "removeConfirm")  # it asks first
+    assert box is not None and wall.camera_names() != []
+    qtbot.mouseClick(
+        next(b for b in box.buttons() if b.text() == "Remove"), Qt.MouseButton.LeftButton
+    )
     assert wall.camera_names() == []
     qtbot.waitUntil(lambda: wall.runtime.supervisor.cameras() == [])
 
@@ -246,7 +252,7 @@ def test_layout_box_and_stats_toggle(qtbot: QtBot, make_wall: Callable[..., Came
         wall.connect_url(f"synthetic://c{i}?width=64&height=36&fps=5")
     wall.layoutBox.setCurrentText("2×2")
     assert wall.grid.mode == 4 and wall.grid.page_count() == 2
-    assert "page 1/2" in wall._summary.text()
+    assert "page 1/2" in wall.status.cameras.text()
     wall.actionNextPage.trigger()
     assert wall.grid.visible_names() == ["c4"]
     wall.set_grid_mode("auto")

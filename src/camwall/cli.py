@@ -27,6 +27,7 @@ def open_wall(
     stats: bool = False,
     screenshot: Path | None = None,
     config_path: Path | None = None,
+    wall_mode: bool = False,
 ) -> int:
     """Open the wall over a runtime for ``config`` — the one place the core reaches Qt.
 
@@ -49,6 +50,7 @@ def open_wall(
         stats=stats,
         screenshot=screenshot,
         config_path=config_path,
+        wall_mode=wall_mode,
     )
 
 
@@ -63,6 +65,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             mode=args.mode,
             stats=args.stats,
             screenshot=args.screenshot,
+            wall_mode=args.wall_mode,
         )
 
 
@@ -83,6 +86,7 @@ def _cmd_wall(args: argparse.Namespace) -> int:
         mode=args.mode,
         seconds=args.seconds,
         stats=args.stats,
+        wall_mode=args.wall_mode,
         # Cameras added or removed on the wall are saved there (the file is made if needed).
         config_path=args.config if args.config is not None else default_config_path(),
     )
@@ -99,6 +103,11 @@ def _add_wall_options(parser: argparse.ArgumentParser) -> None:
         help="run each camera's capture in its own process (default) or in a thread",
     )
     parser.add_argument("--stats", action="store_true", help="show the stats overlay on tiles")
+    parser.add_argument(
+        "--wall-mode",
+        action="store_true",
+        help="only the camera tiles, full screen, for an unattended monitor (Esc leaves)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

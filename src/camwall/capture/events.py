@@ -46,13 +46,18 @@ class StateEvent:
 
 @dataclass(frozen=True, slots=True)
 class RingEvent:
-    """The camera publishes into ring ``ring_name`` from now on (at start, or re-created)."""
+    """The camera publishes into ring ``ring_name`` from now on (at start, or re-created).
+
+    ``role`` "view" is the picture for people; "detect" the detect-sized output for the
+    detector (a second ring fed by the same decode).
+    """
 
     camera: str
     ring_name: str
     width: int
     height: int
     at: float = field(default_factory=time.time)
+    role: str = "view"
 
 
 @dataclass(frozen=True, slots=True)

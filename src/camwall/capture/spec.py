@@ -47,6 +47,33 @@ class RecordingSpec:
             raise ValueError(f"retry_seconds must not be negative, not {self.retry_seconds}")
 
 
+@dataclass(frozen=True, slots=True)
+class DetectOutput:
+    """A second output of the same decode, for detection: one fixed size, its own rate.
+
+    The detector then sees the same picture whatever the wall shows (tile size, grid,
+    enlarging): ``width``/``height`` as in :func:`camwall.detect.geometry.detect_size`
+    (None: 640 wide keeping the aspect, never enlarged), at most ``fps`` frames a second.
+    """
+
+    width: int | None = None
+    height: int | None = None
+    fps: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if value is not None and not 16 <= value <= 4096:
+                raise ValueError(f"detect {name} must be 16..4096 pixels, not {value}")
+        if not 0 < self.fps <= 60 or not math.isfinite(self.fps):
+            raise ValueError(f"detect fps must be in (0, 60], not {self.fps}")
+
+    def capacity_size(self) -> tuple[int, int]:
+        """A frame size whose ring fits every detect frame this output can make."""
+        side = max(self.width or 640, self.height or 640)
+        return side, side * 2  # any aspect up to 1:2 portrait
+
+
 #: Default slot capacity: a 4K BGRA frame. Pages of shared memory are only allocated when
 #: written, so a 1440p camera uses 14.7 MB per slot, not 33 MB.
 DEFAULT_MAX_FRAME = (3840, 2160)
@@ -72,6 +99,8 @@ class CameraSpec:
     recording: RecordingSpec | None = None
     #: Decode every frame, keyframes only, or nothing (see camwall.runtime.decode).
     decode: DecodeMode = "full"
+    #: Also publish detect-sized frames into a second ring (None: no detection output).
+    detect: DetectOutput | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():

@@ -37,13 +37,14 @@ from camwall.capture.events import (
     RingEvent,
     StateEvent,
 )
-from camwall.capture.spec import BackoffPolicy, CameraSpec, RecordingSpec
+from camwall.capture.spec import BackoffPolicy, CameraSpec, DetectOutput, RecordingSpec
 from camwall.capture.worker import (
     CaptureWorker,
     Reconnect,
     RingReply,
     RingRequest,
     SetDecode,
+    SetDetect,
     SetMaxSize,
     SetRecording,
     TriggerRecording,
@@ -76,6 +77,8 @@ class _Camera:
     spec: CameraSpec
     restarts: RestartBackoff
     ring: FrameRing | None = None
+    #: The detect-sized output's ring, while the camera has one (created on demand).
+    detect_ring: FrameRing | None = None
     events: Connection | None = None
     control: Connection | None = None
     process: ChildProcess | None = None
@@ -371,6 +374,8 @@ class CaptureSupervisor:
             )
             return
         self._emit(RingEvent(spec.name, cam.ring.name, 0, 0))
+        if spec.detect is not None:
+            self._ensure_detect_ring(cam)
         self._launch(cam)
 
     def _launch(self, cam: _Camera) -> None:
@@ -407,6 +412,8 @@ class CaptureSupervisor:
                 daemon=True,
             )
             cam.thread.start()
+        if cam.spec.detect is not None and cam.detect_ring is not None:
+            self._send_detect(cam)  # queued in the control pipe until the worker reads it
 
     def _do_stop(self, name: str) -> None:
         cam = self._cameras.pop(name, None)
@@ -423,6 +430,44 @@ class CaptureSupervisor:
         if cam.worker is not None:
             cam.stop_deadline = time.monotonic() + self._stop_deadline_s
             cam.worker.stop()
+
+    def set_detect(self, name: str, output: DetectOutput | None) -> None:
+        """Also publish camera ``name``'s frames at a fixed detect size (None: stop); at once.
+
+        The supervisor creates (and owns) the second ring and announces it with a
+        ``RingEvent(role="detect")``; a restarted worker keeps the output.
+        """
+        self._submit(lambda: self._do_set_detect(name, output))
+
+    def _do_set_detect(self, name: str, output: DetectOutput | None) -> None:
+        cam = self._cameras.get(name)
+        if cam is None:
+            return
+        cam.spec = dataclasses.replace(cam.spec, detect=output)
+        if output is not None and not self._ensure_detect_ring(cam):
+            return
+        self._send_detect(cam)
+
+    def _ensure_detect_ring(self, cam: _Camera) -> bool:
+        output = cam.spec.detect
+        if output is None:
+            return False
+        if cam.detect_ring is not None:
+            return True
+        w, h = output.capacity_size()
+        try:
+            cam.detect_ring = FrameRing.create(
+                FrameRing.capacity_for(w, h), slots=3, prefix=self._prefix
+            )
+        except (RingError, OSError, ValueError) as exc:
+            log.warning("%s: no detect output: cannot create its ring: %s", cam.spec.name, exc)
+            return False
+        self._emit(RingEvent(cam.spec.name, cam.detect_ring.name, 0, 0, role="detect"))
+        return True
+
+    def _send_detect(self, cam: _Camera) -> None:
+        ring = cam.detect_ring.name if cam.detect_ring is not None else None
+        self._send_control(cam.spec.name, SetDetect(cam.spec.detect, ring))
 
     def set_decode(self, name: str, mode: DecodeMode) -> None:
         """Decode camera ``name``'s stream in full, keyframes only, or not at all (at once).
@@ -581,14 +626,19 @@ class CaptureSupervisor:
         """The worker of a stopped camera has exited: release the ring, report STOPPED."""
         if cam in self._retiring:
             self._retiring.remove(cam)
-        if cam.ring is not None:
-            cam.ring.unlink()
-            cam.ring.close()
-            cam.ring = None
+        self._release_rings(cam)
         if cam.state is not CameraState.STOPPED:
             cam.state = CameraState.STOPPED
             if not self._superseded(cam):
                 self._emit(StateEvent(cam.spec.name, CameraState.STOPPED, "stopped"))
+
+    @staticmethod
+    def _release_rings(cam: _Camera) -> None:
+        for ring in (cam.ring, cam.detect_ring):
+            if ring is not None:
+                ring.unlink()
+                ring.close()
+        cam.ring = cam.detect_ring = None
 
     # -- timers ------------------------------------------------------------------------------
 
@@ -623,9 +673,6 @@ class CaptureSupervisor:
             if cam.process is not None and cam.process.is_alive():
                 cam.process.kill()
                 cam.process.join(2.0)
-            if cam.ring is not None:
-                cam.ring.unlink()
-                cam.ring.close()
-                cam.ring = None
+            self._release_rings(cam)
         self._cameras.clear()
         self._retiring.clear()

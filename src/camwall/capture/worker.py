@@ -24,8 +24,9 @@ from camwall.capture.events import (
     StateEvent,
     StatsEvent,
 )
-from camwall.capture.spec import CameraSpec, RecordingSpec, fit_size
+from camwall.capture.spec import CameraSpec, DetectOutput, RecordingSpec, fit_size
 from camwall.childproc import Child, Outbox
+from camwall.detect.geometry import detect_size
 from camwall.errors import (
     CaptureError,
     InvalidSourceError,
@@ -80,6 +81,15 @@ class RingReply:
 @dataclass(frozen=True, slots=True)
 class Reconnect:
     """Supervisor → worker: drop the connection and connect again now."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetDetect:
+    """Supervisor → worker: also publish detect-sized frames into ring ``ring_name`` (None:
+    stop). The supervisor owns that ring, as it owns the view ring."""
+
+    output: DetectOutput | None
+    ring_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +175,11 @@ class CaptureWorker:
         self._source_lock = threading.Lock()
         self._max_size = spec.max_size
         self._decode: DecodeMode = spec.decode
+        #: The detect-sized output: what, into which ring, and when the next one is due.
+        self._detect: DetectOutput | None = None
+        self._detect_ring: FrameRing | None = None
+        self._detect_due = 0.0
+        self._detect_too_big = False
         self._state: CameraState | None = None
         self._attempt = 0
         self._last_error: str | None = None
@@ -205,6 +220,9 @@ class CaptureWorker:
         finally:
             self._close_recorder()
             ring.close()
+            if self._detect_ring is not None:
+                self._detect_ring.close()
+                self._detect_ring = None
             self._set_state(CameraState.STOPPED, "stopped")
 
     def _connect_and_stream(self, ring: FrameRing) -> FrameRing:
@@ -321,6 +339,8 @@ class CaptureWorker:
             t1 = time.thread_time_ns()
             self._publish(ring, frame, width, height)
             self._frame_ready()
+            if self._detect is not None:
+                self._publish_detect(frame)
             stats.convert_ns += time.thread_time_ns() - t1
             stats.published += 1
             now = time.monotonic()
@@ -335,6 +355,37 @@ class CaptureWorker:
             width, height, PixelFormat.BGRA, pts=frame.pts, capture_ns=frame.capture_ns
         ) as dst:
             frame.convert_into(dst)
+
+    def _publish_detect(self, frame: SourceFrame) -> None:
+        """The detect-sized copy of ``frame``, at the detector's rate (same decode)."""
+        output, ring = self._detect, self._detect_ring
+        now = time.monotonic()
+        if output is None or ring is None or now < self._detect_due:
+            return
+        self._detect_due = max(self._detect_due + 1.0 / output.fps, now)
+        w, h = detect_size(frame.width, frame.height, output.width, output.height)
+        if w * h * 4 > ring.capacity:
+            if not self._detect_too_big:
+                self._detect_too_big = True
+                log.warning("%s: detect frames of %d×%d do not fit; skipped", self.spec.name, w, h)
+            return
+        with ring.write(w, h, PixelFormat.BGRA, pts=frame.pts, capture_ns=frame.capture_ns) as dst:
+            frame.convert_for_detection(dst)
+
+    def _set_detect(self, message: SetDetect) -> None:
+        if self._detect_ring is not None and (
+            message.output is None or message.ring_name != self._detect_ring.name
+        ):
+            self._detect_ring.close()
+            self._detect_ring = None
+        if message.output is not None and message.ring_name and self._detect_ring is None:
+            try:
+                self._detect_ring = FrameRing.attach(message.ring_name)
+            except RingError as exc:
+                log.warning("%s: cannot attach the detect ring: %s", self.spec.name, exc)
+                return
+        self._detect = message.output
+        self._detect_due = 0.0
 
     def _frame_ready(self) -> None:
         """One byte into the notification pipe (never blocks: a full pipe means unread news)."""
@@ -392,6 +443,8 @@ class CaptureWorker:
             elif isinstance(message, SetDecode):
                 self._decode = message.mode
                 source.set_decode(message.mode)
+            elif isinstance(message, SetDetect):
+                self._set_detect(message)
             else:
                 log.warning("%s: unexpected control message %r ignored", self.spec.name, message)
 
@@ -421,6 +474,8 @@ class CaptureWorker:
                 self._set_recording(message.recording, source)
             elif isinstance(message, TriggerRecording):
                 self._trigger(message.post_roll_s)
+            elif isinstance(message, SetDetect):
+                self._set_detect(message)
         if self._stop.is_set():
             raise _StopRequested
         raise CaptureError(
@@ -605,6 +660,7 @@ __all__ = [
     "RingReply",
     "RingRequest",
     "SetDecode",
+    "SetDetect",
     "SetMaxSize",
     "SetRecording",
     "TriggerRecording",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -68,9 +69,15 @@ def config_option(args: argparse.Namespace) -> Path | None:
 def load_config(path: Path | None) -> Config:
     """Load ``path`` (None: the default location); ConfigError names file and key.
 
-    Warnings (e.g. a password typed into a URL) are logged by the loader itself.
+    Warnings (e.g. a password typed into a URL) are logged by the loader itself. Passwords
+    typed into the wall live in the keyring (or a 0600 file beside the config): they are put
+    back here, so headless nodes and ``check`` connect as the wall does.
     """
-    return load(path)
+    from camwall.secrets import fill_password
+
+    config = load(path)
+    cameras = tuple(fill_password(c, config_path=config.source) for c in config.cameras)
+    return dataclasses.replace(config, cameras=cameras)
 
 
 def apply_log_level(args: argparse.Namespace, config: Config) -> None:

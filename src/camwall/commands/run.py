@@ -36,6 +36,7 @@ from camwall.commands.common import (
 from camwall.config import Config
 
 if TYPE_CHECKING:
+    from camwall.mqtt.sink import MqttSink
     from camwall.runtime import RuntimeEvent
     from camwall.runtime.jsonlines import JsonLinesWriter
 
@@ -111,6 +112,20 @@ def add_parser(sub: Any) -> None:
         metavar="N",
         help="stop after N seconds (default 0: run until SIGINT/SIGTERM/SIGHUP)",
     )
+    parser.add_argument(
+        "--node",
+        default=None,
+        metavar="NAME",
+        help="publish events to MQTT as node NAME (default: [mqtt] node, else the host name); "
+        "needs an [mqtt] table (--mqtt-config); see docs/mqtt.md",
+    )
+    parser.add_argument(
+        "--mqtt-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a TOML file with the [mqtt] table (broker, TLS, login, allowed commands)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -135,7 +150,13 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
         error(f"--seconds {args.seconds}: must not be negative")
         return EXIT_USAGE
     # Imported here, not at the top: `camwall --help` should not pay for the whole runtime.
+    from camwall.mqtt.node import load_settings
     from camwall.runtime.jsonlines import JsonLinesWriter
+
+    mqtt_settings = load_settings(args.mqtt_config, config)
+    if args.node is not None and mqtt_settings is None:
+        error("--node NAME publishes to MQTT and needs an [mqtt] table: add --mqtt-config FILE")
+        return EXIT_USAGE
 
     with contextlib.ExitStack() as stack:
         try:
@@ -146,15 +167,26 @@ def run_headless(config: Config, args: argparse.Namespace) -> int:
         stop = threading.Event()
         writer = JsonLinesWriter(stream, on_broken=stop.set).start()
         stack.callback(writer.close)
+        sink = None
+        if mqtt_settings is not None:
+            from camwall.mqtt.node import camera_urls
+            from camwall.mqtt.sink import MqttSink
+
+            sink = MqttSink(mqtt_settings, node=args.node, urls=camera_urls(config)).start()
+            stack.callback(sink.close)  # after the runtime: its last events go out first
         stack.enter_context(_stop_on_signals(stop))
-        ok = _run_until_stopped(config, args, writer, stop)
+        ok = _run_until_stopped(config, args, writer, stop, sink)
     if writer.dropped_total:
         log.warning("%d events were dropped: the event output was too slow", writer.dropped_total)
     return EXIT_OK if ok else EXIT_FAILURE
 
 
 def _run_until_stopped(
-    config: Config, args: argparse.Namespace, writer: JsonLinesWriter, stop: threading.Event
+    config: Config,
+    args: argparse.Namespace,
+    writer: JsonLinesWriter,
+    stop: threading.Event,
+    sink: MqttSink | None = None,
 ) -> bool:
     """Run the runtime until ``stop`` is set or ``--seconds`` passed; True if it closed cleanly."""
     from camwall.runtime import Runtime
@@ -164,6 +196,8 @@ def _run_until_stopped(
     def on_event(event: RuntimeEvent) -> None:
         if wanted(event):
             writer.write(event.to_dict())
+        if sink is not None:
+            sink.publish(event)  # never blocks: queued for the sink's own thread
 
     runtime = Runtime(
         config,
@@ -172,6 +206,10 @@ def _run_until_stopped(
         snapshot_dir=args.snapshots,
         stats_interval_s=args.stats_interval,
     )
+    if sink is not None:
+        from camwall.mqtt.commands import as_target
+
+        sink.attach(as_target(runtime))
     try:
         runtime.start()
         log.info(

@@ -64,7 +64,10 @@ CAMERA_DEFAULTS: dict[str, object] = {
     "detect_when": "always",
     "first_frame_timeout_s": None,
     "read_timeout_s": None,
+    "detect_width": None,
+    "detect_height": None,
     "masks": (),
+    "zones": (),
 }
 ONVIF_DEFAULTS: dict[str, object] = {"host": None, "port": 80, "user": None, "password_env": None}
 
@@ -204,7 +207,10 @@ def camera_values(camera: Camera) -> dict[str, object]:
         "detect_when": camera.detect_when,
         "first_frame_timeout_s": camera.first_frame_timeout_s,
         "read_timeout_s": camera.read_timeout_s,
+        "detect_width": camera.detect_width,
+        "detect_height": camera.detect_height,
         "masks": [[list(p) for p in poly] for poly in camera.masks],
+        "zones": [zone.to_table() for zone in camera.zones],
     }
     for key, default in CAMERA_DEFAULTS.items():
         if values[key] == default or values[key] == []:

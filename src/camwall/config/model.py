@@ -15,13 +15,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import platformdirs
 
 from camwall.config.urls import file_path, host_of, url_kind, userinfo, with_credentials
-from camwall.control.model import OnvifSettings
 from camwall.errors import ConfigError
+from camwall.mqtt.settings import MqttSettings
+
+if TYPE_CHECKING:
+    # Imported where used: `camwall --help` must not load OpenCV or the ONVIF stack.
+    from camwall.control.model import OnvifSettings
+    from camwall.detect.zones import Zone
 from camwall.redact import mask_url
 
 SCHEMA_VERSION = 1
@@ -173,6 +178,12 @@ class Camera:
     first_frame_timeout_s: float | None = None
     #: Seconds without a frame before the stream counts as lost; None: adaptive.
     read_timeout_s: float | None = None
+    #: The size detection runs at (camwall.detect.geometry.detect_size): None for both is
+    #: 640 wide keeping the aspect; independent of how the wall shows the camera.
+    detect_width: int | None = None
+    detect_height: int | None = None
+    #: Named areas with rules; tracks entering and leaving them are events.
+    zones: tuple[Zone, ...] = ()
     #: The config file's folder, for relative file paths (not part of the config's value).
     base_dir: Path | None = field(default=None, compare=False)
 
@@ -243,6 +254,8 @@ class Camera:
             password: str | None = environ[self.onvif.password_env]
         else:
             password = self.password(env)
+        from camwall.control.model import OnvifSettings
+
         user = self.onvif.user or self.user_name() or ""
         try:
             return OnvifSettings(host, self.onvif.port, user, password or "")
@@ -257,7 +270,8 @@ class Camera:
             f"password_env={self.password_env!r}, onvif={self.onvif!r}, detect={self.detect}, "
             f"detect_fps={self.detect_fps}, record={self.record}, masks={len(self.masks)}, "
             f"first_frame_timeout_s={self.first_frame_timeout_s}, "
-            f"read_timeout_s={self.read_timeout_s})"
+            f"read_timeout_s={self.read_timeout_s}, detect_width={self.detect_width}, "
+            f"detect_height={self.detect_height}, zones={[z.name for z in self.zones]})"
         )
 
     __str__ = __repr__
@@ -281,6 +295,8 @@ class Config:
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
     cameras: tuple[Camera, ...] = ()
+    #: ``[mqtt]``: the node's broker, topics and commands (None: no MQTT).
+    mqtt: MqttSettings | None = None
     #: The file this config came from (None if built in code); not part of its value.
     source: Path | None = field(default=None, compare=False, repr=False)
     #: Things that work but deserve attention (e.g. a password written into a URL).

@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
@@ -47,7 +47,11 @@ from camwall.config.tables import (
 )
 from camwall.config.urls import userinfo
 from camwall.errors import ConfigError
+from camwall.mqtt.settings import MqttSettings
 from camwall.redact import redact
+
+if TYPE_CHECKING:
+    from camwall.detect.zones import Zone
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +220,14 @@ def build(
     except ValidationError as exc:
         add_errors(problems, exc, ())
     cameras = build_cameras(data.get("camera", MISSING), problems, context)
+    mqtt = None
+    if isinstance(data.get("mqtt"), dict):
+        try:
+            mqtt = MqttSettings.from_table(data["mqtt"], source=str(source) if source else None)
+        except ConfigError as exc:
+            problems.add(("mqtt",), _bare(exc))
+    elif "mqtt" in data:
+        problems.add(("mqtt",), "must be a table: [mqtt]")
     if top is None or cameras is None or problems.items:
         return None
     grid: Grid = top.wall.grid
@@ -237,9 +249,16 @@ def build(
             thresholds=dict(top.detection.thresholds),
         ),
         cameras=cameras,
+        mqtt=mqtt,
         source=source,
         warnings=tuple(problems.warnings),
     )
+
+
+def _bare(exc: ConfigError) -> str:
+    """A ConfigError's own words, without the file name it may already carry."""
+    text = str(exc)
+    return text.split(": ", 1)[1] if text.startswith(("/", "<")) and ": " in text else text
 
 
 def build_cameras(
@@ -276,7 +295,8 @@ def camera_of(
         return None
     before = len(problems.items)
     _check_credentials(model, loc, problems)
-    if len(problems.items) > before:
+    zones = _zones(model.zones, loc, problems)
+    if len(problems.items) > before or zones is None:
         return None
     onvif = None
     if model.onvif is not None:
@@ -304,8 +324,41 @@ def camera_of(
         masks=model.masks,
         first_frame_timeout_s=model.first_frame_timeout_s,
         read_timeout_s=model.read_timeout_s,
+        detect_width=model.detect_width,
+        detect_height=model.detect_height,
+        zones=zones,
         base_dir=context.get("base_dir"),
     )
+
+
+#: More zones than this on one camera is a mistake, not a site.
+MAX_ZONES = 32
+
+
+def _zones(raw: object, loc: Loc, problems: Problems) -> tuple[Zone, ...] | None:
+    """``[[camera.zones]]`` as Zones (None, with the problem recorded, if one is bad)."""
+    from camwall.detect.zones import Zone  # here: loading the config needs no OpenCV
+
+    if raw in ((), None):
+        return ()
+    if not isinstance(raw, list):
+        problems.add((*loc, "zones"), "must be a list of [[camera.zones]] tables")
+        return None
+    if len(raw) > MAX_ZONES:
+        problems.add((*loc, "zones"), f"has {len(raw)} zones; at most {MAX_ZONES}")
+        return None
+    zones: list[Zone] = []
+    for i, table in enumerate(raw):
+        try:
+            zones.append(Zone.from_table(table))
+        except ConfigError as exc:
+            problems.add((*loc, "zones", i), str(exc))
+            return None
+    names = [z.name for z in zones]
+    if len(set(names)) != len(names):
+        problems.add((*loc, "zones"), "two zones have the same name")
+        return None
+    return tuple(zones)
 
 
 def check_names(raw: Sequence[Mapping[str, Any]], problems: Problems) -> None:

@@ -231,6 +231,11 @@ class CameraModel(_Table):
     first_frame_timeout_s: float | None = Field(default=None, gt=0.0, le=MAX_FIRST_FRAME_S)
     #: None: adaptive (follows the observed frame interval).
     read_timeout_s: float | None = Field(default=None, gt=0.0, le=MAX_READ_TIMEOUT_S)
+    #: The detect size (None: 640 wide keeping the aspect).
+    detect_width: int | None = Field(default=None, ge=16, le=4096)
+    detect_height: int | None = Field(default=None, ge=16, le=4096)
+    #: ``[[camera.zones]]`` tables, parsed by camwall.detect.zones.Zone.from_table.
+    zones: Any = ()
 
     @field_validator("name")
     @classmethod
@@ -316,6 +321,8 @@ class TopModel(_Table):
     recording: RecordingModel = RecordingModel()
     detection: DetectionModel = DetectionModel()
     camera: Any = None
+    #: ``[mqtt]``, validated by camwall.mqtt.settings.MqttSettings.from_table.
+    mqtt: Any = None
 
     @field_validator("log_level")
     @classmethod

@@ -140,4 +140,6 @@ class WorkerStatus(_Message):
     restarts: int = 0
 
 
-Message: TypeAlias = DetectionResult | TrackEvent | DetectionStats | CameraStatus | WorkerStatus
+Message: TypeAlias = (
+    DetectionResult | TrackEvent | DetectionStats | CameraStatus | WorkerStatus | ZoneEvent
+)

@@ -37,6 +37,7 @@ from camwall.detect.messages import (
     Message,
     TrackEvent,
     WorkerStatus,
+    ZoneEvent,
 )
 from camwall.detect.spec import DetectorSpec, PipelineConfig
 from camwall.detect.worker import (
@@ -48,6 +49,7 @@ from camwall.detect.worker import (
     UpdateRing,
     worker_main,
 )
+from camwall.detect.zones import Zone
 
 log = logging.getLogger(__name__)
 
@@ -117,17 +119,19 @@ class DetectionService:
         fps: float = 5.0,
         mask: Mask | None = None,
         snapshot: SnapshotFn | None = None,
+        zones: tuple[Zone, ...] = (),
         skip: bool = False,
     ) -> None:
         """Detect on camera ``name`` reading ring ``ring_name`` at ``fps`` detections a second.
 
         ``mask`` excludes areas (see :mod:`camwall.detect.masks`); ``snapshot`` is called in
         the worker with (event, BGR(A) frame) when a track appears and returns a file path —
-        it must be picklable, e.g. :class:`~camwall.detect.snapshots.JpegSnapshots`.
+        it must be picklable, e.g. :class:`~camwall.detect.snapshots.JpegSnapshots`;
+        ``zones`` send a ZoneEvent when a track enters or leaves one.
         """
         if not fps > 0:
             raise ValueError(f"fps must be positive, not {fps}")
-        cmd = AddCamera(name, ring_name, float(fps), mask, snapshot, skip=skip)
+        cmd = AddCamera(name, ring_name, float(fps), mask, snapshot, zones, skip=skip)
         try:
             pickle.dumps(cmd)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
@@ -337,7 +341,9 @@ class DetectionService:
                 self._ready.set()
                 log.error("detection cannot start: %s", msg.reason)
             msg = WorkerStatus(msg.state, msg.pid, msg.detector, msg.reason, self._restarts)
-        elif not isinstance(msg, DetectionResult | TrackEvent | CameraStatus | DetectionStats):
+        elif not isinstance(
+            msg, DetectionResult | TrackEvent | CameraStatus | DetectionStats | ZoneEvent
+        ):
             log.warning("unexpected message from the detection worker: %r", type(msg))
             return
         else:

@@ -19,20 +19,36 @@ class JpegSnapshots:
     """Write ``<camera>-<label>-<track>-<time>.jpg`` into ``directory``; picklable.
 
     ``crop``: save only the object's box grown by ``margin`` (else the whole frame, with the
-    box drawn). Runs in the detection worker, on the frame the object appeared in.
+    box drawn). Runs in the detection worker, on the frame the object appeared in. At most
+    one snapshot per camera and label every ``min_interval_s`` (event time): a busy scene
+    (motion, a crowd) would otherwise write a JPEG for every short track.
     """
 
     def __init__(
-        self, directory: str | Path, *, crop: bool = False, margin: float = 0.2, quality: int = 85
+        self,
+        directory: str | Path,
+        *,
+        crop: bool = False,
+        margin: float = 0.2,
+        quality: int = 85,
+        min_interval_s: float = 10.0,
     ) -> None:
         """Save snapshots as JPEG files under ``directory`` (created if missing)."""
         self.directory = Path(directory)
         self.crop = crop
         self.margin = margin
         self.quality = quality
+        self.min_interval_s = min_interval_s
+        #: (camera, label) → event time of the last snapshot saved.
+        self._last: dict[tuple[str, str], float] = {}
 
     def __call__(self, event: TrackEvent, image: Image) -> str | None:
-        """Save the snapshot of ``event`` taken from ``image``; return its path, None on failure."""
+        """Save the snapshot of ``event`` taken from ``image``; its path, or None (failed, or
+        one of this camera and label was saved less than ``min_interval_s`` ago)."""
+        key = (event.camera, event.label)
+        last = self._last.get(key)
+        if last is not None and 0 <= event.time - last < self.min_interval_s:
+            return None
         x0, y0, x1, y1 = event.box
         h, w = image.shape[:2]
         bgr = image[:, :, :3] if image.shape[2] == 4 else image
@@ -57,4 +73,5 @@ class JpegSnapshots:
         if not ok:
             log.warning("cannot save snapshot %s (disk full or unwritable?)", path)
             return None
+        self._last[key] = event.time
         return str(path)

@@ -30,6 +30,8 @@ _NAME = re.compile(
     r"^(?P<camera>[a-z0-9][a-z0-9_-]{0,63})_(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>[1-9]\d{0,5}))?\.mp4$"
 )
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: The MP4 ``comment`` tag carries the exact wall-clock start (the name has whole seconds only).
+START_TAG = "camwall start="
 
 
 def segment_dir(root: Path, camera: str, start: datetime) -> Path:
@@ -41,6 +43,22 @@ def segment_filename(camera: str, start: datetime, n: int = 0) -> str:
     """``frontdoor_20261126T104800Z.mp4``; ``n`` > 0 appends ``-n`` (a second segment that second)."""
     stamp = start.astimezone(UTC).strftime(STAMP_FORMAT)
     return f"{safe_name(camera)}_{stamp}{f'-{n}' if n else ''}{SUFFIX}"
+
+
+def start_comment(start: datetime) -> str:
+    """``camwall start=2026-11-26T10:48:00.123456+00:00``: the segment's first frame, UTC."""
+    return START_TAG + start.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_start_comment(text: str | None) -> datetime | None:
+    """The start written by :func:`start_comment`, or None if ``text`` holds none."""
+    if not text or not text.startswith(START_TAG):
+        return None
+    try:
+        start = datetime.fromisoformat(text[len(START_TAG) :].strip())
+    except ValueError:
+        return None
+    return start if start.tzinfo is not None else start.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, order=True)

@@ -39,8 +39,9 @@ import av
 from camwall.config.model import Camera, Config
 from camwall.errors import RecordError, StorageError
 from camwall.record.events import RecordEvent, RecordingFailed, SegmentClosed, SegmentOpened
-from camwall.record.naming import segment_dir, segment_filename
+from camwall.record.naming import segment_dir, segment_filename, start_comment
 from camwall.record.storage import SegmentFile, ensure_dir, storage_error
+from camwall.record.wallclock import WallClock
 
 if TYPE_CHECKING:
     from camwall.record.retention import RetentionService
@@ -122,7 +123,9 @@ class SegmentRecorder:
         """Prepare to record; nothing touches the disk until the first keyframe arrives.
 
         ``input_stream`` is the demuxer's video stream (``av.VideoStream``) whose packets
-        will be written; ``clock`` gives the wall-clock time (epoch seconds) naming segments.
+        will be written; ``clock`` gives the wall-clock time (epoch seconds) a packet
+        arrives. A segment's start (its name, and the exact start tag) is its first frame's
+        time as :class:`~camwall.record.wallclock.WallClock` estimates it from recent arrivals.
         """
         if not segment_seconds > 0 or not math.isfinite(segment_seconds):
             raise ValueError(f"segment_seconds must be a positive number, got {segment_seconds}")
@@ -135,7 +138,7 @@ class SegmentRecorder:
         self.stats = RecorderStats()
         self._on_event = on_event
         self._retention = retention
-        self._clock = clock
+        self._wall = WallClock(clock)
         self._input = input_stream
         self._time_base = _time_base(input_stream)
         self._segment: _Segment | None = None
@@ -185,6 +188,7 @@ class SegmentRecorder:
             if step > MAX_GAP_S or step < -MAX_BACKSTEP_S:
                 log.debug("%s: timestamps jumped by %.3f s; new segment", self.camera, step)
                 self._finish()
+                self._wall.reset()
                 seg = None
             elif step <= 0:
                 # Some cameras repeat or reorder a timestamp now and then; MP4 needs strictly
@@ -196,13 +200,18 @@ class SegmentRecorder:
                 if elapsed >= self.segment_seconds:
                     self._finish()
                     seg = None
+        # Every packet refines the stream's wall clock, so a segment's start is the time of
+        # its first frame as the least-delayed recent packets tell it, not one arrival.
+        wall = self._wall.observe(
+            float((dts if packet.pts is None else packet.pts) * self._time_base)
+        )
         if seg is None:
             if not packet.is_keyframe or (
                 self._state == "failed" and time.monotonic() < self._retry_at
             ):
                 self.stats.dropped += 1
                 return
-            seg = self._open(dts)
+            seg = self._open(dts, wall)
             if seg is None:
                 self.stats.dropped += 1
                 return
@@ -213,6 +222,7 @@ class SegmentRecorder:
         if getattr(input_stream, "type", None) != "video":
             raise ValueError("input_stream must be the demuxer's video stream")
         self._finish()
+        self._wall.reset()
         self._input = input_stream
         self._time_base = _time_base(input_stream)
 
@@ -231,8 +241,8 @@ class SegmentRecorder:
 
     # -- segments --------------------------------------------------------------------------
 
-    def _open(self, dts: int) -> _Segment | None:
-        start = datetime.fromtimestamp(self._clock(), UTC)
+    def _open(self, dts: int, wall: float) -> _Segment | None:
+        start = datetime.fromtimestamp(wall, UTC)
         folder = segment_dir(self.directory, self.camera, start)
         path = folder / segment_filename(self.camera, start)
         try:
@@ -243,6 +253,10 @@ class SegmentRecorder:
             return None
         try:
             container = av.open(file, mode="w", format="mp4", options=MP4_OPTIONS)
+            # The wall-clock time of the first frame, to the microsecond (the file name has
+            # whole seconds): the recordings index and playback line cameras up with it.
+            container.metadata["comment"] = start_comment(start)
+            container.metadata["creation_time"] = start.isoformat()
             stream = container.add_stream_from_template(self._input)
         except av.FFmpegError as exc:
             file.close()

@@ -55,10 +55,15 @@ class RetentionResult:
 
 
 def enforce(
-    root: str | os.PathLike[str], policy: RetentionPolicy, *, now: datetime | None = None
+    root: str | os.PathLike[str],
+    policy: RetentionPolicy,
+    *,
+    now: datetime | None = None,
+    on_deleted: Callable[[list[Path]], None] | None = None,
 ) -> RetentionResult:
     """Delete segments under ``root`` older than the age limit, then oldest first until the
-    total fits the size limit. A segment a recorder holds open is never deleted."""
+    total fits the size limit. A segment a recorder holds open is never deleted.
+    ``on_deleted`` gets the deleted paths (e.g. ``RecordingIndex.remove``)."""
     if policy.max_age_s is None and policy.max_total_bytes is None:
         return RetentionResult()
     root = Path(root)
@@ -89,6 +94,8 @@ def enforce(
         freed += seg.size
         total -= seg.size
     _remove_empty_days({p.parent for p in deleted})
+    if deleted and on_deleted is not None:
+        on_deleted(deleted)
     if deleted:
         log.info(
             "retention: deleted %d segments (%.1f MB) under %s",
@@ -120,8 +127,9 @@ class RetentionService:
         *,
         interval_s: float = 60.0,
         on_result: Callable[[RetentionResult], None] | None = None,
+        on_deleted: Callable[[list[Path]], None] | None = None,
     ) -> None:
-        """Prepare; nothing runs until :meth:`start`."""
+        """Prepare; nothing runs until :meth:`start`. ``on_deleted``: see :func:`enforce`."""
         self.root = Path(root)
         self.policy = policy
         self.interval_s = interval_s
@@ -129,6 +137,7 @@ class RetentionService:
         self._started = 0
         self.last_result: RetentionResult | None = None
         self._on_result = on_result
+        self._on_deleted = on_deleted
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._idle = threading.Condition()
@@ -190,7 +199,7 @@ class RetentionService:
             started = time.monotonic()
             result: RetentionResult | None = None
             try:
-                result = enforce(self.root, self.policy)
+                result = enforce(self.root, self.policy, on_deleted=self._on_deleted)
                 if self._on_result is not None:
                     self._on_result(result)
                 failures_in_a_row = 0

@@ -52,7 +52,7 @@ from camwall.capture.events import (
     StateEvent,
     StatsEvent,
 )
-from camwall.capture.spec import BackoffPolicy, RecordingSpec
+from camwall.capture.spec import BackoffPolicy, DetectOutput, RecordingSpec
 from camwall.capture.supervisor import CaptureSupervisor, Mode
 from camwall.config import Camera, Config
 from camwall.control import RemoteCamera
@@ -139,6 +139,9 @@ class _Entry:
     wanted_stream: Stream | None = None
     max_size: tuple[int, int] | None = None
     ring: str | None = None
+    #: The detect-sized output's ring (of the shown stream's worker), while detecting.
+    detect_ring: str | None = None
+    pending_detect_ring: str | None = None
     info: InfoEvent | None = None
     state: CameraState | None = None
     rec: RecordingStats = dataclasses.field(default_factory=RecordingStats)
@@ -264,7 +267,11 @@ class Runtime:
             entry = _Entry(camera, recording=camera.record)
             self._entries[camera.name] = entry
             self.detection.add_camera(
-                camera.name, camera.detect, self.config.detect_fps(camera), camera.masks
+                camera.name,
+                camera.detect,
+                self.config.detect_fps(camera),
+                camera.masks,
+                camera.zones,
             )
         settings = None
         try:
@@ -452,6 +459,14 @@ class Runtime:
         with self._lock:
             entry = self._entry(name)
         if self.detection.set_enabled(name, on, fps):
+            with self._lock:
+                output = self._detect_output(entry)
+                if not on:
+                    entry.detect_ring = entry.pending_detect_ring = None
+                for key in (entry.key, entry.pending_key):
+                    if entry.running and key is not None:
+                        self.supervisor.set_detect(key, output)
+                self._follow_ring(entry)
             if on:
                 log.info(
                     "detection on (%s, %g per second)",
@@ -618,7 +633,13 @@ class Runtime:
             max_size=entry.max_size,
         )
         recording = self._recording_spec(entry) if stream == "main" else None
-        spec = dataclasses.replace(spec, name=key, recording=recording, decode=entry.decode)
+        spec = dataclasses.replace(
+            spec,
+            name=key,
+            recording=recording,
+            decode=entry.decode,
+            detect=self._detect_output(entry),
+        )
         if recording is not None:
             self._ensure_retention(recording.directory)
         self._by_key[key] = entry
@@ -709,7 +730,10 @@ class Runtime:
 
     def _on_shown(self, entry: _Entry, event: CaptureEvent) -> list[Payload]:
         name = entry.camera.name
-        if isinstance(event, RingEvent):
+        if isinstance(event, RingEvent) and event.role == "detect":
+            entry.detect_ring = event.ring_name
+            self._follow_ring(entry)
+        elif isinstance(event, RingEvent):
             entry.ring = event.ring_name
             self._follow_ring(entry)
         elif isinstance(event, InfoEvent):
@@ -729,7 +753,9 @@ class Runtime:
 
     def _on_pending(self, entry: _Entry, event: CaptureEvent) -> list[Payload]:
         name = entry.camera.name
-        if isinstance(event, RingEvent):
+        if isinstance(event, RingEvent) and event.role == "detect":
+            entry.pending_detect_ring = event.ring_name
+        elif isinstance(event, RingEvent):
             entry.pending_ring = event.ring_name
         elif isinstance(event, InfoEvent):
             entry.pending_info = _renamed(event, name)
@@ -757,6 +783,7 @@ class Runtime:
         old = entry.key
         entry.key, entry.stream = entry.pending_key, entry.pending_stream
         entry.pending_key = entry.pending_ring = None
+        entry.detect_ring, entry.pending_detect_ring = entry.pending_detect_ring, None
         out: list[Payload] = []
         if ring:
             entry.ring = ring
@@ -786,7 +813,19 @@ class Runtime:
     def _follow_ring(self, entry: _Entry) -> None:
         info = entry.info
         size = (info.width, info.height) if info is not None and info.width else None
-        self.detection.ring_changed(entry.camera.name, entry.ring, size, entry.stream)
+        # The detector reads the detect-sized output when there is one (the same picture at
+        # any wall layout), else the view ring (a camera whose detect ring is coming).
+        ring = (entry.detect_ring or entry.ring) if entry.running else None
+        self.detection.ring_changed(entry.camera.name, ring, size, entry.stream)
+
+    def _detect_output(self, entry: _Entry) -> DetectOutput | None:
+        """The detect-sized output camera ``entry`` needs now (None: not detecting)."""
+        name = entry.camera.name
+        if not self.detection.is_enabled(name):
+            return None
+        return DetectOutput(
+            entry.camera.detect_width, entry.camera.detect_height, self.detection.fps(name)
+        )
 
     def _recording_event(self, event: RecordingEvent) -> None:
         record = event.record

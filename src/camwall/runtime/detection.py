@@ -26,6 +26,7 @@ from camwall.detect.messages import Message, TrackEvent
 from camwall.detect.service import DetectionService
 from camwall.detect.snapshots import JpegSnapshots
 from camwall.detect.spec import DetectorSpec, PipelineConfig
+from camwall.detect.zones import Zone
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class _Detecting:
     enabled: bool
     fps: float
     masks: tuple[Polygon, ...]
+    zones: tuple[Zone, ...] = ()
     #: The ring the service reads (None: not in the service).
     ring: str | None = None
     #: The ring the camera publishes into now, and the native size of the shown stream.
@@ -121,10 +123,17 @@ class DetectionHub:
 
     # -- cameras ---------------------------------------------------------------------------
 
-    def add_camera(self, name: str, enabled: bool, fps: float, masks: tuple[Polygon, ...]) -> None:
+    def add_camera(
+        self,
+        name: str,
+        enabled: bool,
+        fps: float,
+        masks: tuple[Polygon, ...],
+        zones: tuple[Zone, ...] = (),
+    ) -> None:
         """Follow camera ``name`` (detecting if ``enabled``)."""
         with self._lock:
-            self._cameras[name] = _Detecting(name, enabled, fps, masks)
+            self._cameras[name] = _Detecting(name, enabled, fps, masks, zones)
 
     def remove_camera(self, name: str) -> None:
         """Forget camera ``name``."""
@@ -217,7 +226,15 @@ class DetectionHub:
         if cam.masks and mask is None:
             return  # waiting for the stream's size (the next ring/info event brings it)
         snapshot = JpegSnapshots(self._snapshot_dir) if self._snapshot_dir is not None else None
-        service.add_camera(cam.name, ring, fps=cam.fps, mask=mask, snapshot=snapshot, skip=cam.skip)
+        service.add_camera(
+            cam.name,
+            ring,
+            fps=cam.fps,
+            mask=mask,
+            snapshot=snapshot,
+            zones=cam.zones,
+            skip=cam.skip,
+        )
         cam.ring = ring
 
     def _remove_locked(self, cam: _Detecting) -> None:

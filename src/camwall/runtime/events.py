@@ -31,6 +31,7 @@ from camwall.detect.messages import (
     Message,
     TrackEvent,
     WorkerStatus,
+    ZoneEvent,
 )
 
 NoticeKind = Literal["started", "stopping", "stopped", "warning", "error", "info"]
@@ -124,6 +125,7 @@ _DETECT_TYPES: dict[type, str] = {
     DetectionStats: "detect_stats",
     CameraStatus: "detect_status",
     WorkerStatus: "detect_worker",
+    ZoneEvent: "zone",
 }
 
 

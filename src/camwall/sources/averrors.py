@@ -31,7 +31,9 @@ from camwall.errors import (
 from camwall.redact import redact
 
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
-ProbeKind = Literal["refused", "unreachable", "silent", "closed", "rtsp", "http", "other"]
+ProbeKind = Literal[
+    "refused", "unresolved", "unreachable", "silent", "closed", "rtsp", "http", "other"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ def probe(url: str, timeout_s: float, cancelled: Callable[[], bool]) -> ProbeRes
         sock = socket.create_connection((host, port), timeout=max(0.05, timeout_s))
     except ConnectionRefusedError:
         return ProbeResult("refused")
+    except socket.gaierror:
+        return ProbeResult("unresolved")  # the name, not the host, is the problem
     except OSError:
         return ProbeResult("unreachable")
     data = b""
@@ -184,6 +188,11 @@ def classify_open_error(
         )
     if isinstance(exc, av.error.ProtocolNotFoundError | av.error.DemuxerNotFoundError):
         return UnsupportedStreamError(f"{url}: this FFmpeg build cannot read it ({reason})")
+    if isinstance(exc, socket.gaierror):
+        host, _ = host_port(url)
+        return SourceTimeoutError(
+            f"{url}: DNS lookup failed: the host name {host!r} does not resolve"
+        )
     if isinstance(exc, OSError) and not isinstance(exc, av.error.FFmpegError):
         return SourceTimeoutError(f"{url}: cannot reach the host ({redact(str(exc))})")
     # Ambiguous: "invalid data", "immediate exit" (our deadline), or a generic failure.
@@ -219,6 +228,12 @@ def _from_probe(result: ProbeResult | None, failure: OpenFailure, reason: str) -
     if result.kind == "refused":
         host, port = host_port(url)
         return SourceRefusedError(f"{url}: {host}:{port} refused the connection")
+    if result.kind == "unresolved":
+        host, _ = host_port(url)
+        return SourceTimeoutError(
+            f"{url}: DNS lookup failed: the host name {host!r} does not resolve "
+            "(check its spelling and the DNS server)"
+        )
     if result.kind == "unreachable":
         return SourceTimeoutError(
             f"{url}: no answer within {waited} (host down, unreachable, or not answering on "

@@ -153,6 +153,10 @@ class SourceFrame(abc.ABC):
     def convert_into(self, dst: Pixels) -> None:
         """Write this frame as BGRA into ``dst`` (H'×W'×4 uint8), scaling if its size differs."""
 
+    def convert_for_detection(self, dst: Pixels) -> None:
+        """Like :meth:`convert_into`, for the detect-sized output (its own scaler state)."""
+        self.convert_into(dst)
+
 
 #: How much of the stream is decoded (see camwall.runtime.decode): every frame, keyframes
 #: only, or nothing (the connection, and recording, go on).

@@ -135,11 +135,17 @@ class PyAVFrame(SourceFrame):
     """A decoded frame; converted (once) by :meth:`convert_into`."""
 
     def __init__(
-        self, frame: VideoFrame, converter: FrameConverter, capture_ns: int, decode_ns: int
+        self,
+        frame: VideoFrame,
+        converter: FrameConverter,
+        capture_ns: int,
+        decode_ns: int,
+        detect_converter: FrameConverter | None = None,
     ) -> None:
         """Wrap a decoded PyAV frame (valid until the source's next read)."""
         self.av_frame = frame
         self._converter = converter
+        self._detect_converter = detect_converter
         self.width = frame.width
         self.height = frame.height
         self.pts = frame.pts
@@ -154,6 +160,11 @@ class PyAVFrame(SourceFrame):
     def convert_into(self, dst: Pixels) -> None:
         """Write the frame as BGRA into ``dst``, scaling to ``dst``'s size if it differs."""
         self._converter.convert(self.av_frame, dst)
+
+    def convert_for_detection(self, dst: Pixels) -> None:
+        """The detect-sized copy, with a scaler of its own (sharing one would rebuild it on
+        every frame, alternating between the tile's size and the detector's)."""
+        (self._detect_converter or self._converter).convert(self.av_frame, dst)
 
 
 class _Pacer:
@@ -191,6 +202,7 @@ class PyAVSource(Source):
         self._stream: VideoStream | None = None
         self._packets: Iterator[Packet[VideoStream]] | None = None
         self._converter = FrameConverter()
+        self._detect_converter = FrameConverter()
         self._ready: collections.deque[tuple[VideoFrame, int]] = collections.deque()
         self._pacer = _Pacer()
         self._live = True
@@ -582,7 +594,7 @@ class PyAVSource(Source):
             self.info = dataclasses.replace(
                 info, width=frame.width, height=frame.height, pix_fmt=frame.format.name
             )
-        return PyAVFrame(frame, self._converter, now_ns, decode_ns)
+        return PyAVFrame(frame, self._converter, now_ns, decode_ns, self._detect_converter)
 
     def _pace(self, frame: VideoFrame) -> None:
         fps = self.info.fps if self.info and self.info.fps else 25.0

@@ -13,10 +13,11 @@ Each ``--mount NAME:key=value,...`` serves ``rtsp://127.0.0.1:PORT/NAME``. Keys:
 ``height``, ``fps`` (frames per second, or a fraction such as ``1/4``: one frame every 4 s),
 ``gop`` (frames from one keyframe to the next; default: one second's worth; a mount with a
 ``gop`` keeps its rhythm when clients join, as a long-GOP camera does), ``pattern`` (a
-videotestsrc pattern nick: smpte, red, green, blue, black, white, ball, ...), ``auth=1``
-(basic auth with ``--credentials``), ``audio=1`` (an audio-only stream, PCMU, no video),
-``bitrate`` (kbit/s for x264enc). Every mount is *shared*: one
-encoder per mount for all clients, as a camera has.
+videotestsrc pattern nick: smpte, red, green, blue, black, white, ball, ...; or ``counter``:
+each frame shows its number as 16 black/white blocks across the top quarter, bit 15 first,
+as ``tests/support/numbered.py`` reads it), ``auth=1`` (basic auth with ``--credentials``),
+``audio=1`` (an audio-only stream, PCMU, no video), ``bitrate`` (kbit/s for x264enc). Every
+mount is *shared*: one encoder per mount for all clients, as a camera has.
 
 Control channel: the server prints ``READY <port>`` on stdout once it listens, then reads
 commands from stdin, one a line, answering ``OK ...`` or ``ERR reason``:
@@ -84,6 +85,13 @@ class MountSpec:
 
     def launch(self) -> str:
         """The gst-launch description of this mount's media."""
+        if self.pattern == "counter":
+            source = (
+                "appsrc name=src is-live=true do-timestamp=true format=time max-buffers=2 "
+                "leaky-type=downstream "
+            )
+        else:
+            source = f"videotestsrc is-live=true pattern={self.pattern} name=src "
         if self.audio:
             return (
                 "( audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=8000,channels=1 "
@@ -101,7 +109,7 @@ class MountSpec:
         # SPS/PPS *between* a keyframe's slices: FFmpeg splits that access unit in two and
         # every following P-frame decodes with drifting colours until the next keyframe.
         return (
-            f"( videotestsrc is-live=true pattern={self.pattern} name=src "
+            f"( {source}"
             f"! capsfilter name=caps caps=video/x-raw,format=I420,width={self.width},"
             f"height={self.height},framerate={self.fps} "
             f"! x264enc name=enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} "
@@ -115,6 +123,42 @@ class MountSpec:
         return Gst.Caps.from_string(
             f"video/x-raw,format=I420,width={self.width},height={self.height},framerate={self.fps}"
         )
+
+
+class Counter:
+    """Feeds a ``counter`` mount's appsrc: frame n shows n in binary, paced by a GLib timer."""
+
+    def __init__(self, appsrc: Any, spec: MountSpec) -> None:
+        self.appsrc = appsrc
+        self.spec = spec
+        self.n = 0
+        self.timer = 0
+        self.interval_ns = Gst.SECOND
+
+    def start(self, media: Any) -> None:
+        """Push frames at the mount's rate until the media is unprepared."""
+        num, _, den = self.spec.fps.partition("/")
+        self.interval_ns = Gst.SECOND * int(den or 1) // int(num)
+        self.timer = GLib.timeout_add(max(1, round(self.interval_ns / 1e6)), self._push)
+        media.connect("unprepared", lambda m: GLib.source_remove(self.timer))
+
+    def picture(self) -> bytes:
+        """An I420 frame showing ``self.n``: white/black blocks on top, grey below."""
+        w, h = self.spec.width, self.spec.height
+        band, block = h // 4, w // 16
+        row = b"".join(
+            (b"\xeb" if self.n >> (15 - bit) & 1 else b"\x10") * block for bit in range(16)
+        )
+        row += b"\x80" * (w - len(row))
+        luma = row * band + b"\x80" * (w * (h - band))
+        return luma + b"\x80" * (2 * (w // 2) * (h // 2))
+
+    def _push(self) -> bool:
+        buffer = Gst.Buffer.new_wrapped(self.picture())
+        buffer.duration = self.interval_ns
+        self.appsrc.emit("push-buffer", buffer)
+        self.n += 1
+        return True
 
 
 class Server:
@@ -168,6 +212,8 @@ class Server:
             pad = media.get_element().get_by_name("enc").get_static_pad("src")
             pad.add_probe(Gst.PadProbeType.QUERY_UPSTREAM, self._not_seekable)
         media.connect("unprepared", lambda m: spec.medias.remove(m) if m in spec.medias else None)
+        if spec.pattern == "counter":
+            Counter(media.get_element().get_by_name("src"), spec).start(media)
 
     @staticmethod
     def _not_seekable(_pad: Any, info: Any) -> Any:

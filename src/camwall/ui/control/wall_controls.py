@@ -28,6 +28,7 @@ from camwall.runtime import CameraChanged, ControlChanged, RuntimeEvent
 from camwall.ui.control.control_hub import ControlHub
 from camwall.ui.control.control_keys import ControlKeys
 from camwall.ui.control.control_panel import ControlPanel
+from camwall.ui.control.picture_ptz import PicturePtz
 from camwall.ui.dialogs.find_cameras import FindCamerasDialog
 from camwall.ui.dialogs.onvif_dialog import OnvifCameraDialog
 from camwall.ui.wall.tile import CameraTile
@@ -92,6 +93,8 @@ class WallControls(QObject):
         self.dock.setObjectName("controlDock")
         self.dock.setWidget(holder)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        # Out of the way until a camera with control is selected (most cameras have none).
+        self.dock.hide()
         self.keys = ControlKeys(self.panel, home=window)
         self.dialog: OnvifCameraDialog | None = None
 
@@ -128,6 +131,8 @@ class WallControls(QObject):
         # The runtime opened the camera's control session (if it has one); the hub shows it.
         self.hub.add_camera(camera.name, None, self._window.runtime.control_session(camera.name))
         tile.zoom.changed.connect(self._streams.start)
+        # Drag from the picture's centre to pan/tilt (a child of the tile: goes with it).
+        PicturePtz(tile, self.hub, self.panel.holds)
 
     def on_event(self, event: RuntimeEvent) -> None:
         """A runtime event (UI thread): capability changes, recording switched elsewhere."""
@@ -158,10 +163,18 @@ class WallControls(QObject):
         self.hub.remove_camera(name)
 
     def select(self, name: str | None) -> None:
-        """Show camera ``name`` (None: none) in the control panel."""
+        """Show camera ``name`` (None: none) in the control panel; the dock shows only for a
+        camera with control (Ctrl+K still opens it for any camera)."""
         tile = self._window.tile(name) if name is not None else None
         self.panel.set_camera(name, tile.zoom if tile is not None else None)
         self._show_record_box(name)
+        if not getattr(self._window, "wall_mode", False):
+            self.dock.setVisible(self.has_control(name))
+
+    def has_control(self, name: str | None) -> bool:
+        """True if camera ``name`` has optical control (ONVIF settings or a runtime session)."""
+        state = self.hub.state(name) if name is not None else None
+        return state is not None and (state.settings is not None or state.remote is not None)
 
     def _update_streams(self) -> None:
         if not self.hub.closing:

@@ -10,8 +10,9 @@ camera with the user and password typed in and reads its profiles
 a camera that refuses the password or cannot be reached shows why in its row. The largest
 profile becomes the main stream, the next the substream; both stay editable. *Add* hands a
 :class:`~camwall.config.Camera` with ``[camera.onvif]`` to the ``add`` callback (the wall's
-``add_camera``; its ConfigSync saves it). The password travels in the stream URLs' userinfo,
-as in "Add ONVIF camera…"; it is never shown or logged.
+``add_camera``; its ConfigSync saves it). The password travels in the stream URLs' userinfo
+to the wall, as in "Add ONVIF camera…"; ConfigSync keeps it in the keyring
+(:mod:`camwall.secrets`), not in the config file. It is never shown or logged.
 """
 
 from __future__ import annotations

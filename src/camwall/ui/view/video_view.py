@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -74,6 +75,9 @@ _SUCCESSOR_POLLS = 16
 #: A repaint requested this long ago without a paint since is considered lost.
 _PENDING_STALE_S = 0.25
 
+#: A worker's reason starts with the (masked) URL it is about: "rtsp://***@cam/x: refused".
+_URL_PREFIX = re.compile(r"^(?P<url>(?:[a-z][a-z0-9+.-]*://|/)\S*?): (?P<rest>.+)$", re.DOTALL)
+
 _BADGES: dict[CameraState | None, tuple[str, tuple[int, int, int]]] = {
     None: ("LIVE", (60, 200, 90)),
     CameraState.STREAMING: ("LIVE", (60, 200, 90)),
@@ -118,6 +122,8 @@ class VideoView(QWidget):
         self._repaint_pending = False
         self._pending_since = 0.0
         self._title = ""
+        #: Where the picture comes from (a masked URL), shown last under a state's reason.
+        self._source_text = ""
         self._show_badge = False
         self._stats_visible = False
         self._highlighted = False
@@ -208,6 +214,8 @@ class VideoView(QWidget):
         changed = state is not self._state
         self._state = state
         self._reason = reason
+        if state is CameraState.FAILED:
+            retry_in_s = None  # never shown for Failed; no countdown repaints either
         self._retry_deadline = (
             time.monotonic() + max(0.0, retry_in_s) if retry_in_s is not None else None
         )
@@ -252,6 +260,41 @@ class VideoView(QWidget):
         """:meth:`status_lines` as one string, e.g. ``"No Signal\\nrefused\\nretrying in 3 s"``."""
         return "\n".join(self.status_lines())
 
+    def _split_reason(self) -> tuple[str, str]:
+        """(reason without a leading URL, the URL it named or the view's source text)."""
+        reason, source = self._reason, self._source_text
+        match = _URL_PREFIX.match(reason)
+        if match is not None:
+            return match.group("rest"), match.group("url")
+        if source and reason.endswith(f" {source}"):
+            # "connecting to <url>": the URL gets a line of its own.
+            rest = reason[: -len(source) - 1]
+            return ("" if rest.lower() == "connecting to" else rest), source
+        return reason, source
+
+    def short_reason(self) -> str:
+        """The reason without the source's URL in front (the picture shows the URL last)."""
+        return self._split_reason()[0]
+
+    def full_status_text(self) -> str:
+        """Everything the picture says, never shortened (tooltips, the Details dialog)."""
+        kind, lines = self._choose_placeholder()
+        head = lines[0] if kind is not None and lines else "Live"
+        parts = [head, self._reason or self.short_reason()]
+        if self._source_text and self._source_text not in parts[1]:
+            parts.append(self._source_text)
+        return "\n".join(part for part in parts if part)
+
+    @property
+    def source_text(self) -> str:
+        """Where the picture comes from, as shown (a masked URL)."""
+        return self._source_text
+
+    def set_source_text(self, text: str) -> None:
+        """Show ``text`` (a masked URL: never pass one with a password) under the reason."""
+        self._source_text = text
+        self.update()
+
     def _countdown(self) -> int | None:
         if self._retry_deadline is None:
             return None
@@ -273,14 +316,16 @@ class VideoView(QWidget):
 
     def _choose_placeholder(self) -> tuple[Placeholder | None, list[str]]:
         state = self._state
+        reason, source = self._split_reason()
         if state in (CameraState.LOST, CameraState.BACKOFF):
-            return Placeholder.NO_SIGNAL, ["No Signal", self._reason, *self._retry_line()]
+            return Placeholder.NO_SIGNAL, ["No Signal", reason, *self._retry_line(), source]
         if state is CameraState.FAILED:
-            return Placeholder.FAILED, ["Failed", self._reason, *self._retry_line()]
+            # Failed is final until someone acts: no countdown, whatever the event carried.
+            return Placeholder.FAILED, ["Failed", reason, source]
         if state is CameraState.CONNECTING:
-            return Placeholder.CONNECTING, ["Connecting…", self._reason]
+            return Placeholder.CONNECTING, ["Connecting…", reason, source]
         if state is CameraState.STOPPED:
-            reason = "" if self._reason in ("", "stopped") else self._reason
+            reason = "" if reason in ("", "stopped") else reason
             return Placeholder.STOPPED, ["Stopped", reason]
         if self._ring is None:
             if self._ring_error:
@@ -383,6 +428,10 @@ class VideoView(QWidget):
         """Start polling for frames while visible."""
         super().showEvent(event)
         self._repaint_pending = False
+        # Frames published while hidden were never meant to be painted: not "dropped".
+        self._shown_seq = 0
+        if self._ring is not None:
+            self._seen_seq = self._ring.latest_seq
         self._clock.register(self)
 
     def hideEvent(self, event: QHideEvent | None) -> None:
@@ -529,7 +578,7 @@ class VideoView(QWidget):
         if stats is not None:
             second.append(f"shown {stats.fps_shown:.1f} fps")
         dropped = (source.dropped if source else 0) + (stats.skipped if stats else 0)
-        second.append(f"dropped {dropped}")
+        second.append(f"dropped {dropped} frame{'' if dropped == 1 else 's'}")
         if stats is not None and stats.latency_ms is not None:
             second.append(f"{stats.latency_ms:.0f} ms")
         extra = [text for line in self._stats_lines if (text := line())]

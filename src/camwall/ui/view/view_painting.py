@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from qtpy.QtCore import QPoint, QRect, QRectF, Qt
 from qtpy.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
@@ -98,33 +99,96 @@ def _font(pixels: int, bold: bool = False) -> QFont:
     return font
 
 
+@dataclass(frozen=True, slots=True)
+class TextBlock:
+    """One laid-out line of a placeholder: where it goes, its font, the text as drawn."""
+
+    rect: QRect
+    font: QFont
+    text: str
+    head: bool
+
+
+def _flag_value(flag: object) -> int:
+    """A Qt flag as a plain int (PyQt6 and PySide6 enums are not ints; every binding takes one)."""
+    value = getattr(flag, "value", flag)
+    return int(value)  # type: ignore[call-overload]
+
+
+#: Centred, word-wrapped text (an int: alignment and text flags of different enum types).
+_WRAP = (
+    _flag_value(Qt.AlignmentFlag.AlignHCenter)
+    | _flag_value(Qt.AlignmentFlag.AlignTop)
+    | _flag_value(Qt.TextFlag.TextWordWrap)
+)
+_MARGIN = 8
+
+
+def _wrapped_height(font: QFont, width: int, text: str) -> int:
+    metrics = QFontMetrics(font)
+    return metrics.boundingRect(QRect(0, 0, width, 100_000), _WRAP, text).height()
+
+
+#: Laid-out state pictures by (bounds, lines): a countdown repaints once a second, a wall of
+#: failed cameras repaints them all; wrapping text each time is wasted work.
+_LAYOUTS: OrderedDict[tuple[int, int, int, int, tuple[str, ...]], list[TextBlock]] = OrderedDict()
+_LAYOUTS_MAX = 64
+
+
+def placeholder_layout(bounds: QRect, lines: list[str]) -> list[TextBlock]:
+    """Where each line of a state picture goes: the head, then wrapped lines, all inside.
+
+    Lines are in order of importance (state, reason, countdown, URL last). Fonts shrink until
+    everything fits; if even the smallest does not, the last lines are dropped first — the
+    reason is the last to go. Cached: runs only when the picture or its size changes.
+    """
+    key = (bounds.x(), bounds.y(), bounds.width(), bounds.height(), tuple(lines))
+    cached = _LAYOUTS.get(key)
+    if cached is not None:
+        _LAYOUTS.move_to_end(key)
+        return cached
+    blocks = _layout(bounds, lines)
+    _LAYOUTS[key] = blocks
+    if len(_LAYOUTS) > _LAYOUTS_MAX:
+        _LAYOUTS.popitem(last=False)
+    return blocks
+
+
+def _layout(bounds: QRect, lines: list[str]) -> list[TextBlock]:
+    if not lines or bounds.height() < 24:
+        return []
+    width = max(1, bounds.width() - 2 * _MARGIN)
+    room = bounds.height() - 2 * _MARGIN
+    head_px = min(48, max(12, bounds.height() // 9))
+    body_px = min(20, max(10, bounds.height() // 22))
+    while True:
+        head, body = _font(head_px, bold=True), _font(body_px)
+        heights = [QFontMetrics(head).height()]
+        heights += [_wrapped_height(body, width, line) for line in lines[1:]]
+        if sum(heights) <= room or (body_px <= 8 and head_px <= 10):
+            break
+        body_px, head_px = max(8, body_px - 1), max(10, head_px - 2)
+    kept = len(lines)
+    while kept > 1 and sum(heights[:kept]) > room:
+        kept -= 1
+    y = bounds.y() + max(_MARGIN, (bounds.height() - sum(heights[:kept])) // 2)
+    blocks = []
+    for index in range(kept):
+        rect = QRect(bounds.x() + _MARGIN, y, width, heights[index])
+        blocks.append(TextBlock(rect, head if index == 0 else body, lines[index], index == 0))
+        y += heights[index]
+    return blocks
+
+
 def paint_placeholder(
     painter: QPainter, bounds: QRect, kind: Placeholder, lines: list[str]
 ) -> None:
-    """Fill ``bounds`` with ``kind``'s picture: a plain background and centred text lines."""
+    """Fill ``bounds`` with ``kind``'s picture: a plain background and centred, wrapped text."""
     painter.fillRect(bounds, BACKGROUNDS[kind])
-    if not lines or bounds.height() < 24:
-        return
-    head = _font(min(48, max(12, bounds.height() // 9)), bold=True)
-    body = _font(min(20, max(10, bounds.height() // 22)))
-    head_h = QFontMetrics(head).height()
-    body_h = QFontMetrics(body).height()
-    total = head_h + body_h * (len(lines) - 1)
-    y = bounds.y() + (bounds.height() - total) // 2
-    margin = 8
-    width = max(1, bounds.width() - 2 * margin)
-    painter.setPen(TEXT)
-    painter.setFont(head)
-    flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
-    painter.drawText(QRect(bounds.x() + margin, y, width, head_h), flags, lines[0])
-    y += head_h
-    painter.setFont(body)
-    painter.setPen(DIM_TEXT)
-    metrics = QFontMetrics(body)
-    for line in lines[1:]:
-        text = metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
-        painter.drawText(QRect(bounds.x() + margin, y, width, body_h), flags, text)
-        y += body_h
+    for block in placeholder_layout(bounds, lines):
+        painter.setPen(TEXT if block.head else DIM_TEXT)
+        painter.setFont(block.font)
+        painter.drawText(block.rect, _WRAP, block.text)
 
 
 def paint_label(

@@ -18,7 +18,9 @@ from qtpy.QtWidgets import QApplication
 from camwall.capture import CameraState
 from camwall.config import Camera, Config
 from camwall.runtime import Runtime
+from camwall.secrets import fill_password
 from camwall.ui.wall.config_sync import ConfigSync
+from camwall.ui.wall.layout_state import LayoutStore
 from camwall.ui.wall.main_window import CameraWall
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,8 @@ def run_wall(
     screenshot: Path | None = None,
     size: tuple[int, int] = (1280, 860),
     config_path: Path | None = None,
+    wall_mode: bool = False,
+    remember: bool = True,
 ) -> int:
     """Open the wall over a runtime for ``config`` and run until it is closed; the exit code.
 
@@ -89,19 +93,33 @@ def run_wall(
     video, then closes it (exit code 1 if that failed). With ``config_path``, cameras added
     or removed on the wall are saved to that file. SIGINT, SIGTERM and SIGHUP close the wall
     as cleanly as its close button: workers stopped, segments finished, no shared memory left.
+    ``wall_mode`` opens it showing only the tiles, full screen (Esc leaves). With
+    ``remember``, layout, tile order, window geometry and views come back from the last run.
     """
     config = config if config is not None else Config()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("camwall")
     runtime = Runtime(config, mode=mode)
-    window = CameraWall(runtime=runtime)
+    # A screenshot shows the wall as asked, not as someone last left it.
+    store = LayoutStore() if remember and screenshot is None else None
+    window = CameraWall(runtime=runtime, layout_store=store)
+    window.set_theme(window.saved_theme())  # dark unless light was chosen
     window.set_grid_mode(grid if grid is not None else config.wall.grid)
     window.set_stats_visible(stats)
     if config_path is not None:
         ConfigSync(window, config_path, config)
-    window.add_cameras(config.cameras if cameras is None else cameras)
+    chosen = config.cameras if cameras is None else cameras
+    if config_path is not None:
+        # Passwords typed in the wall live in the keyring (camwall.secrets), not the file.
+        chosen = [fill_password(c, config_path=config_path) for c in chosen]
+    window.add_cameras(chosen)
     window.resize(*size)
+    window.restore_layout()
+    if grid is not None:
+        window.set_grid_mode(grid)  # asked for on the command line: wins over the last run
     window.show()
+    if wall_mode:
+        window.set_wall_mode(True)
     # Everything built so far (Qt bindings, modules, the window) lives as long as the app:
     # move it out of the cyclic GC's sight, or every full collection re-scans it on the UI
     # thread (tens of ms with the optional libraries loaded).

@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from qtpy.QtCore import QRect, Qt
-from qtpy.QtGui import QColor, QContextMenuEvent, QMouseEvent, QPainter, QResizeEvent
-from qtpy.QtWidgets import QMenu, QWidget
+from qtpy.QtCore import QByteArray, QMimeData, QPoint, QRect, Qt
+from qtpy.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDrag,
+    QDragEnterEvent,
+    QDropEvent,
+    QMouseEvent,
+    QPainter,
+    QResizeEvent,
+)
+from qtpy.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
 from camwall.capture.events import CameraState
 from camwall.ui.qt_compat import Signal
@@ -18,6 +27,7 @@ from camwall.ui.view.zoom import ZoomController
 
 _REC_RED = QColor(230, 40, 40)
 _REC_GREY = QColor(150, 150, 150)
+_DETECT_BLUE = QColor(70, 160, 255)
 _EVENT_AMBER = QColor(255, 170, 0)
 
 
@@ -45,12 +55,17 @@ class CameraTile(VideoView):
     start_requested = Signal(str)
     #: Context menu: stop the camera and take it off the wall.
     remove_requested = Signal(str)
+    #: Context menu: edit the camera's settings / give it another name.
+    edit_requested = Signal(str)
+    rename_requested = Signal(str)
     #: The tile changed size (the wall may ask the camera for frames of the new size).
     resized = Signal()
     #: Context menu: switch object detection on this camera on or off.
     detect_toggled = Signal(str, bool)
     #: Context menu: record this camera or stop recording it.
     record_toggled = Signal(str, bool)
+    #: Another tile (first argument) was dragged and dropped onto this one (second).
+    dropped_on = Signal(str, str)
 
     def __init__(
         self, camera: str, parent: QWidget | None = None, *, clock: FrameClock | None = None
@@ -62,10 +77,6 @@ class CameraTile(VideoView):
         self.set_title(camera)
         self.set_badge_visible(True)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.setToolTip(
-            f"{camera}: double-click to fill the wall; wheel to zoom, drag to pan, 0 to reset; "
-            "right-click for more"
-        )
         #: Digital zoom of the picture (wheel, drag, 0/Home; see camwall.ui.view.zoom).
         self.zoom = ZoomController(self)
         self._detecting = False
@@ -76,14 +87,54 @@ class CameraTile(VideoView):
         self._rec_bytes = 0
         self._rec_error: str | None = None
         self._problem = ""
+        self._press_at: QPoint | None = None
+        self.setAcceptDrops(True)
         self._decode_badge = ""
         self._event_badges: tuple[str, ...] = ()
         self.add_stats_line(self._recording_line)
+        self._update_tooltip()
 
     @property
     def camera(self) -> str:
         """The camera's name."""
         return self._camera
+
+    def set_state(
+        self, state: CameraState | None, reason: str = "", retry_in_s: float | None = None
+    ) -> None:
+        """Show ``state`` and keep the tooltip's full text in step (only on changes)."""
+        super().set_state(state, reason, retry_in_s)
+        self._update_tooltip()
+
+    def set_source_text(self, text: str) -> None:
+        """Show where the picture comes from (a masked URL) last on the state picture."""
+        super().set_source_text(text)
+        self._update_tooltip()
+
+    def details_text(self) -> str:
+        """The camera's state, the whole reason and its (masked) URL: hover and Details…."""
+        text = f"{self._camera}\n{self.full_status_text()}"
+        if self._problem:
+            text += f"\n{self._problem}"
+        return text
+
+    def _update_tooltip(self) -> None:
+        self.setToolTip(
+            f"{self.details_text()}\n\nDouble-click to fill the wall; wheel to zoom, drag to "
+            "pan, 0 to reset; right-click for more"
+        )
+
+    def show_details(self) -> QMessageBox:
+        """A (non-modal) box with :meth:`details_text`, selectable for copying."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information, f"{self._camera} — details", "", parent=self
+        )
+        box.setObjectName("detailsBox")
+        box.setText(self.details_text())
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        box.open()
+        return box
 
     @property
     def detecting(self) -> bool:
@@ -91,8 +142,10 @@ class CameraTile(VideoView):
         return self._detecting
 
     def set_detecting(self, on: bool) -> None:
-        """Show detection as on or off in the menu (the wall's detection calls this)."""
-        self._detecting = on
+        """Show detection as on or off: the menu's tick and the tile's badge."""
+        if on != self._detecting:
+            self._detecting = on
+            self.update()
 
     @property
     def recording(self) -> bool:
@@ -165,6 +218,7 @@ class CameraTile(VideoView):
     def set_problem(self, text: str) -> None:
         """A problem people must see on this tile (e.g. the recording folder is unusable)."""
         self._problem = text
+        self._update_tooltip()
         self.update()
 
     def _paint_overlay(self, painter: QPainter, bounds: QRect, showing_video: bool) -> None:
@@ -192,10 +246,20 @@ class CameraTile(VideoView):
                 pixels=small,
                 dot=_EVENT_AMBER,
             )
-        badge = self.recording_badge() or self._problem
+        badge = self.corner_badge()
         if badge:
-            dot = _REC_RED if self._rec_active or self._rec_error else _REC_GREY
+            if self.recording_badge():
+                dot = _REC_RED if self._rec_active or self._rec_error else _REC_GREY
+            else:
+                dot = _DETECT_BLUE if not self._problem else _REC_RED
             paint_label(painter, bounds, badge, left=False, top=False, pixels=small, dot=dot)
+
+    def corner_badge(self) -> str:
+        """The bottom-right badge: recording (or a problem), and "detecting" when it is on."""
+        parts = [self.recording_badge() or self._problem]
+        if self._detecting:
+            parts.append("DETECTING")
+        return " · ".join(p for p in parts if p)
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         """Tell the wall; it debounces and adjusts the camera's frame size."""
@@ -203,10 +267,47 @@ class CameraTile(VideoView):
         self.resized.emit()
 
     def mousePressEvent(self, event: QMouseEvent | None) -> None:
-        """A left click selects the camera."""
+        """A left click selects the camera (and may start dragging the tile)."""
         if event is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._press_at = event.pos()
             self.selected.emit(self._camera)
         super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent | None) -> None:
+        """The end of a click or drag."""
+        self._press_at = None
+        super().mouseReleaseEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent | None) -> None:
+        """Dragging an unzoomed tile picks it up, to drop it onto another tile."""
+        start = self._press_at
+        if (
+            event is not None
+            and start is not None
+            and event.buttons() & Qt.MouseButton.LeftButton
+            and not self.zoom.is_zoomed
+            and (event.pos() - start).manhattanLength() >= QApplication.startDragDistance()
+        ):
+            self._press_at = None
+            drag = QDrag(self)
+            drag.setMimeData(tile_mime(self._camera))
+            drag.exec(Qt.DropAction.MoveAction)
+            return
+        super().mouseMoveEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent | None) -> None:
+        """Accept another tile."""
+        if event is not None and _dragged_tile(event.mimeData()) not in (None, self._camera):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent | None) -> None:
+        """Another tile was dropped here: the wall moves it to this tile's place."""
+        if event is None:
+            return
+        source = _dragged_tile(event.mimeData())
+        if source is not None and source != self._camera:
+            event.acceptProposedAction()
+            self.dropped_on.emit(source, self._camera)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent | None) -> None:
         """A double click toggles between the grid and this camera alone."""
@@ -253,6 +354,12 @@ class CameraTile(VideoView):
         record.setChecked(self._recording)
         record.toggled.connect(lambda on: self.record_toggled.emit(name, on))
         menu.addSeparator()
+        details = _action(menu, "Details…", "detailsAction")
+        details.triggered.connect(self.show_details)
+        edit = _action(menu, "Edit…", "editAction")
+        edit.triggered.connect(lambda: self.edit_requested.emit(name))
+        rename = _action(menu, "Rename…", "renameAction")
+        rename.triggered.connect(lambda: self.rename_requested.emit(name))
         remove = _action(menu, "Remove from wall", "removeAction")
         remove.triggered.connect(lambda: self.remove_requested.emit(name))
         return menu
@@ -264,6 +371,23 @@ class CameraTile(VideoView):
         menu = self.context_menu(running=self.state is not CameraState.STOPPED)
         menu.exec(event.globalPos())
         menu.deleteLater()
+
+
+#: The MIME type of a dragged tile (its camera's name, UTF-8).
+TILE_MIME = "application/x-camwall-tile"
+
+
+def tile_mime(camera: str) -> QMimeData:
+    """The drag data of camera ``camera``'s tile."""
+    data = QMimeData()
+    data.setData(TILE_MIME, QByteArray(camera.encode()))
+    return data
+
+
+def _dragged_tile(data: QMimeData | None) -> str | None:
+    if data is None or not data.hasFormat(TILE_MIME):
+        return None
+    return bytes(data.data(TILE_MIME).data()).decode(errors="replace")
 
 
 def _action(menu: QMenu, text: str, object_name: str) -> Any:

@@ -96,6 +96,7 @@ class WallCameras(QObject):
     def add(self, camera: Camera, tile: CameraTile, *, start: bool = True) -> None:
         """Give ``camera`` to the runtime, shown in ``tile``; raises for a bad camera."""
         self._shown[camera.name] = _Shown(camera.name, tile)
+        tile.set_source_text(mask_url(camera.url))
         tile.resized.connect(self._resize_timer.start)
         tile.zoom.changed.connect(self._resize_timer.start)
         try:
@@ -234,7 +235,10 @@ class WallCameras(QObject):
         name = event.camera
         shown = self._shown.get(name) if name is not None else None
         if shown is not None:
-            if isinstance(payload, (StateEvent, RingEvent, InfoEvent, StatsEvent)):
+            detect_ring = isinstance(payload, RingEvent) and payload.role != "view"
+            if detect_ring:
+                pass  # the detector's ring: not a picture for the tile
+            elif isinstance(payload, (StateEvent, RingEvent, InfoEvent, StatsEvent)):
                 stopped = isinstance(payload, StateEvent) and payload.state is CameraState.STOPPED
                 if stopped and self.runtime.is_running(shown.name):
                     return  # a stream the camera switched away from

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""The wall's other screenshots, run by scripts/screenshot.py on its Xvfb display.
+
+Usage: screenshot_scenes.py OUTPUT_DIR
+
+Opens the wall over the synthetic demo cameras (dark theme, motion detection on two of
+them), then saves: ``events-panel.png`` (the Events panel once real tracks have arrived),
+``camera-dialog.png`` (the Add camera dialog, filled in) and ``wall-mode.png`` (only the
+tiles, in the 1+5 layout, one camera failing). Everything shown is real: real capture workers, the real detector.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from qtpy.QtWidgets import QApplication, QWidget
+
+from camwall.capture import CameraState
+from camwall.config import Camera, Config
+from camwall.demo import demo_cameras
+from camwall.runtime import Runtime
+from camwall.ui.wall.main_window import CameraWall
+
+
+def say(message: str) -> None:
+    """Report to the terminal (this is a command-line script)."""
+    sys.stderr.write(f"screenshot: {message}\n")
+
+
+def wait(app: QApplication, done: Callable[[], bool], timeout: float) -> bool:
+    """Run the event loop until ``done()`` or ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if done():
+            return True
+        time.sleep(0.02)
+    return done()
+
+
+def save(widget: QWidget, path: Path) -> bool:
+    """Grab ``widget`` into ``path``."""
+    ok = bool(widget.grab().save(str(path)))
+    say(f"{'saved' if ok else 'could not save'} {path}")
+    return ok
+
+
+def main() -> int:
+    """Take the scenes into the folder given on the command line."""
+    out = Path(sys.argv[1]).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv[:1])
+    ok = True
+    with (
+        tempfile.TemporaryDirectory(prefix="camwall-shots-") as tmp,
+        demo_cameras(rtsp=False) as cameras,
+    ):
+        wall = CameraWall(runtime=Runtime(Config()), snapshot_dir=Path(tmp) / "snapshots")
+        wall.set_theme("dark")
+        wall.resize(1440, 900)
+        wall.add_cameras(cameras)
+        wall.show()
+        tiles = [wall.tile(n) for n in wall.camera_names()]
+        live = wait(
+            app, lambda: all(t.state is CameraState.STREAMING and t.shown_seq for t in tiles), 60
+        )
+        if not live:
+            say("the cameras did not all show video in time")
+            ok = False
+        # Real detections: motion on two cameras (their boxes move), snapshots for thumbnails.
+        wall.detection.set_detector("motion")
+        wall.detection.set_snapshot_dir(Path(tmp) / "detections")
+        for name in wall.camera_names()[:2]:
+            wall.detection.set_enabled(name, True)
+        wall.events_panel.show()
+        wall.select_camera(wall.camera_names()[0])
+        got = wait(app, lambda: wall.events_panel.list.count() >= 3, 45)
+        wait(app, lambda: wall.events_panel.has_thumbnail(0), 5)
+        if not got:
+            say("no detections arrived in time; the events panel is empty")
+        ok = save(wall, out / "events-panel.png") and ok
+        wall.events_panel.hide()
+
+        dialog = wall.open_camera_dialog(url="rtsp://admin@192.0.2.10:554/Streaming/Channels/101")
+        dialog.name_edit.setText("Front door")
+        dialog.sub_edit.setText("rtsp://admin@192.0.2.10:554/Streaming/Channels/102")
+        dialog.password_edit.setText("not-a-real-one")
+        dialog.record_box.setChecked(True)
+        dialog.onvif_group.setChecked(True)
+        dialog.main_edit.setFocus()
+        wait(app, dialog.isVisible, 5)
+        wait(app, lambda: False, 0.3)
+        ok = save(dialog, out / "camera-dialog.png") and ok
+        dialog.reject()
+
+        # Wall mode in the 1+5 layout, with a camera that cannot connect (nothing on port 9).
+        wall.add_camera(Camera(name="porch", url="rtsp://viewer:secret@127.0.0.1:9/live"))
+        porch = wall.tile("porch")
+        wait(app, lambda: porch.state in (CameraState.BACKOFF, CameraState.FAILED), 20)
+        wall.set_grid_mode("1+5")
+        wall.select_camera(None)
+        wall.set_wall_mode(True)
+        wall.resize(1600, 1000)
+        wait(app, lambda: False, 2.0)
+        ok = save(wall, out / "wall-mode.png") and ok
+        wall.set_wall_mode(False)
+
+        wall.close()
+        wait(app, lambda: wall.is_shut_down, 20)
+        wall.shutdown_now()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
