@@ -109,3 +109,14 @@ def test_review_quick_prints_parsable_tables() -> None:
     assert all(values[shown] for _, values in play.rows), play.rows
     export = only_table(out, "tool")
     assert {label for label, _ in export.rows} >= {"export_clip", "pyav_remux"}
+
+
+@pytest.mark.timeout(200)
+def test_event_gate_quick_gates_without_missing_events() -> None:
+    out = run_quick("event_gate.py", timeout=170)
+    table = only_table(out, "camera")
+    rows = {label: values for label, values in table.rows}
+    assert set(rows) == {"ungated", "gated"}
+    ratio, missed = column(table, "× ungated"), column(table, "missed")
+    assert float(rows["gated"][ratio]) < 0.5  # a quick run on a busy machine: loosely
+    assert rows["gated"][missed] == 0 and rows["ungated"][missed] == 0

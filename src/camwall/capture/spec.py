@@ -27,8 +27,18 @@ class RecordingSpec:
     #: The camera name segments are filed under; None: the CameraSpec's name. (A wall that
     #: runs a camera under another key, e.g. while switching streams, keeps one folder.)
     camera: str | None = None
+    #: None: record continuously. A number: record only when triggered
+    #: (``CaptureSupervisor.trigger_recording``), starting this many seconds before the
+    #: trigger from packets kept in memory (camwall.record.triggered), at most
+    #: ``pre_roll_max_bytes`` of them.
+    pre_roll_s: float | None = None
+    pre_roll_max_bytes: int = 64 * 1024 * 1024
 
     def __post_init__(self) -> None:
+        if self.pre_roll_s is not None and not 0 <= self.pre_roll_s <= 3600:
+            raise ValueError(f"pre_roll_s must be 0..3600 seconds, not {self.pre_roll_s}")
+        if not self.pre_roll_max_bytes > 0:
+            raise ValueError(f"pre_roll_max_bytes must be positive, not {self.pre_roll_max_bytes}")
         if not self.segment_seconds > 0 or not math.isfinite(self.segment_seconds):
             raise ValueError(
                 f"segment_seconds must be a positive number, not {self.segment_seconds}"

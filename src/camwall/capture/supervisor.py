@@ -47,6 +47,7 @@ from camwall.capture.worker import (
     SetDetect,
     SetMaxSize,
     SetRecording,
+    TriggerRecording,
     process_main,
     thread_main,
 )
@@ -175,6 +176,12 @@ class CaptureSupervisor:
         (SegmentClosed). A restarted worker records as the last call said.
         """
         self._submit(lambda: self._do_set_recording(name, recording))
+
+    def trigger_recording(self, name: str, post_roll_s: float) -> None:
+        """An event on camera ``name``: if it records on events (a ``RecordingSpec`` with
+        ``pre_roll_s``), it writes its pre-roll and records until ``post_roll_s`` after the
+        last trigger; returns at once."""
+        self._submit(lambda: self._send_control(name, TriggerRecording(post_roll_s)))
 
     def cameras(self) -> list[str]:
         """Names of the cameras started and not stopped."""

@@ -44,6 +44,7 @@ from camwall.sources.base import DecodeMode
 if TYPE_CHECKING:
     from camwall.record.events import RecordEvent
     from camwall.record.recorder import SegmentRecorder
+    from camwall.record.triggered import TriggeredRecorder
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,14 @@ class SetRecording:
     recording: RecordingSpec | None
 
 
+@dataclass(frozen=True, slots=True)
+class TriggerRecording:
+    """Supervisor → worker: an event: a camera recording on events records from its
+    pre-roll on until ``post_roll_s`` after the last trigger (ignored otherwise)."""
+
+    post_roll_s: float
+
+
 class _ReconnectRequested(Exception):
     """Raised inside the streaming loop to leave it for an immediate reconnect."""
 
@@ -175,7 +184,7 @@ class CaptureWorker:
         self._attempt = 0
         self._last_error: str | None = None
         self._recording = spec.recording
-        self._recorder: SegmentRecorder | None = None
+        self._recorder: SegmentRecorder | TriggeredRecorder | None = None
         self._said_unrecordable = False
 
     # -- called from other threads ---------------------------------------------------------
@@ -429,6 +438,8 @@ class CaptureWorker:
                 self._max_size = message.max_size
             elif isinstance(message, SetRecording):
                 self._set_recording(message.recording, source)
+            elif isinstance(message, TriggerRecording):
+                self._trigger(message.post_roll_s)
             elif isinstance(message, SetDecode):
                 self._decode = message.mode
                 source.set_decode(message.mode)
@@ -461,6 +472,8 @@ class CaptureWorker:
                 self._max_size = message.max_size
             elif isinstance(message, SetRecording):
                 self._set_recording(message.recording, source)
+            elif isinstance(message, TriggerRecording):
+                self._trigger(message.post_roll_s)
             elif isinstance(message, SetDetect):
                 self._set_detect(message)
         if self._stop.is_set():
@@ -503,9 +516,21 @@ class CaptureWorker:
             return
         # Imported here: only cameras that record need the muxer side of PyAV.
         from camwall.record.recorder import SegmentRecorder
+        from camwall.record.triggered import TriggeredRecorder
 
         try:
-            if self._recorder is None:
+            if self._recorder is None and settings.pre_roll_s is not None:
+                self._recorder = TriggeredRecorder(
+                    settings.camera or self.spec.name,
+                    settings.directory,
+                    settings.segment_seconds,
+                    stream,
+                    pre_roll_s=settings.pre_roll_s,
+                    max_bytes=settings.pre_roll_max_bytes,
+                    on_event=self._on_record_event,
+                    retry_seconds=settings.retry_seconds,
+                )
+            elif self._recorder is None:
                 self._recorder = SegmentRecorder(
                     settings.camera or self.spec.name,
                     settings.directory,
@@ -521,6 +546,15 @@ class CaptureWorker:
             log.warning("%s: cannot record this stream: %s", self.spec.name, exc)
             return
         source.set_packet_sink(self._record_packet)
+
+    def _trigger(self, post_roll_s: float) -> None:
+        """An event for a camera recording on events (others: nothing to do)."""
+        from camwall.record.triggered import TriggeredRecorder
+
+        if isinstance(self._recorder, TriggeredRecorder):
+            self._recorder.trigger(post_roll_s)
+        else:
+            log.debug("%s: recording trigger ignored (not recording on events)", self.spec.name)
 
     def _record_packet(self, packet: Any) -> None:
         recorder = self._recorder
@@ -629,6 +663,7 @@ __all__ = [
     "SetDetect",
     "SetMaxSize",
     "SetRecording",
+    "TriggerRecording",
     "process_main",
     "thread_main",
 ]

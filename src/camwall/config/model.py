@@ -33,6 +33,13 @@ SCHEMA_VERSION = 1
 GRIDS = (1, 4, 9, 16)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TRANSPORTS = ("tcp", "udp")
+#: What can start a recording on event: the kinds of a camera's own ONVIF events
+#: (camwall.control.onvif.events), and "detection" (camwall's detector saw an object appear).
+EVENT_KINDS = ("motion", "tamper", "input", "line", "field", "other", "detection")
+#: When detection runs on a camera: always, or only while the camera itself reports motion.
+DETECT_WHEN = ("always", "camera_motion")
+MAX_PRE_ROLL_S = 60.0
+MAX_POST_ROLL_S = 3600.0
 #: ``max_total_gb`` counts in GiB (2**30 bytes), the unit ``df -h`` shows as "G".
 GB = 1 << 30
 
@@ -158,6 +165,13 @@ class Camera:
     #: None: ``[detection] fps``.
     detect_fps: float | None = None
     record: bool = False
+    #: Record only around these kinds of the camera's own events (``record`` = false):
+    #: ``pre_roll_s`` before the event (kept in memory) until ``post_roll_s`` after the last.
+    record_on_events: tuple[str, ...] = ()
+    pre_roll_s: float = 5.0
+    post_roll_s: float = 10.0
+    #: "camera_motion": run detection only while the camera reports motion.
+    detect_when: str = "always"
     #: Areas to ignore, as polygons of (x, y) points in frame pixels.
     masks: tuple[Polygon, ...] = ()
     #: Seconds to wait for the first decoded frame after connecting; None: adaptive.

@@ -26,7 +26,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from camwall.config.model import GRIDS, LOG_LEVELS, TRANSPORTS, Polygon
+from camwall.config.model import (
+    DETECT_WHEN,
+    EVENT_KINDS,
+    GRIDS,
+    LOG_LEVELS,
+    MAX_POST_ROLL_S,
+    MAX_PRE_ROLL_S,
+    TRANSPORTS,
+    Polygon,
+)
 from camwall.config.polygons import check_masks
 from camwall.config.tables import did_you_mean, type_name
 from camwall.config.urls import UrlProblem, file_path, url_kind
@@ -213,6 +222,10 @@ class CameraModel(_Table):
     detect: bool = False
     detect_fps: Fps | None = None
     record: bool = False
+    record_on_events: list[str] = Field(default_factory=list, max_length=len(EVENT_KINDS))
+    pre_roll_s: float = Field(default=5.0, ge=0.0, le=MAX_PRE_ROLL_S)
+    post_roll_s: float = Field(default=10.0, gt=0.0, le=MAX_POST_ROLL_S)
+    detect_when: str = "always"
     masks: Any = ()
     #: None: adaptive (the capture waits long enough for a long GOP).
     first_frame_timeout_s: float | None = Field(default=None, gt=0.0, le=MAX_FIRST_FRAME_S)
@@ -264,6 +277,17 @@ class CameraModel(_Table):
     @classmethod
     def _transport(cls, value: str) -> str:
         return _choice(value, TRANSPORTS)
+
+    @field_validator("record_on_events")
+    @classmethod
+    def _record_on_events(cls, kinds: list[str]) -> list[str]:
+        out = [_choice(kind, EVENT_KINDS) for kind in kinds]
+        return list(dict.fromkeys(out))
+
+    @field_validator("detect_when")
+    @classmethod
+    def _detect_when(cls, value: str) -> str:
+        return _choice(value, DETECT_WHEN)
 
     @field_validator("user")
     @classmethod

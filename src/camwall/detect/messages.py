@@ -114,6 +114,8 @@ class DetectionStats(_Message):
     frames: int
     skipped: int
     torn: int
+    #: Turns the model was skipped on purpose (the camera reported no motion), in total.
+    gated: int = 0
 
 
 @dataclass(frozen=True, slots=True)

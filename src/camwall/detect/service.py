@@ -44,6 +44,7 @@ from camwall.detect.worker import (
     AddCamera,
     Command,
     RemoveCamera,
+    SkipModel,
     SnapshotFn,
     UpdateRing,
     worker_main,
@@ -119,6 +120,7 @@ class DetectionService:
         mask: Mask | None = None,
         snapshot: SnapshotFn | None = None,
         zones: tuple[Zone, ...] = (),
+        skip: bool = False,
     ) -> None:
         """Detect on camera ``name`` reading ring ``ring_name`` at ``fps`` detections a second.
 
@@ -129,7 +131,7 @@ class DetectionService:
         """
         if not fps > 0:
             raise ValueError(f"fps must be positive, not {fps}")
-        cmd = AddCamera(name, ring_name, float(fps), mask, snapshot, zones)
+        cmd = AddCamera(name, ring_name, float(fps), mask, snapshot, zones, skip=skip)
         try:
             pickle.dumps(cmd)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
@@ -142,6 +144,10 @@ class DetectionService:
     def remove_camera(self, name: str) -> None:
         """Stop detecting on camera ``name`` (no-op if unknown)."""
         self._command(RemoveCamera(name))
+
+    def set_skip(self, name: str, skip: bool) -> None:
+        """Skip the model on camera ``name`` (its tracks age and leave) or run it again."""
+        self._command(SkipModel(name, skip))
 
     def update_ring(self, name: str, ring_name: str) -> None:
         """Camera ``name``'s ring was re-created as ``ring_name`` (e.g. a resolution change)."""
@@ -211,6 +217,12 @@ class DetectionService:
                 if old is None:
                     raise KeyError(f"no camera named {cmd.name!r} is being detected on")
                 self._cameras[cmd.name] = dataclasses.replace(old, ring_name=cmd.ring_name)
+            elif isinstance(cmd, SkipModel):
+                old = self._cameras.get(cmd.name)
+                if old is None:
+                    return  # not detecting on it: nothing to skip
+                # Kept in the table, so a restarted worker skips too.
+                self._cameras[cmd.name] = dataclasses.replace(old, skip=cmd.skip)
             self._send_locked(cmd)
 
     def _send_locked(self, cmd: Command) -> None:

@@ -25,7 +25,7 @@ import cv2
 
 from camwall.childproc import Child, Outbox
 from camwall.detect.base import Detector
-from camwall.detect.detections import Image
+from camwall.detect.detections import Detections, Image
 from camwall.detect.masks import Mask
 from camwall.detect.messages import (
     CameraStatus,
@@ -71,6 +71,17 @@ class AddCamera:
     mask: Mask | None = None
     snapshot: SnapshotFn | None = None
     zones: tuple[Zone, ...] = ()
+    #: Skip the model (see SkipModel) from the start.
+    skip: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SkipModel:
+    """Skip (or run again) the model on ``name``, e.g. while the camera itself reports no
+    motion. Skipped turns still age the tracks, so objects leave as they would unseen."""
+
+    name: str
+    skip: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +99,7 @@ class UpdateRing:
     ring_name: str
 
 
-Command = AddCamera | RemoveCamera | UpdateRing
+Command = AddCamera | RemoveCamera | UpdateRing | SkipModel
 
 
 # -- per camera ------------------------------------------------------------------------------
@@ -115,6 +126,9 @@ class _Camera:
         self.state = ""
         self.reason = ""
         self.frames = self.skipped = self.torn = 0
+        self.skip = cmd.skip
+        #: Turns the model was skipped on purpose (SkipModel), since the camera was added.
+        self.gated = 0
         self.win_start = time.monotonic()
         self.win_frames = 0
         self.win_ms = 0.0
@@ -201,6 +215,11 @@ class _Worker:
                 if cam is not None:
                     cam.close_ring()
                     log.info("stopped detecting on %s", cmd.name)
+            elif isinstance(cmd, SkipModel):
+                cam = self.cameras.get(cmd.name)
+                if cam is not None and cam.skip != cmd.skip:
+                    cam.skip = cmd.skip
+                    log.info("%s: model %s", cmd.name, "skipped" if cmd.skip else "runs again")
             elif isinstance(cmd, UpdateRing):
                 cam = self.cameras.get(cmd.name)
                 if cam is not None and cam.ring_name != cmd.ring_name:
@@ -239,6 +258,10 @@ class _Worker:
             missed = int(late // cam.interval)
             cam.skipped += missed
             cam.due += missed * cam.interval
+        if cam.skip:
+            self._skip(cam)
+            cam.due += cam.interval
+            return
         ring = self._attach(cam, now)
         if ring is None:
             return
@@ -264,6 +287,14 @@ class _Worker:
         except (DetectError, cv2.error, ValueError) as exc:
             self._status(cam, "error", f"detection failed: {exc}")
         cam.due += cam.interval
+
+    def _skip(self, cam: _Camera) -> None:
+        """A turn without the model: open tracks age as if nothing was seen, and leave."""
+        cam.gated += 1
+        if not cam.tracker.tracks:
+            return
+        for ev in cam.tracker.update(Detections.empty(), seq=max(0, cam.last_seq)):
+            self.sender.send(ev)
 
     def _detect(self, cam: _Camera, ring: FrameRing) -> None:
         t0 = time.perf_counter()
@@ -378,6 +409,7 @@ class _Worker:
                     cam.frames,
                     cam.skipped,
                     cam.torn,
+                    cam.gated,
                 )
             )
             cam.win_start, cam.win_frames, cam.win_ms, cam.win_max = now, 0, 0.0, 0.0

@@ -75,6 +75,7 @@ from camwall.record.storage import ensure_writable
 from camwall.runtime.control import ControlSessions
 from camwall.runtime.decode import DecodeController, Demand, Load
 from camwall.runtime.detection import DetectionHub
+from camwall.runtime.event_actions import MotionGate, trigger_key
 from camwall.runtime.events import (
     CameraAction,
     CameraChanged,
@@ -196,6 +197,8 @@ class Runtime:
         self._retiring: dict[str, bool] = {}
         self._retention: dict[Path, RetentionService] = {}
         self._detect_stats_at: dict[str, float] = {}
+        #: What each camera's own motion detector says (detect_when = "camera_motion").
+        self._motion_gate = MotionGate()
         self._started = False
         self._closed = False
         self.supervisor = CaptureSupervisor(self._on_capture, mode=mode)
@@ -277,7 +280,7 @@ class Runtime:
             log.error("%s: no camera control: %s", camera.name, exc, extra={"camera": camera.name})
         if settings is not None:
             self.control.open(camera.name, settings)
-        if camera.record:
+        if camera.record or camera.record_on_events:
             problem = self._check_folder(self.config.recording_dir())
             if problem is not None:
                 self._emit(RuntimeNotice("error", problem, camera.name))
@@ -293,6 +296,7 @@ class Runtime:
             if entry is None:
                 return
             self.detection.remove_camera(name)
+            self._motion_gate.forget(name)
         self.control.close_camera(name)
         self._detect_stats_at.pop(name, None)
         self._changed(entry, "removed")
@@ -593,19 +597,22 @@ class Runtime:
 
     def _target_stream(self, entry: _Entry) -> Stream:
         camera = entry.camera
-        if camera.substream_url is None or entry.recording:
-            return "main"
+        if camera.substream_url is None or entry.recording or camera.record_on_events:
+            return "main"  # what is recorded (also the pre-roll of event recording)
         if entry.wanted_stream is not None:
             return entry.wanted_stream
         return choose_stream(camera, self._stream)
 
     def _recording_spec(self, entry: _Entry) -> RecordingSpec | None:
-        if not entry.recording:
+        # Recording switched on records continuously; else a camera that records on its
+        # events keeps a pre-roll in its worker until one comes (issue 18).
+        if not entry.recording and not entry.camera.record_on_events:
             return None
         return RecordingSpec(
             directory=self.config.recording_dir(),
             segment_seconds=self.config.recording.segment_seconds,
             camera=entry.camera.name,
+            pre_roll_s=None if entry.recording else entry.camera.pre_roll_s,
         )
 
     def _launch(self, entry: _Entry, stream: Stream) -> str:
@@ -841,6 +848,10 @@ class Runtime:
                 if entry is not None:
                     if message.kind == "appeared":
                         entry.tracks.add(message.track_id)
+                        key = entry.key if entry.stream == "main" else None
+                        if "detection" in entry.camera.record_on_events and key is not None:
+                            # Recording on event, triggered by camwall's own detector.
+                            self.supervisor.trigger_recording(key, entry.camera.post_roll_s)
                     else:
                         entry.tracks.discard(message.track_id)
                     entry.active_until = time.monotonic() + ACTIVE_AFTER_EVENT_S
@@ -860,6 +871,17 @@ class Runtime:
                 entry = self._entries.get(payload.camera)
                 if entry is not None:
                     entry.active_until = time.monotonic() + ACTIVE_AFTER_EVENT_S
+                    trigger = trigger_key(entry.camera, payload, entry.key, entry.stream)
+                    if trigger is not None and entry.running:
+                        # Recording on event: the worker writes its pre-roll, then post-roll.
+                        self.supervisor.trigger_recording(trigger, entry.camera.post_roll_s)
+        with self._lock:
+            changed = self._motion_gate.update(payload)
+            entry = self._entries.get(changed) if changed is not None else None
+            if entry is not None and entry.camera.detect_when == "camera_motion":
+                # The model runs only while the camera itself reports motion.
+                name = entry.camera.name
+                self.detection.set_skip(name, not self._motion_gate.motion(name))
         self._emit(payload)
 
     def _on_retention(self, directory: Path, result: RetentionResult) -> None:

@@ -48,6 +48,8 @@ class _Detecting:
     stream: str = "main"
     main_size: tuple[int, int] | None = None
     warned_mask: bool = False
+    #: Skip the model (the camera reports no motion; issue 18's detection gate).
+    skip: bool = False
 
 
 class DetectionHub:
@@ -156,6 +158,16 @@ class DetectionHub:
             self._retire_if_idle_locked()
             return True
 
+    def set_skip(self, name: str, skip: bool) -> None:
+        """Skip the model on camera ``name`` (its tracks age and leave) or run it again."""
+        with self._lock:
+            cam = self._cameras.get(name)
+            if cam is None or cam.skip == skip:
+                return
+            cam.skip = skip
+            if cam.ring is not None and self._service is not None:
+                self._service.set_skip(name, skip)
+
     def is_enabled(self, name: str) -> bool:
         """True if camera ``name`` detects."""
         with self._lock:
@@ -215,7 +227,13 @@ class DetectionHub:
             return  # waiting for the stream's size (the next ring/info event brings it)
         snapshot = JpegSnapshots(self._snapshot_dir) if self._snapshot_dir is not None else None
         service.add_camera(
-            cam.name, ring, fps=cam.fps, mask=mask, snapshot=snapshot, zones=cam.zones
+            cam.name,
+            ring,
+            fps=cam.fps,
+            mask=mask,
+            snapshot=snapshot,
+            zones=cam.zones,
+            skip=cam.skip,
         )
         cam.ring = ring
 

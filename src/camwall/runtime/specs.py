@@ -39,7 +39,7 @@ def choose_stream(camera: Camera, choice: StreamChoice = "auto") -> Stream:
         return "main"
     if choice != "auto":
         return choice
-    return "main" if camera.record or camera.masks else "sub"
+    return "main" if camera.record or camera.record_on_events or camera.masks else "sub"
 
 
 def camera_spec(

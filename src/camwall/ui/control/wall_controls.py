@@ -29,6 +29,7 @@ from camwall.ui.control.control_hub import ControlHub
 from camwall.ui.control.control_keys import ControlKeys
 from camwall.ui.control.control_panel import ControlPanel
 from camwall.ui.control.picture_ptz import PicturePtz
+from camwall.ui.dialogs.find_cameras import FindCamerasDialog
 from camwall.ui.dialogs.onvif_dialog import OnvifCameraDialog
 from camwall.ui.wall.tile import CameraTile
 
@@ -104,6 +105,12 @@ class WallControls(QObject):
         file_menu = window.menuFile
         first = file_menu.actions()[0] if file_menu.actions() else None
         file_menu.insertAction(first, self.add_onvif_action)
+        # "Find cameras…" (WS-Discovery, issue 18): just above "Add ONVIF camera…".
+        self.find_dialog: FindCamerasDialog | None = None
+        self.find_action = QAction("&Find cameras…", window)
+        self.find_action.setObjectName("actionFindCameras")
+        self.find_action.triggered.connect(self._on_find)
+        file_menu.insertAction(self.add_onvif_action, self.find_action)
         toggle = self.dock.toggleViewAction()
         if toggle is not None:
             toggle.setText("Camera &control panel")
@@ -205,6 +212,26 @@ class WallControls(QObject):
             return
         self._window.select_camera(camera.name)
 
+    def _on_find(self) -> None:
+        self.open_find_dialog()
+
+    def open_find_dialog(self) -> FindCamerasDialog:
+        """Open "Find cameras…" (not blocking); each camera it adds joins the wall."""
+        if self.find_dialog is not None and self.find_dialog.isVisible():
+            self.find_dialog.activateWindow()
+            return self.find_dialog
+        if self.find_dialog is not None:
+            self.find_dialog.deleteLater()  # closed: a new search starts afresh
+        self.find_dialog = FindCamerasDialog(
+            self.hub, self._add_found, self._window, taken_names=self._window.camera_names
+        )
+        self.find_dialog.show()
+        return self.find_dialog
+
+    def _add_found(self, camera: Camera) -> None:
+        self._window.add_camera(camera)
+        self._window.select_camera(camera.name)
+
     # -- closing ------------------------------------------------------------------------------
 
     def begin_close(self) -> None:
@@ -214,6 +241,8 @@ class WallControls(QObject):
         self.keys.uninstall()
         if self.dialog is not None:
             self.dialog.cancel_search()
+        if self.find_dialog is not None:
+            self.find_dialog.close()
         self.hub.begin_close()
 
     def close(self, timeout_s: float) -> None:

@@ -46,6 +46,7 @@ from camwall.ui.control.wall_controls import WallControls
 from camwall.ui.dialogs.camera_dialog import CameraDialog, CameraEntry, name_for_url
 from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.wall.detection_menu import DetectionMenu
+from camwall.ui.wall.event_badges import EventBadges
 from camwall.ui.wall.events_panel import EventsPanel
 from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
 from camwall.ui.wall.help_menu import HelpMenu
@@ -137,6 +138,7 @@ class CameraWall(QMainWindow):
         self.detection = WallDetection(self.runtime, self)
         self.menubar.addMenu(DetectionMenu(self.detection, lambda: self.snapshot_dir, self))
         self.controls = WallControls(self)  # control dock, "Add ONVIF camera…", shortcuts
+        self.event_badges = EventBadges()  # the cameras' own motion/tamper on their tiles
         self.notifications = Notifications(self.gridHost)
         self.addButton = QPushButton("&Add…", self)
         self.addButton.setObjectName("addButton")
@@ -269,6 +271,7 @@ class CameraWall(QMainWindow):
         """Stop camera ``name`` and take its tile away; emits nothing."""
         self.detection.detach(name)
         self.controls.detach(name)
+        self.event_badges.forget(name)
         self.cameras.remove(name)
         tile = self.grid.take_tile(name)
         if tile is not None:
@@ -498,6 +501,9 @@ class CameraWall(QMainWindow):
         """UI thread: what the tiles do not handle themselves."""
         self.detection.on_event(event)
         self.controls.on_event(event)
+        changed = self.event_badges.on_event(event)
+        if changed is not None and changed in self.cameras.names():
+            self.cameras.tile(changed).set_event_badges(self.event_badges.badges(changed))
         if event.type in ("recording", "camera") and event.camera is not None:
             self._show_recording(event.camera)
             if event.type == "camera":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from qtpy.QtCore import QByteArray, QMimeData, QPoint, QRect, Qt
@@ -27,6 +28,7 @@ from camwall.ui.view.zoom import ZoomController
 _REC_RED = QColor(230, 40, 40)
 _REC_GREY = QColor(150, 150, 150)
 _DETECT_BLUE = QColor(70, 160, 255)
+_EVENT_AMBER = QColor(255, 170, 0)
 
 
 def _size_text(size: int) -> str:
@@ -88,6 +90,7 @@ class CameraTile(VideoView):
         self._press_at: QPoint | None = None
         self.setAcceptDrops(True)
         self._decode_badge = ""
+        self._event_badges: tuple[str, ...] = ()
         self.add_stats_line(self._recording_line)
         self._update_tooltip()
 
@@ -196,6 +199,18 @@ class CameraTile(VideoView):
             self.update()
 
     @property
+    def event_badges(self) -> tuple[str, ...]:
+        """What the camera itself reports now ("MOTION", "TAMPER"); empty when nothing."""
+        return self._event_badges
+
+    def set_event_badges(self, badges: Sequence[str]) -> None:
+        """Show the camera's own active events under the title (the wall feeds them)."""
+        badges = tuple(badges)
+        if badges != self._event_badges:
+            self._event_badges = badges
+            self.update()
+
+    @property
     def problem(self) -> str:
         """The problem shown on the tile ("" when there is none)."""
         return self._problem
@@ -219,6 +234,17 @@ class CameraTile(VideoView):
                 top=True,
                 pixels=small,
                 dot=_REC_GREY,
+            )
+        if self._event_badges:
+            # Under the title, top left: what the camera itself detects right now.
+            paint_label(
+                painter,
+                bounds.adjusted(0, small * 2, 0, 0),
+                " · ".join(self._event_badges),
+                left=True,
+                top=True,
+                pixels=small,
+                dot=_EVENT_AMBER,
             )
         badge = self.corner_badge()
         if badge:
