@@ -15,7 +15,6 @@ move that camera to its main stream (and the worker to larger frames, see
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QObject, Qt, QTimer
 from qtpy.QtGui import QKeySequence
@@ -31,10 +30,8 @@ from camwall.ui.control.control_panel import ControlPanel
 from camwall.ui.control.picture_ptz import PicturePtz
 from camwall.ui.dialogs.find_cameras import FindCamerasDialog
 from camwall.ui.dialogs.onvif_dialog import OnvifCameraDialog
+from camwall.ui.wall.host import WallHost
 from camwall.ui.wall.tile import CameraTile
-
-if TYPE_CHECKING:
-    from camwall.ui.wall.main_window import CameraWall
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +60,7 @@ _STREAM_SETTLE_MS = 300
 class WallControls(QObject):
     """Camera control for one wall window; see the module docstring."""
 
-    def __init__(self, window: CameraWall) -> None:
+    def __init__(self, window: WallHost) -> None:
         """Add the control dock and the ONVIF action to ``window``."""
         super().__init__(window)
         self._window = window

@@ -34,7 +34,7 @@ from camwall.secrets import (
 )
 
 if TYPE_CHECKING:
-    from camwall.ui.wall.main_window import CameraWall
+    from camwall.ui.wall.host import WallHost
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 class ConfigSync(QObject):
     """Saves the wall's cameras to ``path`` whenever one is added or removed."""
 
-    def __init__(self, window: CameraWall, path: Path, config: Config | None = None) -> None:
+    def __init__(self, window: WallHost, path: Path, config: Config | None = None) -> None:
         """Follow ``window``; ``config`` is what ``path`` held when the wall started."""
         super().__init__(window)
         self._window = window

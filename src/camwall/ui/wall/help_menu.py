@@ -12,7 +12,7 @@ from qtpy.QtWidgets import QAction, QDialog, QLabel, QMenu, QMessageBox, QVBoxLa
 from camwall import __version__
 
 if TYPE_CHECKING:
-    from camwall.ui.wall.main_window import CameraWall
+    from camwall.ui.wall.host import WallHost
 
 __all__ = ["HelpMenu", "shortcut_rows"]
 
@@ -30,7 +30,7 @@ GESTURES: tuple[tuple[str, str], ...] = (
 )
 
 
-def shortcut_rows(window: CameraWall) -> list[tuple[str, str]]:
+def shortcut_rows(window: WallHost) -> list[tuple[str, str]]:
     """(keys, what) for every action of the window with a shortcut, then the gestures."""
     rows: dict[str, str] = {}
     for action in window.findChildren(QAction):
@@ -44,7 +44,7 @@ def shortcut_rows(window: CameraWall) -> list[tuple[str, str]]:
 class HelpMenu(QMenu):
     """The Help menu of ``window``."""
 
-    def __init__(self, window: CameraWall) -> None:
+    def __init__(self, window: WallHost) -> None:
         """Add Help to ``window``'s menu bar."""
         super().__init__("&Help", window)
         self.setObjectName("menuHelp")

@@ -13,14 +13,11 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QByteArray, QSettings
 
 from camwall.ui.wall.grid import GridMode, parse_grid_mode
-
-if TYPE_CHECKING:
-    from camwall.ui.wall.main_window import CameraWall
+from camwall.ui.wall.host import WallHost
 
 __all__ = ["LayoutStore", "NamedView"]
 
@@ -50,7 +47,7 @@ class LayoutStore:
 
     # -- the window ---------------------------------------------------------------------------
 
-    def save(self, window: CameraWall) -> None:
+    def save(self, window: WallHost) -> None:
         """Remember ``window``'s geometry, docks, layout, tile order and log visibility."""
         s = self.settings
         s.setValue("window/geometry", window.saveGeometry())
@@ -62,7 +59,7 @@ class LayoutStore:
         self._save_views()
         s.sync()
 
-    def restore(self, window: CameraWall) -> None:
+    def restore(self, window: WallHost) -> None:
         """Put back what :meth:`save` remembered (missing or broken values are skipped)."""
         s = self.settings
         geometry = s.value("window/geometry")

@@ -27,7 +27,6 @@ from qtpy.QtWidgets import (
     QAction,
     QApplication,
     QInputDialog,
-    QMainWindow,
     QMessageBox,
     QPushButton,
     QWidget,
@@ -50,6 +49,7 @@ from camwall.ui.wall.event_badges import EventBadges
 from camwall.ui.wall.events_panel import EventsPanel
 from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
 from camwall.ui.wall.help_menu import HelpMenu
+from camwall.ui.wall.host import WallHost
 from camwall.ui.wall.layout_state import LayoutStore
 from camwall.ui.wall.log_panel import LogPanel
 from camwall.ui.wall.notifications import Notifications
@@ -79,7 +79,7 @@ class _Removed:
     running: bool
 
 
-class CameraWall(QMainWindow):
+class CameraWall(WallHost):
     """The camwall main window; see the module docstring."""
 
     #: A camera was added to or removed from the wall (its name).

@@ -13,16 +13,13 @@ The keys are actions on the window itself, so they work while the menu bar is hi
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QObject, Qt
 from qtpy.QtGui import QKeySequence
 from qtpy.QtWidgets import QAction, QDockWidget, QInputDialog, QMenu, QWidget
 
+from camwall.ui.wall.host import WallHost
 from camwall.ui.wall.layout_state import LayoutStore, NamedView
-
-if TYPE_CHECKING:
-    from camwall.ui.wall.main_window import CameraWall
 
 __all__ = ["WallLayouts"]
 
@@ -34,7 +31,7 @@ MAX_VIEW_KEYS = 9
 class WallLayouts(QObject):
     """Wall mode, named views and camera keys for ``window``; see the module docstring."""
 
-    def __init__(self, window: CameraWall, store: LayoutStore | None) -> None:
+    def __init__(self, window: WallHost, store: LayoutStore | None) -> None:
         """Add the Views menu and the window-wide keys to ``window``."""
         super().__init__(window)
         self._window = window
