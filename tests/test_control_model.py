@@ -57,7 +57,7 @@ def test_capabilities_none_gives_every_feature_the_reason() -> None:
     caps = Capabilities.none("not connected yet")
     assert set(caps.unavailable()) == set(caps.features())
     assert set(caps.unavailable().values()) == {"not connected yet"}
-    assert len(caps.features()) == 11
+    assert len(caps.features()) == 12
     assert not Feature.missing("x") and Feature.ok()
 
 

@@ -260,6 +260,18 @@ class OnvifSimulator:
             for c in request.iter()
             if c is not request and isinstance(c.tag, str)
         }
+        if operation == "RelativeMove":
+            # Its amounts are attributes (PanTilt x/y/space): logged as "Translation.PanTilt.x".
+            for c in request.iter():
+                if c is not request and isinstance(c.tag, str):
+                    parent = c.getparent()
+                    prefix = (
+                        ""
+                        if parent is request or parent is None
+                        else etree.QName(parent).localname + "."
+                    )
+                    for key, value in c.attrib.items():
+                        params[f"{prefix}{etree.QName(c).localname}.{key}"] = value
         with self._lock:
             self.requests.append(SimRequest(service, operation, authed, timeout, params))
         delay_ops = cfg.delay_operations
@@ -567,6 +579,14 @@ class OnvifSimulator:
             + "<tt:AbsoluteZoomPositionSpace><tt:URI>http://www.onvif.org/ver10/tptz/ZoomSpaces/"
             "PositionGenericSpace</tt:URI><tt:XRange><tt:Min>0</tt:Min><tt:Max>1</tt:Max></tt:XRange>"
             "</tt:AbsoluteZoomPositionSpace>"
+            + (
+                "<tt:RelativePanTiltTranslationSpace><tt:URI>http://www.onvif.org/ver10/tptz/"
+                "PanTiltSpaces/TranslationSpaceFov</tt:URI><tt:XRange><tt:Min>-1</tt:Min>"
+                "<tt:Max>1</tt:Max></tt:XRange><tt:YRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max>"
+                "</tt:YRange></tt:RelativePanTiltTranslationSpace>"
+                if pt and self.config.fov_relative
+                else ""
+            )
             + (space2d("Continuous", -1) if pt else "")
             + "<tt:ContinuousZoomVelocitySpace><tt:URI>http://www.onvif.org/ver10/tptz/ZoomSpaces/"
             "VelocityGenericSpace</tt:URI><tt:XRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max></tt:XRange>"
@@ -652,6 +672,34 @@ class OnvifSimulator:
         if z is not None and not 0 <= z <= 1:
             raise SimFault("zoom position out of range", subsubcode="ter:InvalidPosition")
         self._move_ptz_to(xml_attr_float(pt, "x"), xml_attr_float(pt, "y"), z, 1.0)
+        return ""
+
+    def _ptz_relative_move(self, req: etree._Element) -> str:
+        self._check_profile(req)
+        cfg = self.config
+        pt = xml_any(xml_any(req, "Translation"), "PanTilt")
+        if pt is None:
+            raise SimFault("RelativeMove without a pan/tilt translation")
+        space = pt.get("space")
+        fov = "http://www.onvif.org/ver10/tptz/PanTiltSpaces/TranslationSpaceFov"
+        if not (cfg.has_pan_tilt and cfg.fov_relative) or space != fov:
+            raise SimFault(
+                f"relative pan/tilt space {space!r} not supported",
+                "ter:InvalidArgVal",
+                subsubcode="ter:NoSuchSpace",
+            )
+        x, y = xml_attr_float(pt, "x"), xml_attr_float(pt, "y")
+        if x is None or y is None or not (-1 <= x <= 1 and -1 <= y <= 1):
+            raise SimFault("pan/tilt translation out of range", subsubcode="ter:InvalidTranslation")
+        speed = xml_attr_float(xml_any(xml_any(req, "Speed"), "PanTilt"), "x") or 1.0
+        now = time.monotonic()
+        # x = 1 is the picture's right edge: half the field of view away from the centre.
+        self.pan.move_to(
+            now, self.pan.position(now) + x * cfg.fov_pan / 2, speed * cfg.pan_tilt_rate
+        )
+        self.tilt.move_to(
+            now, self.tilt.position(now) + y * cfg.fov_tilt / 2, speed * cfg.pan_tilt_rate
+        )
         return ""
 
     def _ptz_get_status(self, req: etree._Element) -> str:

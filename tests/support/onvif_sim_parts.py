@@ -135,6 +135,11 @@ class SimConfig:
     has_imaging: bool = True
     has_ptz: bool = True
     has_pan_tilt: bool = True
+    # The node lists the field-of-view relative pan/tilt space (click-to-centre); RelativeMove
+    # turns by a fraction of the field of view below.
+    fov_relative: bool = True
+    fov_pan: float = 0.4  # horizontal field of view, in pan position units
+    fov_tilt: float = 0.225  # vertical field of view, in tilt position units
     has_events: bool = True
     get_services_supported: bool = True
     reject_stop: bool = False

@@ -90,6 +90,14 @@ class CameraControl(abc.ABC):
         """Move zoom to ``position`` (camera units, see capabilities.zoom_position_range)."""
 
     @abc.abstractmethod
+    async def centre_on(self, x: float, y: float, speed: float | None = None) -> None:
+        """Turn so that picture point (x, y) comes to the centre.
+
+        ``x`` and ``y`` run from -1 to 1 across the picture as it is now, from its centre:
+        right and up are positive (ONVIF's field-of-view translation space).
+        """
+
+    @abc.abstractmethod
     async def presets(self) -> list[Preset]:
         """The stored PTZ presets."""
 

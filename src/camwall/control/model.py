@@ -98,6 +98,9 @@ class Capabilities:
     zoom_absolute: Feature
     zoom_status: Feature
     pan_tilt_continuous: Feature
+    #: Turn so that a point of the picture comes to its centre (ONVIF RelativeMove in the
+    #: field-of-view translation space): click-to-centre.
+    pan_tilt_centre: Feature
     presets: Feature
     focus_position_range: Range | None = None
     focus_distance_range: Range | None = None
@@ -118,6 +121,7 @@ class Capabilities:
             zoom_absolute=missing,
             zoom_status=missing,
             pan_tilt_continuous=missing,
+            pan_tilt_centre=missing,
             presets=missing,
         )
 

@@ -467,6 +467,10 @@ class RemoteCamera:
         """Move zoom to a position (see capabilities.zoom_position_range)."""
         return self.call(lambda c: c.zoom_absolute(position, speed))
 
+    def centre_on(self, x: float, y: float, speed: float | None = None) -> Future[None]:
+        """Turn so that picture point (x, y) comes to the centre (-1..1 from it, right/up)."""
+        return self.call(lambda c: c.centre_on(x, y, speed))
+
     def presets(self) -> Future[list[Preset]]:
         """The stored PTZ presets."""
         return self.call(lambda c: c.presets())

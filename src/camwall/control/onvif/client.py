@@ -279,6 +279,7 @@ class OnvifCameraControl(CameraControl):
             zoom_absolute=p.zoom_absolute,
             zoom_status=p.zoom_status,
             pan_tilt_continuous=p.pan_tilt_continuous,
+            pan_tilt_centre=p.pan_tilt_centre,
             presets=p.presets,
             focus_position_range=f.absolute_position if f.absolute else None,
             focus_distance_range=f.relative_distance if f.relative else None,
@@ -441,6 +442,11 @@ class OnvifCameraControl(CameraControl):
         """PTZ AbsoluteMove of the zoom axis."""
         self.require("zoom_absolute")
         await self._ptz_part().zoom_absolute(position, speed)
+
+    async def centre_on(self, x: float, y: float, speed: float | None = None) -> None:
+        """PTZ RelativeMove in the field-of-view space: picture point (x, y) to the centre."""
+        self.require("pan_tilt_centre")
+        await self._ptz_part().centre_on(x, y, speed)
 
     async def presets(self) -> list[Preset]:
         """GetPresets."""

@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 IMAGING_NS = "http://www.onvif.org/ver20/imaging/wsdl"
 PTZ_NS = "http://www.onvif.org/ver20/ptz/wsdl"
 MEDIA_NS = "http://www.onvif.org/ver10/media/wsdl"
+#: Relative pan/tilt in fractions of the current field of view: (1, 1) is the picture's
+#: top-right corner (right and up positive), so a RelativeMove by a picture point centres it.
+FOV_SPACE = "http://www.onvif.org/ver10/tptz/PanTiltSpaces/TranslationSpaceFov"
 
 Call = Callable[[Any, str, "dict[str, Any] | None"], Awaitable[Any]]
 
@@ -97,6 +100,7 @@ class PtzSetup:
     zoom_absolute: Feature
     zoom_status: Feature
     pan_tilt_continuous: Feature
+    pan_tilt_centre: Feature
     presets: Feature
     profile_token: str | None = None
     zoom_velocity: Range | None = None
@@ -104,6 +108,10 @@ class PtzSetup:
     pan_velocity: Range | None = None
     tilt_velocity: Range | None = None
     timeout_range: Range | None = None
+    #: The node's field-of-view translation space (its URI and x/y ranges), if it has one.
+    fov_space: str | None = None
+    fov_pan: Range | None = None
+    fov_tilt: Range | None = None
     pan_tilt: bool = False
     zoom: bool = False
     notes: list[str] = field(default_factory=list)
@@ -112,7 +120,7 @@ class PtzSetup:
     def missing(cls, reason: str) -> PtzSetup:
         """No PTZ control at all, for one reason."""
         gone = Feature.missing(reason)
-        return cls(gone, gone, gone, gone, gone)
+        return cls(gone, gone, gone, gone, gone, gone)
 
 
 def _why(err: ControlError, service: str) -> str:
@@ -236,6 +244,14 @@ async def probe_ptz(call: Call, service: Any, profiles: list[Any]) -> PtzSetup:
         attr(config, "DefaultContinuousPanTiltVelocitySpace"),
         "VelocityGenericSpace",
     )
+    fov = next(
+        (
+            s
+            for s in attr(spaces, "RelativePanTiltTranslationSpace") or []
+            if str(attr(s, "URI") or "").strip() == FOV_SPACE
+        ),
+        None,
+    )
     setup = PtzSetup(
         zoom_continuous=Feature.when(
             zoom_v is not None, "the camera has no motorised zoom (no continuous zoom space)"
@@ -247,13 +263,22 @@ async def probe_ptz(call: Call, service: Any, profiles: list[Any]) -> PtzSetup:
         pan_tilt_continuous=Feature.when(
             pt_v is not None, "the camera cannot pan or tilt (no pan/tilt velocity space)"
         ),
+        pan_tilt_centre=Feature.when(
+            fov is not None, "the camera offers no field-of-view relative moves"
+        ),
         presets=Feature.missing("not probed"),
         profile_token=str(attr(profile, "token")),
         zoom_velocity=as_range(attr(zoom_v, "XRange")) if zoom_v is not None else None,
         zoom_position=as_range(attr(zoom_p, "XRange")) if zoom_p is not None else None,
         pan_velocity=as_range(attr(pt_v, "XRange")) if pt_v is not None else None,
         tilt_velocity=as_range(attr(pt_v, "YRange")) if pt_v is not None else None,
-        pan_tilt=pt_v is not None or bool(attr(spaces, "AbsolutePanTiltPositionSpace")),
+        fov_space=FOV_SPACE if fov is not None else None,
+        # The spec's range is [-1, 1]; some firmware says [-100, 100]: its own word counts.
+        fov_pan=(as_range(attr(fov, "XRange")) or Range(-1.0, 1.0)) if fov is not None else None,
+        fov_tilt=(as_range(attr(fov, "YRange")) or Range(-1.0, 1.0)) if fov is not None else None,
+        pan_tilt=pt_v is not None
+        or fov is not None
+        or bool(attr(spaces, "AbsolutePanTiltPositionSpace")),
         zoom=zoom_v is not None or zoom_p is not None,
     )
     if zoom_v is not None and setup.zoom_velocity is None:

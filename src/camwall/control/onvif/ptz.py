@@ -101,6 +101,32 @@ class OnvifPtz:
             params["Speed"] = {"Zoom": {"x": fraction(speed)}}
         await self._call(self._service, "AbsoluteMove", params)
 
+    async def centre_on(self, x: float, y: float, speed: float | None) -> None:
+        """RelativeMove by picture point (x, y) in the field-of-view space: it becomes the centre.
+
+        ``x``/``y`` are in [-1, 1] from the picture's centre, right and up positive; they
+        are scaled onto the ranges the camera gives its field-of-view space.
+        """
+        p = self.setup
+        assert p.fov_space is not None, "checked by the pan_tilt_centre capability"
+        assert p.fov_pan is not None and p.fov_tilt is not None
+        for name, value in (("x", x), ("y", y)):
+            if not (isinstance(value, int | float) and -1.0 <= value <= 1.0):
+                raise ValueError(f"picture point {name} must be a number in [-1, 1], got {value!r}")
+        params = self._req(
+            Translation={
+                "PanTilt": {
+                    "x": p.fov_pan.scale_signed(x),
+                    "y": p.fov_tilt.scale_signed(y),
+                    "space": p.fov_space,
+                }
+            }
+        )
+        if speed is not None:
+            s = fraction(speed)
+            params["Speed"] = {"PanTilt": {"x": s, "y": s}}
+        await self._call(self._service, "RelativeMove", params)
+
     async def presets(self) -> list[Preset]:
         """GetPresets."""
         answer = await self._call(self._service, "GetPresets", self._req())
