@@ -535,6 +535,19 @@ class ControlHub(QObject):
             feature="presets",
         )
 
+    def centre_on(self, name: str, x: float, y: float) -> bool:
+        """Turn the camera so picture point (x, y) comes to the centre (-1..1, right/up)."""
+        log.info("centring on the picture point (%+.2f, %+.2f)", x, y, extra={"camera": name})
+        # Not skipped while an earlier one is out: every click is a step of its own.
+        self._serial += 1
+        return self._request(
+            name,
+            f"centre {self._serial}",
+            "centre the camera on the clicked point",
+            lambda r: r.centre_on(x, y),
+            feature="pan_tilt_centre",
+        )
+
     def save_preset(self, name: str, preset_name: str) -> bool:
         """Store the current position as ``preset_name`` (overwriting a preset of that name)."""
         preset_name = preset_name.strip()
