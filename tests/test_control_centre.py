@@ -136,3 +136,19 @@ def test_broken_replies_become_control_errors_within_the_call_timeout(
     assert time.monotonic() - t0 < CALL_S + 5.0
     sim.misbehave(None)
     cam.centre_on(0.1, 0.0).result(WAIT)
+
+
+def test_the_cameras_own_range_of_the_space_is_used(
+    control_service: ControlService,
+    make_onvif_sim: Callable[..., OnvifSimulator],
+    onvif_settings: Callable[..., OnvifSettings],
+) -> None:
+    """Firmware that gives the field-of-view space as [-100, 100] gets percentages."""
+    sim = make_onvif_sim(fov_range=100.0)
+    cam = open_connected(control_service, onvif_settings(sim))
+    cam.centre_on(0.5, -0.25).result(WAIT)
+    (move,) = sim.received("RelativeMove", "ptz")
+    assert float(move.params["Translation.PanTilt.x"]) == pytest.approx(50.0)
+    assert float(move.params["Translation.PanTilt.y"]) == pytest.approx(-25.0)
+    assert sim.wait_until(lambda: settled(sim), timeout=WAIT)
+    assert sim.snapshot()["pan"][0] == pytest.approx(0.5 * sim.config.fov_pan / 2, abs=1e-6)

@@ -561,6 +561,7 @@ class OnvifSimulator:
 
     def _ptz_get_nodes(self, req: etree._Element) -> str:
         pt = self.config.has_pan_tilt
+        r = self.config.fov_range
 
         def space2d(kind: str, lo: float) -> str:
             return (
@@ -581,9 +582,9 @@ class OnvifSimulator:
             "</tt:AbsoluteZoomPositionSpace>"
             + (
                 "<tt:RelativePanTiltTranslationSpace><tt:URI>http://www.onvif.org/ver10/tptz/"
-                "PanTiltSpaces/TranslationSpaceFov</tt:URI><tt:XRange><tt:Min>-1</tt:Min>"
-                "<tt:Max>1</tt:Max></tt:XRange><tt:YRange><tt:Min>-1</tt:Min><tt:Max>1</tt:Max>"
-                "</tt:YRange></tt:RelativePanTiltTranslationSpace>"
+                f"PanTiltSpaces/TranslationSpaceFov</tt:URI><tt:XRange><tt:Min>-{r:g}</tt:Min>"
+                f"<tt:Max>{r:g}</tt:Max></tt:XRange><tt:YRange><tt:Min>-{r:g}</tt:Min>"
+                f"<tt:Max>{r:g}</tt:Max></tt:YRange></tt:RelativePanTiltTranslationSpace>"
                 if pt and self.config.fov_relative
                 else ""
             )
@@ -689,8 +690,10 @@ class OnvifSimulator:
                 subsubcode="ter:NoSuchSpace",
             )
         x, y = xml_attr_float(pt, "x"), xml_attr_float(pt, "y")
-        if x is None or y is None or not (-1 <= x <= 1 and -1 <= y <= 1):
+        r = cfg.fov_range
+        if x is None or y is None or not (-r <= x <= r and -r <= y <= r):
             raise SimFault("pan/tilt translation out of range", subsubcode="ter:InvalidTranslation")
+        x, y = x / r, y / r
         speed = xml_attr_float(xml_any(xml_any(req, "Speed"), "PanTilt"), "x") or 1.0
         now = time.monotonic()
         # x = 1 is the picture's right edge: half the field of view away from the centre.

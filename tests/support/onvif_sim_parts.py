@@ -140,6 +140,7 @@ class SimConfig:
     fov_relative: bool = True
     fov_pan: float = 0.4  # horizontal field of view, in pan position units
     fov_tilt: float = 0.225  # vertical field of view, in tilt position units
+    fov_range: float = 1.0  # the space's x/y range is ±this (the spec's 1; some firmware 100)
     has_events: bool = True
     get_services_supported: bool = True
     reject_stop: bool = False
