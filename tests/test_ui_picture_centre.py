@@ -106,6 +106,7 @@ def test_double_click_and_drag_do_not_centre(
     far = centre + QPointF(tile.width() / 3, 0)
     send(tile, QEvent.Type.MouseButtonPress, centre, LEFT)
     send(tile, QEvent.Type.MouseMove, far, LEFT)
+    qtbot.waitUntil(lambda: onvif_sim.snapshot()["pan"][1], timeout=WAIT_MS)
     send(tile, QEvent.Type.MouseButtonRelease, far, NONE)
     assert picture.pending_click is None
     qtbot.waitUntil(lambda: bool(onvif_sim.received("Stop")), timeout=WAIT_MS)
