@@ -45,6 +45,7 @@ from camwall.sources import source_kind
 from camwall.ui.control.wall_controls import WallControls
 from camwall.ui.dialogs.camera_dialog import CameraDialog, CameraEntry, name_for_url
 from camwall.ui.qt_compat import Signal, connect_queued
+from camwall.ui.review import WallReview
 from camwall.ui.wall.detection_menu import DetectionMenu
 from camwall.ui.wall.events_panel import EventsPanel
 from camwall.ui.wall.grid import GRID_MODES, CameraGrid, GridMode, parse_grid_mode
@@ -183,6 +184,7 @@ class CameraWall(QMainWindow):
             theme_menu.addAction(action)
             self.theme_actions[theme] = action
         self.help_menu = HelpMenu(self)
+        self.review = WallReview(self)  # View → Review (F5): camwall.ui.review
 
         self.cameras.camera_state_changed.connect(self._update_summary)
         self.cameras.event_received.connect(self._on_runtime_event)
@@ -784,6 +786,7 @@ class CameraWall(QMainWindow):
         if central is not None:
             central.setEnabled(False)
         self.controls.begin_close()
+        self.review.begin_close()
         self.cameras.begin_close()
         self.detection.begin_close()
         self.status.stop()
@@ -799,6 +802,7 @@ class CameraWall(QMainWindow):
 
     def _stop_background(self, timeout: float) -> None:
         # Off the UI thread: close() waits (bounded) for every worker to end.
+        self.review.close(timeout)  # playback workers first: they read the runtime's index
         if not self.runtime.close(timeout):
             log.warning("some workers were still running after %.1f s", timeout)
 
@@ -817,6 +821,7 @@ class CameraWall(QMainWindow):
             return
         self._shutting_down = True
         self.controls.begin_close()
+        self.review.begin_close()
         self.cameras.begin_close()
         self.detection.begin_close()
         if self._shutdown_thread is not None:
