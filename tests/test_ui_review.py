@@ -15,11 +15,14 @@ from pathlib import Path
 import av
 import pytest
 from pytestqt.qtbot import QtBot
+from qtpy.QtCore import QPoint, Qt
+from qtpy.QtGui import QColor, QImage, QKeySequence
 
 from camwall.capture import CameraState
 from camwall.config import Camera, Config, RecordingConfig
 from camwall.playback import PlaybackState
 from camwall.record.index import RecordingIndex
+from camwall.record.records import RecordedEvent
 from camwall.ui.view.view_painting import Placeholder
 from camwall.ui.wall.main_window import CameraWall
 from camwall.ui.wall.tile import CameraTile
@@ -156,3 +159,102 @@ def test_review_seeks_plays_shows_gaps_exports_and_goes_back_to_live(
         lambda: tiles["door"].ring is not None and tiles["door"].ring.latest_seq > seq,
         timeout=10000,
     )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_timeline_mouse_event_list_jumps_and_steps(
+    qtbot: QtBot,
+    make_wall: Callable[..., CameraWall],
+    recorded: tuple[Path, Recording, Recording],
+    tmp_path: Path,
+) -> None:
+    root, door, _ = recorded
+    snapshot = tmp_path / "person.jpg"
+    picture = QImage(320, 180, QImage.Format.Format_RGB32)
+    picture.fill(QColor(200, 40, 40))
+    assert picture.save(str(snapshot), "JPG")
+    with RecordingIndex.open(root) as index:
+        index.add_event(
+            RecordedEvent("door", "detection", "person", T0 + 4.0, T0 + 5.0, 0.9, str(snapshot))
+        )
+        index.add_event(RecordedEvent("yard", "detection", "car", T0 + 8.0, T0 + 9.0, 0.8))
+    wall = make_wall("thread", size=(900, 700), config=Config(recording=RecordingConfig(dir=root)))
+    for name in ("door", "yard"):
+        wall.add_camera(Camera(name=name, url=f"synthetic://{name}?width=64&height=48&fps=5"))
+    door_tile = wall.tile("door")
+    review = wall.review
+    controller, timeline = review.controller, review.panel.timeline
+    assert review.action.shortcut() == QKeySequence("F5")
+    assert review.action in wall.menuView.actions()
+    review.action.trigger()  # View → Review (F5)
+    qtbot.waitUntil(lambda: controller.ready, timeout=60000)
+    assert review.action.isChecked()
+
+    # The timeline: a click puts the cursor there and every tile follows.
+    timeline.set_range(T0 - 3, 60)
+    x = round(timeline.x_of(door.time_of(100) + 0.01))
+    y = round(timeline.row_of("door").center().y())
+    qtbot.mouseClick(timeline, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    assert timeline.cursor_at == pytest.approx(door.time_of(100), abs=60 / timeline.width())
+    qtbot.waitUntil(lambda: abs((shown_number(door_tile) or 0) - 100) <= 2, timeout=15000)
+    # The wheel zooms around the pointer, never past 1 min … 24 h.
+    for _ in range(10):
+        timeline.zoom(1.25, T0)
+    start, end = timeline.visible_range
+    assert end - start == pytest.approx(60.0)
+    timeline.zoom(1e-9)
+    start, end = timeline.visible_range
+    assert end - start == pytest.approx(24 * 3600.0)
+    timeline.set_range(T0 - 3, 60)
+    # Shift-drag selects a span for export.
+    x0, x1 = round(timeline.x_of(T0 + 1)), round(timeline.x_of(T0 + 6))
+    qtbot.mousePress(
+        timeline, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(x0, y)
+    )
+    qtbot.mouseMove(timeline, QPoint(x1, y))
+    qtbot.mouseRelease(
+        timeline, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(x1, y)
+    )
+    selection = timeline.selection
+    assert selection is not None
+    assert selection[0] == pytest.approx(T0 + 1, abs=0.5) and selection[1] == pytest.approx(
+        T0 + 6, abs=0.5
+    )
+    assert review.panel.exportButton.isEnabled()
+
+    # Events are drawn on the timeline and listed with their thumbnail; a click seeks.
+    qtbot.waitUntil(lambda: len(timeline.events) == 2, timeout=10000)
+    events = review.events
+    events.windowBox.setCurrentIndex(3)  # all
+    # (The runtime's index also holds the live cameras' state changes: "streaming" now.)
+    qtbot.waitUntil(lambda: len(events.rows()) >= 2, timeout=10000)
+    rows = events.rows()
+    assert "car · yard" in rows[-2] and "person · door" in rows[-1]  # newest first
+    qtbot.waitUntil(lambda: events.has_thumbnail(len(rows) - 1), timeout=10000)
+    assert not events.has_thumbnail(len(rows) - 2)  # no snapshot
+    events.labelEdit.setText("person")
+    events.labelEdit.editingFinished.emit()
+    qtbot.waitUntil(lambda: len(events.rows()) == 1, timeout=10000)
+    item = events.list.item(0)
+    assert item is not None
+    events.list.itemClicked.emit(item)
+    qtbot.waitUntil(lambda: shown_number(door_tile) == 100, timeout=15000)  # T0 + 4 s
+    assert timeline.cursor_at == pytest.approx(T0 + 4.0)
+
+    # Next / previous event; one frame forward and back.
+    review.panel.nextEventButton.click()
+    qtbot.waitUntil(lambda: timeline.cursor_at == pytest.approx(T0 + 8.0), timeout=10000)
+    qtbot.waitUntil(lambda: shown_number(door_tile) == 200, timeout=15000)
+    review.panel.prevEventButton.click()
+    qtbot.waitUntil(lambda: timeline.cursor_at == pytest.approx(T0 + 4.0), timeout=10000)
+    qtbot.waitUntil(lambda: shown_number(door_tile) == 100, timeout=15000)
+    review.panel.forwardButton.click()
+    qtbot.waitUntil(lambda: shown_number(door_tile) == 101, timeout=15000)
+    review.panel.backButton.click()
+    review.panel.backButton.click()
+    qtbot.waitUntil(lambda: shown_number(door_tile) == 99, timeout=15000)
+
+    review.action.trigger()  # F5 again: back to live
+    assert not controller.active and not review.action.isChecked()
+    assert door_tile.ring_name == wall.runtime.ring_name("door")

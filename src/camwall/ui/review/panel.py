@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from qtpy.QtCore import QTimer
+from qtpy.QtGui import QKeySequence
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from camwall.ui.review.controller import ReviewController, TimelineData
@@ -29,8 +30,8 @@ class ReviewPanel(QWidget):
         self.playButton = self._button("▶ Play", "reviewPlay", "Play / pause (Space)")
         self.backButton = self._button("◀|", "reviewStepBack", "One frame back (,)")
         self.forwardButton = self._button("|▶", "reviewStepForward", "One frame forward (.)")
-        self.prevEventButton = self._button("⏮ Event", "reviewPrevEvent", "Previous event")
-        self.nextEventButton = self._button("Event ⏭", "reviewNextEvent", "Next event")
+        self.prevEventButton = self._button("⏮ Event", "reviewPrevEvent", "Previous event ([)")
+        self.nextEventButton = self._button("Event ⏭", "reviewNextEvent", "Next event (])")
         self.exportButton = self._button("Export…", "reviewExport", "Export the selected span")
         self.liveButton = self._button("Back to live", "reviewLive", "Back to live (F5)")
         self.speedBox = QComboBox(self)
@@ -43,6 +44,15 @@ class ReviewPanel(QWidget):
         self.statusLabel = QLabel("", self)
         self.statusLabel.setObjectName("reviewStatus")
         self.exportButton.setEnabled(False)
+        # Button shortcuts only work while the button is visible: in review only.
+        for button, key in (
+            (self.playButton, "Space"),
+            (self.backButton, ","),
+            (self.forwardButton, "."),
+            (self.prevEventButton, "["),
+            (self.nextEventButton, "]"),
+        ):
+            button.setShortcut(QKeySequence(key))
 
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
