@@ -83,6 +83,7 @@ def test_review_seeks_plays_shows_gaps_exports_and_goes_back_to_live(
     assert group is not None
     for name, tile in tiles.items():
         assert tile.ring_name == group.players[name].ring_name != live_rings[name]
+        assert tile._overlays_hidden  # live detection boxes stay off recordings
     assert review.panel.isVisible() and review.panel.timeline.cameras == ["door", "yard"]
     review.panel.timeline.set_range(T0 - 10, 60)
     qtbot.waitUntil(lambda: bool(review.panel.timeline._spans.get("door")), timeout=10000)
@@ -153,6 +154,7 @@ def test_review_seeks_plays_shows_gaps_exports_and_goes_back_to_live(
     for name, tile in tiles.items():
         assert tile.ring_name == wall.runtime.ring_name(name)
         assert placeholder(tile) is None
+        assert not tile._overlays_hidden
     qtbot.waitUntil(lambda: all(p.pid is None for p in group.players.values()), timeout=10000)
     seq = tiles["door"].ring.latest_seq if tiles["door"].ring else 0
     qtbot.waitUntil(

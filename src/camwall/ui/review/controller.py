@@ -161,6 +161,7 @@ class ReviewController(QObject):
             tile.close_ring()
             tile.set_state(None)
             tile.set_badge_override(REVIEW_BADGE)
+            tile.set_overlays_hidden(True)  # live detections do not belong on recordings
             tile.set_forced_placeholder(Placeholder.WAITING, ["Opening recordings…"])
         if self._notify is None:
             r, w = CTX.Pipe(duplex=False)
@@ -443,6 +444,7 @@ class ReviewController(QObject):
     def _show_live(self, tile: CameraTile, name: str) -> None:
         tile.set_forced_placeholder(None)
         tile.set_badge_override(None)
+        tile.set_overlays_hidden(False)
         tile.set_decode_badge(self._saved_badges.pop(name, ""))
         try:
             tile.set_ring(self.runtime.ring_name(name))

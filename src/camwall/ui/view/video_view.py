@@ -137,6 +137,7 @@ class VideoView(QWidget):
         #: Set by a face that shows something else than the camera (review): wins over state.
         self._forced: tuple[Placeholder, list[str]] | None = None
         self._badge_override: tuple[str, tuple[int, int, int]] | None = None
+        self._overlays_hidden = False  # review: live detections do not belong on recordings
         #: paintEvents so far, and those that found their slot overwritten (tests, diagnostics).
         self.paint_count = 0
         self.torn_count = 0
@@ -327,6 +328,11 @@ class VideoView(QWidget):
     def set_badge_override(self, badge: tuple[str, tuple[int, int, int]] | None) -> None:
         """Show (text, rgb) as the corner badge instead of the state's (None: the state's)."""
         self._badge_override = badge
+        self.update()
+
+    def set_overlays_hidden(self, hidden: bool) -> None:
+        """Leave the overlays (detection boxes) out while ``hidden``."""
+        self._overlays_hidden = hidden
         self.update()
 
     def _choose_placeholder(self) -> tuple[Placeholder | None, list[str]]:
@@ -528,7 +534,7 @@ class VideoView(QWidget):
             with wrap_frame(view.array, info.fmt) as image:
                 self._draw_image(painter, target, image, source)
             intact = view.intact()
-        for overlay in self._overlays:
+        for overlay in [] if self._overlays_hidden else self._overlays:
             overlay(painter, target, source, QSize(info.width, info.height))
         if not intact:
             # The writer lapped us while we painted: what we drew may mix two frames.
