@@ -260,3 +260,26 @@ def test_timeline_mouse_event_list_jumps_and_steps(
     review.action.trigger()  # F5 again: back to live
     assert not controller.active and not review.action.isChecked()
     assert door_tile.ring_name == wall.runtime.ring_name("door")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_closing_the_wall_in_review_leaves_nothing_behind(
+    qtbot: QtBot,
+    make_wall: Callable[..., CameraWall],
+    recorded: tuple[Path, Recording, Recording],
+) -> None:
+    """The window closes while its tiles show recordings: playback workers, rings, threads
+    all end (the autouse fixture fails the test otherwise)."""
+    root, door, _ = recorded
+    wall = make_wall("thread", config=Config(recording=RecordingConfig(dir=root)))
+    wall.add_camera(Camera(name="door", url="synthetic://door?width=64&height=48&fps=5"))
+    wall.review.set_active(True)
+    qtbot.waitUntil(lambda: wall.review.controller.ready, timeout=60000)
+    wall.review.controller.seek(door.time_of(30) + 0.01)
+    qtbot.waitUntil(lambda: shown_number(wall.tile("door")) == 30, timeout=15000)
+    group = wall.review.controller.group
+    assert group is not None
+    wall.close()
+    qtbot.waitUntil(lambda: wall.is_shut_down, timeout=20000)
+    assert all(p.pid is None for p in group.players.values())

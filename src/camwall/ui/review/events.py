@@ -1,11 +1,12 @@
 """The review's event list: recorded events filtered by camera, label and time; a click seeks.
 
 Rows come from the recordings index (asked on the review's worker thread); snapshot
-thumbnails are decoded there too (``QImageReader`` scales while decoding) and arrive queued.
+thumbnails are decoded on a thread of the list's own (``QImageReader`` scales while decoding) and arrive queued.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from qtpy.QtWidgets import (
 
 from camwall.config.names import safe_name
 from camwall.record.records import RecordedEvent
+from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.review.controller import ReviewController
 
 THUMB = QSize(112, 63)
@@ -57,6 +59,8 @@ def row_text(event: RecordedEvent) -> str:
 
 class ReviewEvents(QDockWidget):
     """A dock listing recorded events of the cameras in review; see the module docstring."""
+
+    _thumb_ready = Signal(object)  # (event id, QImage) or None
 
     def __init__(
         self,
@@ -97,13 +101,17 @@ class ReviewEvents(QDockWidget):
         blank.fill(QColor(0, 0, 0, 0))
         self._blank = QIcon(blank)
         self._query = 0
+        # Thumbnails have their own thread: dozens of JPEG decodes must not hold up seeks.
+        self._loader = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="camwall-review-thumbs"
+        )
         self._items: dict[int, QListWidgetItem] = {}
         self.cameraBox.currentIndexChanged.connect(lambda _: self.reload())
         self.windowBox.currentIndexChanged.connect(lambda _: self.reload())
         self.labelEdit.editingFinished.connect(self.reload)
         self.list.itemClicked.connect(self._on_clicked)
         controller.on_result["events"] = self._on_rows
-        controller.on_result["thumb"] = self._on_thumb
+        connect_queued(self._thumb_ready, self._on_thumb)
         controller.active_changed.connect(self._on_active)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self)
         self.hide()
@@ -153,7 +161,19 @@ class ReviewEvents(QDockWidget):
             if event.id is not None:
                 self._items[event.id] = item
             if event.snapshot and event.id is not None:
-                self.controller.submit("thumb", _thumbnail_job(event.id, event.snapshot))
+                job = self._thumbnail_job(event.id, event.snapshot)
+                try:
+                    self._loader.submit(job)
+                except RuntimeError:  # shut down: the window is closing
+                    return
+
+    def _thumbnail_job(self, event_id: int, path: str) -> Callable[[], None]:
+        load = _thumbnail_job(event_id, path)
+
+        def run() -> None:
+            self._thumb_ready.emit(load())
+
+        return run
 
     def _on_thumb(self, result: tuple[int, QImage] | None) -> None:
         if result is None:
@@ -164,6 +184,10 @@ class ReviewEvents(QDockWidget):
             item.setIcon(QIcon(QPixmap.fromImage(image)))
 
     # -- using it --------------------------------------------------------------------------------
+
+    def close_loader(self) -> None:
+        """Stop the thumbnail thread (the window is closing; off the UI thread)."""
+        self._loader.shutdown(wait=True, cancel_futures=True)
 
     def rows(self) -> list[str]:
         """The rows' texts, top to bottom (tests)."""

@@ -38,6 +38,7 @@ class WallReview:
             self.controller, window, range_of=lambda: self.panel.timeline.visible_range
         )
         self.export_dialog: ExportDialog | None = None
+        self._dialogs: list[ExportDialog] = []  # each owns an export thread until close()
         self.action = QAction("&Review recordings", window)
         self.action.setObjectName("actionReview")
         self.action.setCheckable(True)
@@ -70,13 +71,11 @@ class WallReview:
         index = self.controller.index
         if selection is None or index is None:
             return None
-        if self.export_dialog is not None:
-            self.export_dialog.shutdown()  # idle: the last export has finished or is waited on
-            self.export_dialog.deleteLater()
         folder = Path(self.window.snapshot_dir).parent / "camwall-exports"
         self.export_dialog = ExportDialog(
             index, self.controller.cameras, *selection, folder=folder, parent=self.window
         )
+        self._dialogs.append(self.export_dialog)
         self.export_dialog.show()
         return self.export_dialog
 
@@ -89,6 +88,7 @@ class WallReview:
 
     def close(self, timeout: float = 10.0) -> None:
         """Off the UI thread: stop playback workers and export and review threads."""
-        if self.export_dialog is not None:
-            self.export_dialog.shutdown()
+        for dialog in self._dialogs:
+            dialog.shutdown()  # waits for an export under way
+        self.events.close_loader()
         self.controller.close(timeout)
