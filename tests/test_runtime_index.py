@@ -64,3 +64,46 @@ record = true
     # for threads left behind); a second index opened on the folder sees the same segments.
     with RecordingIndex.open_readonly(tmp_path / "rec") as again:
         assert paths <= {s.path for s in again.segments("clip")}
+
+
+@pytest.mark.slow
+def test_retention_removes_the_rows_of_the_files_it_deletes(
+    tmp_path: Path, h264_clip_7s: Clip
+) -> None:
+    """A tiny size cap: retention deletes the oldest segments; the index forgets them."""
+    cfg = loads(
+        f"""
+version = 1
+[recording]
+dir = "rec"
+segment_seconds = 1
+max_total_gb = 0.00004
+[[camera]]
+name = "clip"
+url = "{h264_clip_7s.path}"
+record = true
+""",
+        path=tmp_path / "camwall.toml",
+    )
+    events = Collector()
+    rt = Runtime(cfg, events, mode="thread", retention_interval_s=3600)
+    try:
+        rt.start()
+        index = rt.recording_index().result(timeout=30)
+        events.wait_type("retention", 30)
+        closed = [
+            Path(e.payload.record.path)
+            for e in list(events.events)
+            if isinstance(e.payload, RecordingEvent) and isinstance(e.payload.record, SegmentClosed)
+        ]
+        gone = [p for p in closed if not p.exists()]
+        assert gone
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            listed = {s.path for s in index.segments("clip")}
+            if not listed & set(gone) and listed:
+                break
+            time.sleep(0.05)
+        assert not listed & set(gone) and listed
+    finally:
+        assert rt.close(timeout=15)
