@@ -406,8 +406,8 @@ class ReviewController(QObject):
 
     def _on_event(self, event: PlaybackEvent) -> None:
         name = self._wall_name(event.camera)
-        if name is None or not self._active:
-            return
+        if name is None or not self._active or name not in self.wall_cameras.names():
+            return  # (a camera removed from the wall during review keeps no tile)
         tile = self.wall_cameras.tile(name)
         if isinstance(event, NoRecording):
             reason = _REASONS.get(event.reason, event.reason)
