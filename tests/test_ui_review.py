@@ -91,6 +91,13 @@ def test_review_seeks_plays_shows_gaps_exports_and_goes_back_to_live(
     assert door_spans[0][0] == pytest.approx(T0, abs=0.05)
     assert len(review.panel.timeline._spans["yard"]) == 2  # the missing segment is a gap
 
+    # A segment file deleted behind the index's back while reviewing: "missing".
+    yard.segments[0].path.unlink()
+    controller.seek(yard.time_of(30) + 0.01)
+    qtbot.waitUntil(lambda: placeholder(tiles["yard"]) is Placeholder.NO_RECORDING, timeout=15000)
+    assert "the segment file is missing" in tiles["yard"].status_lines()
+    qtbot.waitUntil(lambda: shown_number(tiles["door"]) == 30, timeout=15000)
+
     # Scrub like a drag: many seeks, the UI thread never stalls; the last one is shown.
     meter = StallMeter()
     meter.start()

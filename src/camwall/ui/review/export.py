@@ -135,6 +135,13 @@ class ExportDialog(QDialog):
             executor.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, cameras: list[str], folder: Path, accurate: bool) -> None:
+        try:
+            self._export_all(cameras, folder, accurate)
+        finally:
+            self._progress.emit(1.0)
+            self._all_done.emit()  # the dialog never waits for ever, whatever happened
+
+    def _export_all(self, cameras: list[str], folder: Path, accurate: bool) -> None:
         n = len(cameras)
         for i, camera in enumerate(cameras):
             out = folder / clip_name(camera, self.start, self.end)
@@ -152,13 +159,11 @@ class ExportDialog(QDialog):
                     accurate=accurate,
                     progress=progress,
                 )
-            except (RecordError, OSError) as exc:
+            except (RecordError, OSError, ValueError) as exc:
                 log.warning("export of %s failed: %s", camera, exc)
                 self._result.emit(camera, str(exc))
                 continue
             self._result.emit(camera, result)
-        self._progress.emit(1.0)
-        self._all_done.emit()
 
     def _on_result(self, camera: str, result: ExportResult | str) -> None:
         if isinstance(result, str):
