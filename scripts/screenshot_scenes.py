@@ -55,8 +55,12 @@ def save(widget: QWidget, path: Path) -> bool:
 
 def review_scene(app: QApplication, out: Path) -> bool:
     """Record the demo cameras a while, then show review mode: ``review.png``."""
-    from camwall.testing.rtsp import RtspServer
+    from camwall.testing.rtsp import RtspServer, gst_missing
 
+    reason = gst_missing()
+    if reason:
+        say(f"no review scene: recordings need the RTSP test server ({reason})")
+        return False
     mounts = ("lobby", "garage", "yard", "gate")
     server = RtspServer(mounts, None).start()  # recordings need compressed video: RTSP
     cameras = [Camera(name=m, url=server.url(m)) for m in mounts]
