@@ -103,7 +103,7 @@ def take(output: Path, python: str, timeout: float = 120.0, scenes: Path | None 
                 if done.returncode == 0 and scenes is not None:
                     script = str(ROOT / "scripts" / "screenshot_scenes.py")
                     done = subprocess.run(
-                        [python, script, str(scenes)], env=env, timeout=timeout, check=False
+                        [python, script, str(scenes)], env=env, timeout=timeout * 2, check=False
                     )
             except subprocess.TimeoutExpired:
                 say(f"the demo did not finish within {timeout:.0f} s")

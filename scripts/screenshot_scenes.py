@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """The wall's other screenshots, run by scripts/screenshot.py on its Xvfb display.
 
-Usage: screenshot_scenes.py OUTPUT_DIR
+Usage: screenshot_scenes.py OUTPUT_DIR [review]
 
 Opens the wall over the synthetic demo cameras (dark theme, motion detection on two of
 them), then saves: ``events-panel.png`` (the Events panel once real tracks have arrived),
 ``camera-dialog.png`` (the Add camera dialog, filled in) and ``wall-mode.png`` (only the
 tiles, in the 1+5 layout, one camera failing). Everything shown is real: real capture workers, the real detector.
+``review.png`` (alone with ``review``, else last): the demo cameras recorded for half a
+minute, one of them paused for a while, motion events, then review mode at an instant in
+the recording with the timeline under the grid and the recorded events listed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 import time
@@ -20,7 +24,7 @@ from pathlib import Path
 from qtpy.QtWidgets import QApplication, QWidget
 
 from camwall.capture import CameraState
-from camwall.config import Camera, Config
+from camwall.config import Camera, Config, RecordingConfig
 from camwall.demo import demo_cameras
 from camwall.runtime import Runtime
 from camwall.ui.wall.main_window import CameraWall
@@ -49,11 +53,62 @@ def save(widget: QWidget, path: Path) -> bool:
     return ok
 
 
+def review_scene(app: QApplication, out: Path) -> bool:
+    """Record the demo cameras a while, then show review mode: ``review.png``."""
+    from camwall.testing.rtsp import RtspServer, gst_missing
+
+    reason = gst_missing()
+    if reason:
+        say(f"no review scene: recordings need the RTSP test server ({reason})")
+        return False
+    mounts = ("lobby", "garage", "yard", "gate")
+    server = RtspServer(mounts, None).start()  # recordings need compressed video: RTSP
+    cameras = [Camera(name=m, url=server.url(m)) for m in mounts]
+    with tempfile.TemporaryDirectory(prefix="camwall-review-") as tmp:
+        config = Config(recording=RecordingConfig(dir=Path(tmp) / "rec", segment_seconds=2.0))
+        wall = CameraWall(runtime=Runtime(config), snapshot_dir=Path(tmp) / "snapshots")
+        wall.set_theme("dark")
+        wall.resize(1440, 900)
+        wall.add_cameras([dataclasses.replace(c, record=True) for c in cameras])
+        wall.show()
+        names = wall.camera_names()
+        wall.detection.set_detector("motion")
+        wall.detection.set_snapshot_dir(Path(tmp) / "detections")
+        for name in names[:2]:
+            wall.detection.set_enabled(name, True)
+        started = time.time()
+        wait(app, lambda: False, 10)
+        wall.set_recording(names[-1], False)  # a gap on the last camera's row
+        wait(app, lambda: False, 8)
+        wall.set_recording(names[-1], True)
+        wait(app, lambda: False, 14)
+        review = wall.review
+        review.set_active(True)
+        ok = wait(app, lambda: review.controller.ready, 60)
+        timeline = review.panel.timeline
+        timeline.set_range(started - 8, 60)
+        review.controller.seek_to(started + 14)  # inside the last camera's gap
+        timeline.set_selection((started + 4, started + 9))
+        review.events.windowBox.setCurrentIndex(3)
+        wait(app, lambda: False, 4)
+        if not ok:
+            say("review did not start in time")
+        ok = save(wall, out / "review.png") and ok
+        review.set_active(False)
+        wall.close()
+        wait(app, lambda: wall.is_shut_down, 20)
+        wall.shutdown_now()
+    server.stop()
+    return ok
+
+
 def main() -> int:
     """Take the scenes into the folder given on the command line."""
     out = Path(sys.argv[1]).resolve()
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
+    if sys.argv[2:] == ["review"]:
+        return 0 if review_scene(app, out) else 1
     ok = True
     with (
         tempfile.TemporaryDirectory(prefix="camwall-shots-") as tmp,
@@ -112,6 +167,7 @@ def main() -> int:
         wall.close()
         wait(app, lambda: wall.is_shut_down, 20)
         wall.shutdown_now()
+    ok = review_scene(app, out) and ok
     return 0 if ok else 1
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from camwall.errors import RecordError
@@ -38,8 +39,10 @@ class PlaybackGroup:
         on_event: EventCallback | None = None,
         max_size: tuple[int, int] | None = None,
         decoder_threads: int = 2,
+        notify: Connection | None = None,
     ) -> None:
-        """Configure one Playback per camera; :meth:`start` (or ``with``) starts them."""
+        """Configure one Playback per camera; :meth:`start` (or ``with``) starts them.
+        ``notify``: a frame-notification pipe for every worker (see Playback)."""
         if not cameras:
             raise ValueError("a playback group needs at least one camera")
         self.root = Path(root)
@@ -50,6 +53,7 @@ class PlaybackGroup:
                 on_event=on_event,
                 max_size=max_size,
                 decoder_threads=decoder_threads,
+                notify=notify,
             )
             for name in cameras
         }

@@ -70,6 +70,7 @@ from camwall.errors import (
 )
 from camwall.frames import Frame
 from camwall.record.events import RecordingFailed, SegmentClosed, SegmentOpened
+from camwall.record.index import RecordingIndex
 from camwall.record.retention import RetentionPolicy, RetentionResult, RetentionService
 from camwall.record.storage import ensure_writable
 from camwall.runtime.control import ControlSessions
@@ -86,6 +87,7 @@ from camwall.runtime.events import (
     RuntimeEvent,
     RuntimeNotice,
 )
+from camwall.runtime.indexes import IndexKeeper
 from camwall.runtime.snapshots import FrameGrabber, SnapshotKind
 from camwall.runtime.specs import (
     Stream,
@@ -216,6 +218,8 @@ class Runtime:
         self._tick = threading.Event()
         self._closing = threading.Event()
         self._decoder: threading.Thread | None = None
+        #: Recordings indexes (camwall.runtime.indexes), fed every event; own thread.
+        self._indexes = IndexKeeper()
 
     # -- subscribers -------------------------------------------------------------------------
 
@@ -568,6 +572,7 @@ class Runtime:
         self._grabber.close()
         for folder in retention:
             folder.stop(max(0.5, deadline - time.monotonic()))
+        self._indexes.close(max(0.5, deadline - time.monotonic()))
         with self._lock:
             self._entries.clear()
             self._by_key.clear()
@@ -680,6 +685,7 @@ class Runtime:
     # -- events ------------------------------------------------------------------------------
 
     def _emit(self, payload: Payload) -> None:
+        self._indexes.observe(payload)  # queued: indexed on the keeper's thread
         event = RuntimeEvent(payload)
         with self._emit_lock:
             for sink in self._sinks:
@@ -984,8 +990,18 @@ class Runtime:
             RetentionPolicy.from_config(self.config.recording),
             interval_s=self._retention_interval_s,
             on_result=lambda result: self._on_retention(directory, result),
+            on_deleted=self._indexes.remover(directory),
         )
         self._retention[directory] = service.start()
+        self._indexes.index(directory)  # opened (or rebuilt) off this thread
+
+    def recording_index(
+        self, directory: Path | None = None
+    ) -> concurrent.futures.Future[RecordingIndex]:
+        """The recordings index of ``directory`` (the config's recording folder), kept live
+        by the runtime; opened (or rebuilt) on its own thread: wait on the future off the UI
+        thread, or add a done callback. Do not close it: the runtime does."""
+        return self._indexes.index(directory or self.config.recording_dir())
 
 
 def _renamed(event: _E, name: str) -> _E:

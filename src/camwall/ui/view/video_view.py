@@ -134,6 +134,10 @@ class VideoView(QWidget):
         self._info: InfoEvent | None = None
         self._source_stats: StatsEvent | None = None
         self._collector = StatsCollector()
+        #: Set by a face that shows something else than the camera (review): wins over state.
+        self._forced: tuple[Placeholder, list[str]] | None = None
+        self._badge_override: tuple[str, tuple[int, int, int]] | None = None
+        self._overlays_hidden = False  # review: live detections do not belong on recordings
         #: paintEvents so far, and those that found their slot overwritten (tests, diagnostics).
         self.paint_count = 0
         self.torn_count = 0
@@ -314,7 +318,26 @@ class VideoView(QWidget):
         kind, lines = self._choose_placeholder()
         return kind, [line for line in lines if line]
 
+    def set_forced_placeholder(
+        self, kind: Placeholder | None, lines: list[str] | None = None
+    ) -> None:
+        """Show ``kind``'s picture whatever the state or ring (None: back to normal)."""
+        self._forced = None if kind is None else (kind, list(lines or []))
+        self.update()
+
+    def set_badge_override(self, badge: tuple[str, tuple[int, int, int]] | None) -> None:
+        """Show (text, rgb) as the corner badge instead of the state's (None: the state's)."""
+        self._badge_override = badge
+        self.update()
+
+    def set_overlays_hidden(self, hidden: bool) -> None:
+        """Leave the overlays (detection boxes) out while ``hidden``."""
+        self._overlays_hidden = hidden
+        self.update()
+
     def _choose_placeholder(self) -> tuple[Placeholder | None, list[str]]:
+        if self._forced is not None:
+            return self._forced
         state = self._state
         reason, source = self._split_reason()
         if state in (CameraState.LOST, CameraState.BACKOFF):
@@ -511,7 +534,7 @@ class VideoView(QWidget):
             with wrap_frame(view.array, info.fmt) as image:
                 self._draw_image(painter, target, image, source)
             intact = view.intact()
-        for overlay in self._overlays:
+        for overlay in [] if self._overlays_hidden else self._overlays:
             overlay(painter, target, source, QSize(info.width, info.height))
         if not intact:
             # The writer lapped us while we painted: what we drew may mix two frames.
@@ -550,7 +573,7 @@ class VideoView(QWidget):
         if self._title:
             paint_label(painter, bounds, self._title, left=True, top=True, pixels=small)
         if self._show_badge:
-            text, rgb = _BADGES.get(self._state, ("", (0, 0, 0)))
+            text, rgb = self._badge_override or _BADGES.get(self._state, ("", (0, 0, 0)))
             if text:
                 paint_label(
                     painter, bounds, text, left=False, top=True, pixels=small, dot=QColor(*rgb)

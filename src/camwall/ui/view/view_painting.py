@@ -22,6 +22,7 @@ class Placeholder(enum.Enum):
     NO_SIGNAL = "no signal"
     FAILED = "failed"
     STOPPED = "stopped"
+    NO_RECORDING = "no recording"  # review: nothing recorded at the instant shown
 
 
 #: Background of each placeholder picture (tests check grabbed pixels against these).
@@ -32,6 +33,7 @@ BACKGROUNDS: dict[Placeholder, QColor] = {
     Placeholder.NO_SIGNAL: QColor(46, 38, 20),
     Placeholder.FAILED: QColor(62, 18, 22),
     Placeholder.STOPPED: QColor(32, 32, 32),
+    Placeholder.NO_RECORDING: QColor(36, 30, 48),
 }
 TEXT = QColor(230, 230, 230)
 DIM_TEXT = QColor(170, 170, 170)

@@ -27,6 +27,8 @@ GESTURES: tuple[tuple[str, str], ...] = (
     ("Arrows, +/−, N/F", "Pan/tilt, zoom, focus the selected camera (hold)"),
     ("1…9", "Go to preset N of the selected camera"),
     ("Right-click a tile", "Snapshot, details, edit, rename, record, detect, remove"),
+    ("Space , . [ ] (in review)", "Play/pause, frame back/forward, previous/next event"),
+    ("Click/drag the timeline", "Review: move the cursor; wheel zooms, shift-drag selects"),
 )
 
 

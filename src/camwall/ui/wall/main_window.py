@@ -44,6 +44,7 @@ from camwall.sources import source_kind
 from camwall.ui.control.wall_controls import WallControls
 from camwall.ui.dialogs.camera_dialog import CameraDialog, CameraEntry, name_for_url
 from camwall.ui.qt_compat import Signal, connect_queued
+from camwall.ui.review import WallReview
 from camwall.ui.wall.detection_menu import DetectionMenu
 from camwall.ui.wall.event_badges import EventBadges
 from camwall.ui.wall.events_panel import EventsPanel
@@ -185,6 +186,7 @@ class CameraWall(WallHost):
             theme_menu.addAction(action)
             self.theme_actions[theme] = action
         self.help_menu = HelpMenu(self)
+        self.review = WallReview(self)  # View → Review (F5): camwall.ui.review
 
         self.cameras.camera_state_changed.connect(self._update_summary)
         self.cameras.event_received.connect(self._on_runtime_event)
@@ -790,6 +792,7 @@ class CameraWall(WallHost):
         if central is not None:
             central.setEnabled(False)
         self.controls.begin_close()
+        self.review.begin_close()
         self.cameras.begin_close()
         self.detection.begin_close()
         self.status.stop()
@@ -805,6 +808,7 @@ class CameraWall(WallHost):
 
     def _stop_background(self, timeout: float) -> None:
         # Off the UI thread: close() waits (bounded) for every worker to end.
+        self.review.close(timeout)  # playback workers first: they read the runtime's index
         if not self.runtime.close(timeout):
             log.warning("some workers were still running after %.1f s", timeout)
 
@@ -823,6 +827,7 @@ class CameraWall(WallHost):
             return
         self._shutting_down = True
         self.controls.begin_close()
+        self.review.begin_close()
         self.cameras.begin_close()
         self.detection.begin_close()
         if self._shutdown_thread is not None:

@@ -81,6 +81,8 @@ class WallCameras(QObject):
         self._is_focused = focused
         self._shown: dict[str, _Shown] = {}
         self._closing = False
+        #: Cameras whose tiles show recordings (camwall.ui.review): live events leave them be.
+        self.reviewing: set[str] = set()
         self._bridge = RuntimeBridge(runtime, self)
         connect_queued(self._bridge.event_received, self._on_event)
         # Workers write a byte per frame; the tiles' clock wakes on it instead of polling.
@@ -242,8 +244,9 @@ class WallCameras(QObject):
                 stopped = isinstance(payload, StateEvent) and payload.state is CameraState.STOPPED
                 if stopped and self.runtime.is_running(shown.name):
                     return  # a stream the camera switched away from
-                shown.tile.apply_event(payload)
-            elif isinstance(payload, DecodeChanged):
+                if name not in self.reviewing:  # a tile in review shows a playback ring
+                    shown.tile.apply_event(payload)
+            elif isinstance(payload, DecodeChanged) and name not in self.reviewing:
                 shown.tile.set_decode_badge(payload.badge)
             if isinstance(payload, CameraChanged):
                 shown.stream = "sub" if payload.stream == "sub" else "main"
