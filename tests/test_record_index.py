@@ -196,3 +196,21 @@ def test_observe_takes_what_a_runtime_emits(recording: Recording) -> None:
         assert states == [("streaming", 1), ("lost", 3), ("streaming", 7)]
         (person,) = index.events(kind="detection")
         assert (person.start - T0, (person.end or 0) - T0) == (1, 2)
+
+
+def test_what_cameras_report_themselves_is_on_the_timeline(recording: Recording) -> None:
+    """ONVIF motion/tamper reported by the camera: a point event per start, kept on rebuild."""
+    from camwall.control.onvif.events import CameraEvent, EventKind
+
+    topic = "tns1:RuleEngine/CellMotionDetector/Motion"
+    moment = datetime.fromtimestamp(T0 + 3, UTC)
+    with RecordingIndex.open(recording.root) as index:
+        index.observe(CameraEvent("Front door", topic, EventKind.MOTION, True, time=moment))
+        index.observe(CameraEvent("Front door", topic, EventKind.MOTION, False, time=moment))
+        events = index.events(kind="camera")
+    assert [(e.label, e.start, e.detail) for e in events] == [("motion", T0 + 3, topic)]
+    db = recording.root / INDEX_NAME
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    with RecordingIndex.open(recording.root) as index:
+        assert [e.label for e in index.events(kind="camera")] == ["motion"]

@@ -51,6 +51,7 @@ from camwall.record.records import (
 
 if TYPE_CHECKING:
     from camwall.capture.events import StateEvent
+    from camwall.control.onvif.events import CameraEvent
     from camwall.detect.messages import TrackEvent
     from camwall.record.events import SegmentClosed
 
@@ -325,12 +326,25 @@ class RecordingIndex:
             RecordedEvent(camera, "state", state, event.at, event.at, detail=event.reason)
         )
 
+    def camera_event(self, event: CameraEvent) -> RecordedEvent | None:
+        """Record what a camera reported itself (ONVIF motion, tamper, inputs, line crossing)
+        as a point event when it starts; its topic is kept as the detail. None if skipped."""
+        if not event.active:
+            return None
+        when = event.time.timestamp() if event.time is not None else time.time()
+        return self.add_event(
+            RecordedEvent(
+                safe_name(event.camera), "camera", event.kind.value, when, when, detail=event.topic
+            )
+        )
+
     def observe(self, payload: object) -> None:
         """Feed one runtime event payload; what the index keeps is taken, the rest ignored:
         ``SegmentClosed`` (or a capture ``RecordingEvent`` carrying one), a detection
-        ``TrackEvent``, a capture ``StateEvent``. Disk or database trouble is logged, never
-        raised, so a runtime can call this for every event."""
+        ``TrackEvent``, a capture ``StateEvent``, a camera's own ``CameraEvent``. Disk or
+        database trouble is logged, never raised, so a runtime can call this for every event."""
         from camwall.capture.events import RecordingEvent, StateEvent
+        from camwall.control.onvif.events import CameraEvent
         from camwall.detect.messages import TrackEvent
         from camwall.record.events import SegmentClosed, SegmentOpened
 
@@ -348,6 +362,8 @@ class RecordingIndex:
                 self.track_event(payload)
             elif isinstance(payload, StateEvent):
                 self.state_event(payload)
+            elif isinstance(payload, CameraEvent):
+                self.camera_event(payload)
         except (sqlite3.Error, OSError) as exc:
             log.warning("recordings index: cannot record %s: %s", type(payload).__name__, exc)
 

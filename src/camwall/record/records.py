@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-EventKind = Literal["detection", "state"]
+EventKind = Literal["detection", "state", "camera"]
 
 
 @dataclass(frozen=True, slots=True)
