@@ -46,7 +46,7 @@ def _camwall_design(url: str, cameras: int, record: _Recorder, recording: bool =
 
     from qtpy.QtWidgets import QApplication
 
-    from camwall.config import Camera, Config, RecordingConfig
+    from camwall.config import Camera, Config, RecordingConfig, WallConfig
     from camwall.errors import CamwallError
     from camwall.runtime import Runtime
     from camwall.ui.view.view_stats import StatsCollector
@@ -67,7 +67,12 @@ def _camwall_design(url: str, cameras: int, record: _Recorder, recording: bool =
             # The wall's parts over the one runtime, as `camwall --config` builds them;
             # "camwall-rec" records every camera too (remux only: no second decode).
             self.folder = Path(tempfile.mkdtemp(prefix="camwall-bench-rec-"))
-            config = Config(recording=RecordingConfig(dir=self.folder, segment_seconds=10.0))
+            # Every frame decoded: this measures the frame path. The decode budget, which
+            # would (rightly) drop cameras to keyframes past the CPU, has bench/decode_budget.py.
+            config = Config(
+                wall=WallConfig(decode_budget=False),
+                recording=RecordingConfig(dir=self.folder, segment_seconds=10.0),
+            )
             self.runtime = Runtime(config, mode="process")
             self.wall = WallCameras(self.runtime, lambda name: "main")
             self.tiles: list[CameraTile] = []

@@ -290,3 +290,39 @@ def test_closing_the_wall_in_review_leaves_nothing_behind(
     wall.close()
     qtbot.waitUntil(lambda: wall.is_shut_down, timeout=20000)
     assert all(p.pid is None for p in group.players.values())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_recorded_detections_are_drawn_at_their_times(
+    qtbot: QtBot,
+    make_wall: Callable[..., CameraWall],
+    recorded: tuple[Path, Recording, Recording],
+) -> None:
+    """What the detector found in frame 100 is drawn on frame 100, and not on frame 200."""
+    from camwall.detect.messages import DetectionResult
+
+    root, door, _ = recorded
+    person = {"box": [40.0, 30.0, 120.0, 200.0], "score": 0.9, "class_id": 0, "label": "person"}
+    with RecordingIndex.open(root) as index:
+        index.detection_result(
+            DetectionResult("door", 100, 0, 320, 240, [person], 1.0, "test", None, None),
+            at=door.time_of(100),
+        )
+    wall = make_wall("thread", size=(900, 700), config=Config(recording=RecordingConfig(dir=root)))
+    wall.add_camera(Camera(name="door", url="synthetic://door?width=64&height=48&fps=5"))
+    tile = wall.tile("door")
+    controller = wall.review.controller
+    wall.review.action.trigger()
+    qtbot.waitUntil(lambda: controller.ready, timeout=60000)
+    boxes = controller._boxes["door"]
+    controller.seek(door.time_of(100) + 0.01)
+    qtbot.waitUntil(lambda: shown_number(tile) == 100, timeout=15000)
+    qtbot.waitUntil(lambda: (tile.repaint(), boxes.drawn)[1] > 0, timeout=10000)
+    drawn = boxes.drawn
+    controller.seek(door.time_of(200) + 0.01)
+    qtbot.waitUntil(lambda: shown_number(tile) == 200, timeout=15000)
+    tile.repaint()
+    assert boxes.drawn == drawn  # nothing recorded near frame 200
+    wall.review.action.trigger()  # back to live
+    qtbot.waitUntil(lambda: not controller.active, timeout=15000)

@@ -27,6 +27,7 @@ Thread-safe: one connection behind a lock.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -52,7 +53,7 @@ from camwall.record.records import (
 if TYPE_CHECKING:
     from camwall.capture.events import StateEvent
     from camwall.control.onvif.events import CameraEvent
-    from camwall.detect.messages import TrackEvent
+    from camwall.detect.messages import DetectionResult, TrackEvent
     from camwall.record.events import SegmentClosed
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,17 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_by_time ON events (camera, start);
+-- What the detector found in recorded frames (only frames with detections), so review can
+-- draw them at their times. Not journalled: a rebuilt index has the files' segments and
+-- events, and the boxes from then on.
+CREATE TABLE IF NOT EXISTS boxes (
+    camera TEXT NOT NULL,
+    time REAL NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    detections TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS boxes_by_time ON boxes (camera, time);
 """
 
 
@@ -275,10 +287,44 @@ class RecordingIndex:
         return count
 
     def remove(self, paths: Iterable[Path]) -> None:
-        """Forget deleted segment files (retention's ``on_deleted`` hook)."""
+        """Forget deleted segment files (retention's ``on_deleted`` hook), and the recorded
+        detections older than every segment still kept."""
         rels = [(self._rel(Path(p)),) for p in paths]
         with self._lock, self._conn:
             self._conn.executemany("DELETE FROM segments WHERE path = ?", rels)
+            self._conn.execute(
+                "DELETE FROM boxes WHERE time < "
+                "(SELECT COALESCE(MIN(s.start), 0) FROM segments s WHERE s.camera = boxes.camera)"
+            )
+
+    def detection_result(self, result: DetectionResult, at: float | None = None) -> None:
+        """Keep what the detector found in a frame (frames without detections are skipped);
+        ``at``: the frame's wall-clock time (default: now, less how long ago it was captured)."""
+        if not result.detections:
+            return
+        if at is None:
+            at = time.time() - max(0.0, (time.monotonic_ns() - result.capture_ns) / 1e9)
+        row = (
+            safe_name(result.camera),
+            at,
+            result.width,
+            result.height,
+            json.dumps(result.detections),
+        )
+        with self._lock, self._conn:
+            self._conn.execute("INSERT INTO boxes VALUES (?, ?, ?, ?, ?)", row)
+
+    def detections(
+        self, camera: str, start: float, end: float
+    ) -> list[tuple[float, int, int, list[dict[str, Any]]]]:
+        """Recorded detections of ``camera`` in [start, end): (time, width, height, boxes)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT time, width, height, detections FROM boxes "
+                "WHERE camera = ? AND time >= ? AND time < ? ORDER BY time LIMIT 20000",
+                (safe_name(camera), start, end),
+            ).fetchall()
+        return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
 
     def add_event(self, event: RecordedEvent) -> RecordedEvent:
         """Store ``event`` (journal, then index); returns it with its row id."""
@@ -345,7 +391,7 @@ class RecordingIndex:
         database trouble is logged, never raised, so a runtime can call this for every event."""
         from camwall.capture.events import RecordingEvent, StateEvent
         from camwall.control.onvif.events import CameraEvent
-        from camwall.detect.messages import TrackEvent
+        from camwall.detect.messages import DetectionResult, TrackEvent
         from camwall.record.events import SegmentClosed, SegmentOpened
 
         if isinstance(payload, RecordingEvent):
@@ -364,6 +410,8 @@ class RecordingIndex:
                 self.state_event(payload)
             elif isinstance(payload, CameraEvent):
                 self.camera_event(payload)
+            elif isinstance(payload, DetectionResult):
+                self.detection_result(payload)
         except (sqlite3.Error, OSError) as exc:
             log.warning("recordings index: cannot record %s: %s", type(payload).__name__, exc)
 

@@ -40,6 +40,7 @@ from camwall.record.index import RecordingIndex
 from camwall.record.records import RecordedEvent
 from camwall.runtime import Runtime
 from camwall.ui.qt_compat import Signal, connect_queued
+from camwall.ui.review.recorded_boxes import RecordedBoxes
 from camwall.ui.view.frame_clock import FrameClock
 from camwall.ui.view.view_painting import Placeholder
 from camwall.ui.wall.tile import CameraTile
@@ -88,6 +89,7 @@ class ReviewController(QObject):
         self._index: RecordingIndex | None = None
         self._names: list[str] = []  # the wall's names of the cameras in review
         self._saved_badges: dict[str, str] = {}
+        self._boxes: dict[str, RecordedBoxes] = {}
         self._pending_seek: float | None = None
         self._seek_lock = threading.Lock()
         self._notify: tuple[Connection, Connection] | None = None
@@ -161,7 +163,10 @@ class ReviewController(QObject):
             tile.close_ring()
             tile.set_state(None)
             tile.set_badge_override(REVIEW_BADGE)
-            tile.set_overlays_hidden(True)  # live detections do not belong on recordings
+            # Live detections do not belong on recordings; the recorded ones do.
+            boxes = RecordedBoxes(self, name, tile)
+            self._boxes[name] = boxes
+            tile.set_overlays_hidden(True, instead=[boxes])
             tile.set_forced_placeholder(Placeholder.WAITING, ["Opening recordings…"])
         if self._notify is None:
             r, w = CTX.Pipe(duplex=False)
@@ -445,6 +450,9 @@ class ReviewController(QObject):
         tile.set_forced_placeholder(None)
         tile.set_badge_override(None)
         tile.set_overlays_hidden(False)
+        boxes = self._boxes.pop(name, None)
+        if boxes is not None:
+            boxes.close()
         tile.set_decode_badge(self._saved_badges.pop(name, ""))
         try:
             tile.set_ring(self.runtime.ring_name(name))

@@ -130,6 +130,8 @@ class VideoView(QWidget):
         self._smooth = True
         self._source_rect_provider: SourceRectProvider | None = None
         self._overlays: list[FrameOverlay] = []
+        self._hidden_overlays: list[FrameOverlay] = []
+        self.painted_pts: int | None = None
         self._stats_lines: list[Callable[[], str]] = []
         self._info: InfoEvent | None = None
         self._source_stats: StatsEvent | None = None
@@ -330,9 +332,11 @@ class VideoView(QWidget):
         self._badge_override = badge
         self.update()
 
-    def set_overlays_hidden(self, hidden: bool) -> None:
-        """Leave the overlays (detection boxes) out while ``hidden``."""
+    def set_overlays_hidden(self, hidden: bool, instead: list[FrameOverlay] | None = None) -> None:
+        """Leave the overlays (detection boxes) out while ``hidden``; draw ``instead`` then
+        (e.g. the recorded detections of a review)."""
         self._overlays_hidden = hidden
+        self._hidden_overlays = list(instead or []) if hidden else []
         self.update()
 
     def _choose_placeholder(self) -> tuple[Placeholder | None, list[str]]:
@@ -534,7 +538,10 @@ class VideoView(QWidget):
             with wrap_frame(view.array, info.fmt) as image:
                 self._draw_image(painter, target, image, source)
             intact = view.intact()
-        for overlay in [] if self._overlays_hidden else self._overlays:
+        #: The painted frame's pts (a recorded frame's time, in review).
+        self.painted_pts = info.pts
+        overlays = self._hidden_overlays if self._overlays_hidden else self._overlays
+        for overlay in overlays:
             overlay(painter, target, source, QSize(info.width, info.height))
         if not intact:
             # The writer lapped us while we painted: what we drew may mix two frames.

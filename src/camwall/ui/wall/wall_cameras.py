@@ -203,9 +203,11 @@ class WallCameras(QObject):
         )
 
     def _focused(self, name: str) -> bool:
+        if self._is_focused is not None:
+            return self._is_focused(name)
         tile = self._shown[name].tile
-        return (
-            tile.zoom.is_zoomed or len([s for s in self._shown.values() if s.tile.isVisible()]) == 1
+        return tile.zoom.is_zoomed or all(
+            not s.tile.isVisible() for s in self._shown.values() if s.name != name
         )
 
     def schedule_frame_sizes(self) -> None:
