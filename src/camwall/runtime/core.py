@@ -314,6 +314,8 @@ class Runtime:
             entry.running = True
             stream = self._target_stream(entry)
             entry.stream = stream
+            pinned = entry.focused or _is_file(entry.camera.url)
+            entry.decode = "full" if pinned else self.decode.start_as(name).value
             entry.key = self._launch(entry, stream)
             self._start_decoder()
         self._changed(entry, "updated")

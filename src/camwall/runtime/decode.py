@@ -117,6 +117,14 @@ class DecodeController:
     _tracks: dict[str, _Track] = field(default_factory=dict)
     _scale: float = 1.0
 
+    def start_as(self, camera: str) -> DecodePolicy:
+        """The policy a camera's worker starts with: in full only when the budget is off,
+        else keyframes until the first decision (moments later) — sixteen workers starting
+        in full at once would swamp the machine before anything could be decided."""
+        policy = DecodePolicy.FULL if not self.enabled else DecodePolicy.KEYFRAMES
+        self._tracks[camera] = _Track(policy=policy, reason="starting")
+        return policy
+
     def forget(self, camera: str) -> None:
         """Camera ``camera`` is gone."""
         self._tracks.pop(camera, None)
