@@ -79,6 +79,7 @@ def test_wall_quick_prints_a_parsable_table() -> None:
     assert labels == [
         "original design",
         "camwall",
+        "camwall, recording every camera",
         "floor, full-size conversion",
         "floor, tile-size conversion",
     ]
