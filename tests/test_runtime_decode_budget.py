@@ -35,8 +35,10 @@ def reconnects(events: Collector, camera: str) -> int:
 
 def ring_advances(rt: Runtime, camera: str, frames: int, timeout: float) -> bool:
     """True once ``camera``'s ring has published ``frames`` more frames."""
-    name = rt.ring_name(camera)
-    assert name is not None
+    deadline = time.monotonic() + timeout
+    while (name := rt.ring_name(camera)) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert name is not None, f"{camera} has no ring"
     ring = FrameRing.attach(name)
     try:
         start = ring.latest_seq
@@ -64,6 +66,10 @@ def test_a_cpu_shortage_moves_the_others_to_keyframes_and_back_without_reconnect
             rt.add_camera(Camera(name=name, url=COSTLY.format(name)), start=False)
             rt.set_view(name, visible=True, focused=name == "cam0")
             rt.start_camera(name)
+        # Every camera streams and has reported what a frame costs it (cameras start on
+        # keyframes until the budget's first decision: that alone proves nothing).
+        for name in names:
+            events.wait_type("stats", 60, camera=name)
         # 8 × 40 ms × 10 fps = 3.2 cores wanted on a budget of 1.5: most go keyframes-only.
         events.wait(
             lambda _: sum(rt.decode_policy(n) == "keyframes" for n in names) >= 4, timeout=60
