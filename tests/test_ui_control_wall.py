@@ -15,6 +15,8 @@ from camwall.config import Camera, OnvifConfig, loads
 from camwall.ui.wall.main_window import CameraWall
 from support.onvif_sim import OnvifSimulator
 
+NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 LEFT = Qt.MouseButton.LeftButton
@@ -249,7 +251,7 @@ def test_drag_from_the_centre_of_the_picture_pans_and_tilts(
 
     def mouse(kind: QEvent.Type, pos: QPointF, buttons: Qt.MouseButton) -> None:
         event = QMouseEvent(
-            kind, pos, tile.mapToGlobal(pos), LEFT, buttons, Qt.KeyboardModifier.NoModifier
+            kind, pos, QPointF(tile.mapToGlobal(pos.toPoint())), LEFT, buttons, NO_MODIFIER
         )
         QApplication.sendEvent(tile, event)
 

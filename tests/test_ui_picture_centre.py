@@ -17,6 +17,8 @@ from camwall.ui.wall.main_window import CameraWall
 from camwall.ui.wall.tile import CameraTile
 from support.onvif_sim import OnvifSimulator
 
+NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 LEFT = Qt.MouseButton.LeftButton
@@ -26,7 +28,7 @@ WAIT_MS = 20000
 
 def send(tile: CameraTile, kind: QEvent.Type, pos: QPointF, buttons: Qt.MouseButton) -> None:
     event = QMouseEvent(
-        kind, pos, tile.mapToGlobal(pos), LEFT, buttons, Qt.KeyboardModifier.NoModifier
+        kind, pos, QPointF(tile.mapToGlobal(pos.toPoint())), LEFT, buttons, NO_MODIFIER
     )
     QApplication.sendEvent(tile, event)
 
