@@ -25,7 +25,8 @@ pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 @pytest.fixture
 def restore_look(qapp: QApplication) -> Iterator[None]:
     style = qapp.style()
-    name = style.name() if style is not None else "fusion"
+    # QStyle.name() is Qt 6 only; the style's object name is the same in Qt 5 and 6.
+    name = (style.objectName() or "fusion") if style is not None else "fusion"
     palette = qapp.palette()
     yield
     qapp.setStyle(name)

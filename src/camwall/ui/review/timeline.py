@@ -309,7 +309,10 @@ class Timeline(QWidget):
             return
         if drag.kind == "click":
             self._move_cursor(self.t_of(event.pos().x()))
-        elif drag.kind == "select" and self._selection is not None:
+        elif drag.kind == "select":
+            # The release point ends the span (also when no move event came in between).
+            self.set_selection((drag.t0, self.t_of(event.pos().x())))
+            assert self._selection is not None
             start, end = self._selection
             if self.x_of(end) - self.x_of(start) < DRAG_PX:
                 self.set_selection(None)
