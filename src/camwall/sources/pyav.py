@@ -29,6 +29,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -405,22 +406,9 @@ class PyAVSource(Source):
 
     def read(self) -> PyAVFrame:
         """Block until the next decoded frame; raise StreamLostError when the stream ends."""
-        while True:
-            if self._ready:
-                frame, decode_ns = self._ready.popleft()
-                return self._deliver(frame, decode_ns)
-            if self._container is None or self._packets is None or self._stream is None:
-                raise StreamLostError(f"{self.display_url}: read before open (or after close)")
-            if self.interrupted:
-                raise StreamLostError(f"{self.display_url}: interrupted")
-            if self._eof:
-                raise StreamLostError(f"{self.display_url}: end of stream")
-            self._check_stall()
-            packet = self._next_packet()
-            if packet is None:
-                self._end_of_stream()
-                continue
-            self._decode(packet)
+        frame = self.read_within(math.inf)
+        assert frame is not None  # no deadline: only a frame or an error ends the wait
+        return frame
 
     def set_decode(self, mode: DecodeMode) -> None:
         """Every frame, keyframes only (FFmpeg skips the rest unparsed), or no decoding.
