@@ -62,11 +62,19 @@ def reader(name: str, seconds: float, zero_copy: bool, conn: Connection) -> None
     end = time.monotonic() + seconds
     accepted = bad = torn_seen = torn_bad = 0
     out = np.empty((H, W, 4), np.uint8)
+    reads = 0
     while time.monotonic() < end:
+        reads += 1
         if zero_copy:
             with ring.view_latest() as view:
                 if view is None:
                     continue
+                if reads % 16 == 0:
+                    # A painter stalled mid-frame: hold the view until the writer has lapped
+                    # the ring, so the slot under it really was overwritten. Racing alone
+                    # does not reliably produce such reads on a slow or busy machine.
+                    while ring.latest_seq < view.seq + ring.slots and time.monotonic() < end:
+                        pass
                 ok = check(view.array, view.seq)
                 if view.intact():
                     accepted += 1
