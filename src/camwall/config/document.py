@@ -66,6 +66,7 @@ CAMERA_DEFAULTS: dict[str, object] = {
     "read_timeout_s": None,
     "detect_width": None,
     "detect_height": None,
+    "detect_stream": "auto",
     "masks": (),
     "zones": (),
 }
@@ -209,6 +210,7 @@ def camera_values(camera: Camera) -> dict[str, object]:
         "read_timeout_s": camera.read_timeout_s,
         "detect_width": camera.detect_width,
         "detect_height": camera.detect_height,
+        "detect_stream": camera.detect_stream,
         "masks": [[list(p) for p in poly] for poly in camera.masks],
         "zones": [zone.to_table() for zone in camera.zones],
     }

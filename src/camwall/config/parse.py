@@ -29,6 +29,7 @@ from camwall.config.model import (
     Camera,
     Config,
     DetectionConfig,
+    DetectStream,
     Grid,
     OnvifConfig,
     RecordingConfig,
@@ -295,6 +296,7 @@ def camera_of(
         return None
     before = len(problems.items)
     _check_credentials(model, loc, problems)
+    _check_detect_stream(model, loc, problems)
     zones = _zones(model.zones, loc, problems)
     if len(problems.items) > before or zones is None:
         return None
@@ -326,6 +328,7 @@ def camera_of(
         read_timeout_s=model.read_timeout_s,
         detect_width=model.detect_width,
         detect_height=model.detect_height,
+        detect_stream=cast(DetectStream, model.detect_stream),
         zones=zones,
         base_dir=context.get("base_dir"),
     )
@@ -388,6 +391,15 @@ def check_names(raw: Sequence[Mapping[str, Any]], problems: Problems) -> None:
             )
         else:
             safe_names[safe] = (index, name)
+
+
+def _check_detect_stream(model: CameraModel, loc: Loc, problems: Problems) -> None:
+    if model.detect_stream == "substream" and model.substream_url is None:
+        problems.add(
+            (*loc, "detect_stream"),
+            '"substream" needs a substream_url on this camera; set substream_url, or use '
+            '"main" or "auto" (the substream when there is one, else the main stream)',
+        )
 
 
 def _check_credentials(model: CameraModel, loc: Loc, problems: Problems) -> None:

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from camwall.config.model import (
+    DETECT_STREAMS,
     DETECT_WHEN,
     EVENT_KINDS,
     GRIDS,
@@ -234,6 +235,8 @@ class CameraModel(_Table):
     #: The detect size (None: 640 wide keeping the aspect).
     detect_width: int | None = Field(default=None, ge=16, le=4096)
     detect_height: int | None = Field(default=None, ge=16, le=4096)
+    #: Which stream feeds detection; "substream" needs a substream_url (checked in parse).
+    detect_stream: str = "auto"
     #: ``[[camera.zones]]`` tables, parsed by camwall.detect.zones.Zone.from_table.
     zones: Any = ()
 
@@ -288,6 +291,11 @@ class CameraModel(_Table):
     @classmethod
     def _detect_when(cls, value: str) -> str:
         return _choice(value, DETECT_WHEN)
+
+    @field_validator("detect_stream")
+    @classmethod
+    def _detect_stream(cls, value: str) -> str:
+        return _choice(value, DETECT_STREAMS)
 
     @field_validator("user")
     @classmethod

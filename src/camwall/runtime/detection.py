@@ -185,9 +185,17 @@ class DetectionHub:
             return [n for n, c in self._cameras.items() if c.enabled]
 
     def ring_changed(
-        self, name: str, ring: str | None, size: tuple[int, int] | None, stream: str
+        self,
+        name: str,
+        ring: str | None,
+        size: tuple[int, int] | None,
+        stream: str,
+        *,
+        main_size: tuple[int, int] | None = None,
     ) -> None:
-        """Camera ``name`` publishes into ``ring`` now (None: stopped); ``size``: native size."""
+        """Camera ``name``'s detect frames come from ``ring`` now (None: none), made from
+        ``stream`` of native ``size``; ``main_size``: the main stream's, if known otherwise
+        (masks are drawn in main-stream pixels)."""
         with self._lock:
             cam = self._cameras.get(name)
             if cam is None:
@@ -197,6 +205,8 @@ class DetectionHub:
                 cam.size = size
                 if stream == "main":
                     cam.main_size = size
+            if main_size is not None:
+                cam.main_size = main_size
             self._sync_locked(cam)
 
     # -- the service's table (with self._lock held) -----------------------------------------
