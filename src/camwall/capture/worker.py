@@ -337,12 +337,6 @@ class CaptureWorker:
             decode_ns = frame.decode_ns or (time.thread_time_ns() - t0)
             stats.decoded += 1
             stats.decode_ns += decode_ns
-            if not streaming:
-                streaming = True
-                self._attempt = 0
-                self._set_state(
-                    CameraState.STREAMING, f"{frame.width}×{frame.height} from {source.display_url}"
-                )
             width, height = fit_size(frame.width, frame.height, self._max_size)
             size = (width, height)
             if self._view:
@@ -358,6 +352,14 @@ class CaptureWorker:
                 if self._publish_detect(frame):
                     stats.detect_ns += time.thread_time_ns() - t2
                     stats.detected += 1
+            if not streaming:
+                # Said once the first frame is in the ring: a stream switch that follows this
+                # state never shows an empty ring.
+                streaming = True
+                self._attempt = 0
+                self._set_state(
+                    CameraState.STREAMING, f"{frame.width}×{frame.height} from {source.display_url}"
+                )
             now = time.monotonic()
             if now - stats.start >= interval:
                 self._send_stats(source, stats, now, width, height)
