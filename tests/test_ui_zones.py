@@ -15,7 +15,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 from qtpy.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
 from qtpy.QtGui import QMouseEvent
-from qtpy.QtWidgets import QApplication, QWidget
+from qtpy.QtWidgets import QApplication, QMenu, QWidget
 
 from camwall.capture import CameraState
 from camwall.config import SCHEMA_VERSION, Camera, Config, DetectionConfig, load
@@ -147,6 +147,72 @@ def test_zones_are_drawn_where_they_are_on_the_picture(qtbot: QtBot, make_ring: 
 def test_labels_text() -> None:
     assert parse_labels(" person, car ,,") == frozenset({"person", "car"})
     assert parse_labels("  ") is None
+
+
+# A popup menu on the offscreen platform: it cannot raise itself or grab the keyboard.
+@pytest.mark.qt_log_ignore(
+    "propagateSizeHints", "does not support raise", "does not support grabbing the keyboard"
+)
+def test_the_editor_closes_by_double_click_and_renames_and_deletes_by_menu(
+    qtbot: QtBot, make_ring: MakeRing
+) -> None:
+    ring = make_ring(320, 180)
+    ring.publish(grey_frame(320, 180))
+    view = VideoView(ring.name)
+    qtbot.addWidget(view)
+    view.resize(320, 240)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.shown_seq > 0)
+    editor = ZoneEditor(view, "cam", (LOWER,))
+    qtbot.waitUntil(lambda: editor.has_picture)
+    target = fit_rect(320, 180, view.rect())
+    assert editor.geometry().target == target
+    # The lower zone's handles are drawn (white dots on its corners).
+    image = view.grab().toImage()
+    corner = at(target, *LOWER.points[0])
+    assert close(rgb_at(image, corner.x(), corner.y()), (255, 255, 255), 30)
+
+    # Three clicks and a double-click on the last point: one zone of three points.
+    for fx, fy in [(0.1, 0.1), (0.4, 0.1), (0.3, 0.4)]:
+        qtbot.mouseClick(view, LEFT, pos=at(target, fx, fy))
+    qtbot.mouseDClick(view, LEFT, pos=at(target, 0.3, 0.4))
+    dialog = editor.dialog
+    assert dialog is not None, editor.drawing
+    assert dialog.name_edit.text() == "zone 2"
+    dialog.name_edit.setText("lower")  # taken: OK is refused
+    assert "already" in dialog.problem.text()
+    dialog.name_edit.setText("shelf")
+    dialog.accept()
+    assert [(d.name, len(d.points)) for d in editor.drafts] == [("lower", 4), ("shelf", 3)]
+
+    # Right-click inside the lower zone: its menu renames it, then deletes it.
+    def menu_of_zone() -> object:
+        qtbot.mouseClick(view, Qt.MouseButton.RightButton, pos=at(target, 0.5, 0.75))
+        menus = [m for m in view.findChildren(QMenu, "zoneMenu") if m.isVisible()]
+        assert len(menus) == 1
+        return menus[0]
+
+    menu = menu_of_zone()
+    menu_action(menu, "zoneRulesAction").trigger()  # type: ignore[attr-defined]
+    menu.hide()  # type: ignore[attr-defined]
+    assert editor.dialog is not None
+    editor.dialog.name_edit.setText("floor")
+    editor.dialog.labels_edit.setText("cat")
+    editor.dialog.accept()
+    assert editor.drafts[0].name == "floor" and editor.drafts[0].labels == {"cat"}
+    menu = menu_of_zone()
+    menu_action(menu, "zoneDeleteAction").trigger()  # type: ignore[attr-defined]
+    menu.hide()  # type: ignore[attr-defined]
+    saved: list[tuple[str, tuple[Zone, ...]]] = []
+    editor.saved.connect(lambda camera, zones: saved.append((camera, zones)))
+    qtbot.keyClick(view, Qt.Key.Key_Return)  # not drawing: Enter saves
+    assert editor.closed
+    ((camera, zones),) = saved
+    assert camera == "cam" and [z.name for z in zones] == ["shelf"]
+    # The view has its mouse back: the editor's handles are gone.
+    image = view.grab().toImage()
+    assert not close(rgb_at(image, corner.x(), corner.y()), (255, 255, 255), 30)
 
 
 # -- on the wall -----------------------------------------------------------------------------------

@@ -368,6 +368,7 @@ class ZoneEditor(QObject):
     def _zone_menu(self, index: int, pos: QPointF) -> None:
         menu = QMenu(self._view)
         menu.setObjectName("zoneMenu")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         rules = menu.addAction("Name and labels…")
         delete = menu.addAction("Delete zone")
         if rules is not None:
