@@ -204,6 +204,13 @@ def test_the_editor_closes_by_double_click_and_renames_and_deletes_by_menu(
     menu = menu_of_zone()
     menu_action(menu, "zoneDeleteAction").trigger()  # type: ignore[attr-defined]
     menu.hide()  # type: ignore[attr-defined]
+    # A new zone whose dialog is cancelled is not added.
+    for fx, fy in [(0.6, 0.1), (0.9, 0.1), (0.8, 0.3)]:
+        qtbot.mouseClick(view, LEFT, pos=at(target, fx, fy))
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert editor.dialog is not None
+    editor.dialog.reject()
+    assert [d.name for d in editor.drafts] == ["shelf"] and "not added" in editor.hint.text()
     saved: list[tuple[str, tuple[Zone, ...]]] = []
     editor.saved.connect(lambda camera, zones: saved.append((camera, zones)))
     qtbot.keyClick(view, Qt.Key.Key_Return)  # not drawing: Enter saves

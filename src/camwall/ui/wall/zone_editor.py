@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from qtpy.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSize, Qt
 from qtpy.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter
@@ -151,12 +151,12 @@ class ZoneDialog(QDialog):
         draft.min_seconds = float(self.min_box.value())
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, slots=True)
 class _Drag:
+    """The point being dragged: zone index (-1: the zone being drawn) and point index."""
+
     zone: int
     point: int
-    moved: bool = False
-    start: Point = field(default=(0.0, 0.0))
 
 
 class ZoneEditor(QObject):
@@ -327,7 +327,7 @@ class ZoneEditor(QObject):
             return
         if grabbed is not None:
             zi, pi = grabbed
-            self._drag = _Drag(zi, pi, start=self.drafts[zi].points[pi])
+            self._drag = _Drag(zi, pi)
             return
         self.drawing = []
         self.add_point(self.geometry().to_frame(pos))
@@ -337,7 +337,6 @@ class ZoneEditor(QObject):
         drag = self._drag
         if drag is not None:
             self.move_point(drag.zone, drag.point, point)
-            drag.moved = True
         elif self.drawing is not None:
             self._hover = point
             self._view.update()
@@ -431,8 +430,10 @@ class ZoneEditor(QObject):
             self._say(f"Zone {draft.name!r} · Save keeps the zones, Cancel drops the changes")
             self._view.update()
 
-        def done() -> None:
+        def done(result: int) -> None:
             self.dialog = None
+            if new and result != int(QDialog.DialogCode.Accepted):
+                self._say("Zone not added (no name given)")
             self._view.setFocus()
 
         dialog.accepted.connect(accepted)
