@@ -173,6 +173,17 @@ def test_the_editor_closes_by_double_click_and_renames_and_deletes_by_menu(
     corner = at(target, *LOWER.points[0])
     assert close(rgb_at(image, corner.x(), corner.y()), (255, 255, 255), 30)
 
+    # Zoomed into the top-right quarter: a click maps through the zoom to the frame.
+    view.set_source_rect_provider(lambda w, h: (w / 2, 0, w / 2, h / 2))
+    view.repaint()
+    assert editor.geometry().source == QRectF(160, 0, 160, 90)
+    qtbot.mouseClick(view, LEFT, pos=at(target, 0.5, 0.5))
+    assert editor.drawing == [pytest.approx((0.75, 0.25), abs=1 / target.width())]
+    qtbot.keyClick(view, Qt.Key.Key_Escape)  # drops the zone being drawn, keeps editing
+    assert editor.drawing is None and not editor.closed
+    view.set_source_rect_provider(None)
+    view.repaint()
+
     # Three clicks and a double-click on the last point: one zone of three points.
     for fx, fy in [(0.1, 0.1), (0.4, 0.1), (0.3, 0.4)]:
         qtbot.mouseClick(view, LEFT, pos=at(target, fx, fy))
