@@ -175,6 +175,15 @@ def _set_keys(
 
 
 def _item(value: object) -> Any:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        # [[camera.zones]] tables; a blank line after the last keeps the next [[camera]] apart.
+        aot = tomlkit.aot()
+        for i, v in enumerate(value):
+            table = _item(v)
+            if i == len(value) - 1:
+                table.add(tomlkit.nl())
+            aot.append(table)
+        return aot
     if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
         array = tomlkit.array()
         array.extend(value)
