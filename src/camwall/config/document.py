@@ -165,7 +165,8 @@ def _set_keys(
     for key, default in defaults.items():
         want = values.get(key)
         if key not in table:
-            if want is not None:
+            # An absent key already means its default: writing it out would change nothing.
+            if want is not None and (default is None or not _equal(want, _plain(default))):
                 table[key] = _item(want)
         elif want is None:
             if default is None or not _equal(table[key], _plain(default)):
