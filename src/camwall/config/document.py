@@ -166,7 +166,8 @@ def _set_keys(
     for key, default in defaults.items():
         want = values.get(key)
         if key not in table:
-            if want is not None:
+            # An absent key already means its default: writing it out would change nothing.
+            if want is not None and (default is None or not _equal(want, _plain(default))):
                 table[key] = _item(want)
         elif want is None:
             if default is None or not _equal(table[key], _plain(default)):
@@ -176,6 +177,15 @@ def _set_keys(
 
 
 def _item(value: object) -> Any:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        # [[camera.zones]] tables; a blank line after the last keeps the next [[camera]] apart.
+        aot = tomlkit.aot()
+        for i, v in enumerate(value):
+            table = _item(v)
+            if i == len(value) - 1:
+                table.add(tomlkit.nl())
+            aot.append(table)
+        return aot
     if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
         array = tomlkit.array()
         array.extend(value)

@@ -45,7 +45,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -69,6 +69,7 @@ from camwall.control.onvif.events import CameraEvent
 from camwall.detect.messages import DetectionStats, Message, TrackEvent
 from camwall.detect.service import DetectionService
 from camwall.detect.spec import DetectorSpec
+from camwall.detect.zones import Zone
 from camwall.errors import (
     CamwallError,
     CaptureError,
@@ -536,6 +537,23 @@ class Runtime:
             else:
                 log.info("detection off", extra={"camera": name})
             self._changed(entry, "updated")
+
+    def set_zones(self, name: str, zones: Sequence[Zone]) -> None:
+        """Camera ``name``'s zones from now on (normalised polygons); capture keeps running.
+
+        ConfigError if two zones share a name. The camera's settings (:meth:`camera`) carry
+        the new zones, so a face that saves the config saves them.
+        """
+        zones = tuple(zones)
+        names = [z.name for z in zones]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"camera {name!r}: two zones have the same name", key="zones")
+        with self._lock:
+            entry = self._entry(name)
+            entry.camera = dataclasses.replace(entry.camera, zones=zones)
+            self.detection.set_zones(name, zones)
+        log.info("zones: %s", ", ".join(names) or "none", extra={"camera": name})
+        self._changed(entry, "updated")
 
     def set_detector(self, spec: DetectorSpec | str) -> None:
         """Use ``spec`` (``people``, ``face``, ``motion`` or an ONNX path) on every camera."""

@@ -158,6 +158,24 @@ class DetectionHub:
             self._retire_if_idle_locked()
             return True
 
+    def set_zones(self, name: str, zones: tuple[Zone, ...]) -> None:
+        """Camera ``name`` watches ``zones`` from now on; its capture is not touched.
+
+        A detecting camera is re-added to the service: its tracks end ("left") and the
+        objects still there appear again, now evaluated against the new zones.
+        """
+        with self._lock:
+            cam = self._cameras[name]
+            cam.zones = tuple(zones)
+            if cam.ring is not None:
+                self._remove_locked(cam)
+                self._sync_locked(cam)
+
+    def zones(self, name: str) -> tuple[Zone, ...]:
+        """The zones camera ``name`` watches."""
+        with self._lock:
+            return self._cameras[name].zones
+
     def set_skip(self, name: str, skip: bool) -> None:
         """Skip the model on camera ``name`` (its tracks age and leave) or run it again."""
         with self._lock:

@@ -168,6 +168,8 @@ class CameraWall(WallHost):
             self.layoutBox.addItem(str(extra))
         self.events_panel = EventsPanel(self)
         self.detection.track_received.connect(self.events_panel.add)
+        # Zones drawn on a tile are a camera change: the config file follows (ConfigSync).
+        self.detection.zones_saved.connect(lambda name: self.camera_changed.emit(name, name))
         events_toggle = self.events_panel.toggleViewAction()
         if events_toggle is not None:
             events_toggle.setText("&Events panel (detections)")
