@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 import camwall.config as config
-from camwall.config import Camera, Config, ConfigDocument, DetectionConfig
+from camwall.config import Camera, Config, ConfigDocument, DetectionConfig, RecordingConfig
 from camwall.errors import ConfigError
 from camwall.frames import FrameRing
 from camwall.runtime import Runtime, detect_stream
@@ -200,6 +200,49 @@ def test_main_stream_detection_keeps_one_connection_on_the_main_stream(
         until(lambda: rt.stream("gate") == "sub", 60, "the substream once detection is off")
         until(lambda: sessions(server) == 1, 20, "one RTSP session, on the substream")
         until(lambda: rt.supervisor.cameras() == ["gate (sub)"], 10, "one worker")
+    finally:
+        assert rt.close(timeout=20)
+
+
+@pytest.mark.rtsp
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_a_recording_camera_detects_on_its_substream_and_headless_needs_one_connection(
+    rtsp_server_factory: ServerFactory, tmp_path: Path
+) -> None:
+    """Nobody watching (headless): "auto" captures the substream once, for detection, even
+    with masks. Recording moves the picture to the main stream; detection stays on the
+    substream worker it already had; stopping the camera stops both."""
+    server = rtsp_server_factory(MOUNTS)
+    events = Collector()
+    cfg = Config(
+        detection=DetectionConfig(fps=5.0), recording=RecordingConfig(dir=tmp_path / "rec")
+    )
+    rt = Runtime(cfg, events, mode="thread")
+    try:
+        rt.set_detector("motion")
+        corner = ((0.0, 0.0), (64.0, 0.0), (64.0, 36.0))
+        rt.add_camera(camera(server, masks=(corner,)))
+        events.wait(lambda e: e.get("type") == "detections", timeout=60)
+        assert rt.stream("gate") == "sub" and rt.detect_stream("gate") == "sub"
+        until(lambda: sessions(server) == 1, 20, "one RTSP session")
+
+        rt.set_recording("gate", True)
+        events.wait_type("recording", 60, camera="gate", event="segment_opened")
+        assert rt.stream("gate") == "main"
+        extra = rt.detect_worker("gate")
+        assert extra == "gate (sub)"  # the worker that already fed detection, kept
+        until(lambda: sessions(server) == 2, 20, "main (recording) + substream (detection)")
+        mark = len(events.of_type("detections"))
+        events.wait(lambda e: e.get("type") == "detections", timeout=30, after=len(events))
+        assert detect_sizes(events) == {SUB} and detect_sizes(events, mark) == {SUB}
+        # Only the main stream is recorded, under the camera's own name.
+        assert {p.parent.parent.name for p in (tmp_path / "rec").rglob("*.mp4")} == {"gate"}
+
+        rt.stop_camera("gate")
+        until(lambda: rt.supervisor.cameras() == [], 20, "no worker")
+        assert rt.detect_worker("gate") is None
+        until(lambda: sessions(server) == 0, 20, "no RTSP session")
     finally:
         assert rt.close(timeout=20)
 
