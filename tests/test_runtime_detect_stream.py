@@ -138,12 +138,21 @@ def test_substream_detection_stays_on_the_substream_while_the_view_is_enlarged(
         # The faces never hear of the detect-only worker.
         assert all(e.get("camera") in (None, "gate") for e in events.items)
 
-        # Back to the grid: one connection again, on the substream.
+        # Changing one's mind at once (grid and straight back to enlarged): the detect-only
+        # worker is asked to paint, then not; it stays, nothing reconnects.
+        rt.set_view("gate", stream="sub", max_size=TILE, focused=False)
+        rt.set_view("gate", stream="main", max_size=None, focused=True)
+        assert rt.detect_worker("gate") == extra and rt.stream("gate") == "main"
+        assert sorted(rt.supervisor.cameras()) == sorted(["gate", extra])
+
+        # Back to the grid: the detect-only worker paints again and is the tile's (no new
+        # connection); the main stream's worker stops.
         rt.set_view("gate", stream="sub", max_size=TILE, focused=False)
         until(lambda: rt.stream("gate") == "sub", 60, "back on the substream")
-        until(lambda: rt.detect_worker("gate") is None, 10, "the detect-only worker gone")
+        assert rt.detect_worker("gate") is None
+        until(lambda: rt.supervisor.cameras() == [extra], 10, "the former detect-only worker")
         until(lambda: sessions(server) == 1, 20, "one RTSP session in the grid again")
-        until(lambda: len(rt.supervisor.cameras()) == 1, 10, "one worker")
+        until(lambda: view_size(rt, "gate") == TILE, 20, "the tile's picture")
         later = len(events.of_type("detections"))
         events.wait(lambda e: e.get("type") == "detections", timeout=30, after=len(events))
         assert detect_sizes(events, later) == {SUB}

@@ -173,7 +173,8 @@ class CaptureSupervisor:
         """Publish camera ``name``'s view ring (True) or only its detect ring (False); at once.
 
         A detect-only worker keeps its connection and decode for the detector and paints no
-        picture; a restarted worker keeps the choice.
+        picture; a restarted worker keeps the choice. Painting again, the worker reports
+        STREAMING once its view ring holds a fresh frame.
         """
         self._submit(lambda: self._do_set_view(name, view))
 

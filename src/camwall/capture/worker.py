@@ -185,6 +185,8 @@ class CaptureWorker:
         self._source_lock = threading.Lock()
         self._max_size = spec.max_size
         self._view = spec.view
+        #: Painting again after detect-only: say STREAMING once the view ring has a frame.
+        self._announce = False
         self._decode: DecodeMode = spec.decode
         #: The detect-sized output: what, into which ring, and when the next one is due.
         self._detect: DetectOutput | None = None
@@ -322,9 +324,9 @@ class CaptureWorker:
             # Bounded, so commands (and stats) are seen while little or nothing is decoded.
             frame = source.read_within(IDLE_POLL_S)
             if frame is None:
-                if not streaming and self._decode != "full":
+                if (not streaming or self._announce) and self._decode != "full":
                     # Connected and receiving, decoding little or nothing on purpose.
-                    streaming = True
+                    streaming, self._announce = True, False
                     self._attempt = 0
                     self._set_state(
                         CameraState.STREAMING,
@@ -352,10 +354,10 @@ class CaptureWorker:
                 if self._publish_detect(frame):
                     stats.detect_ns += time.thread_time_ns() - t2
                     stats.detected += 1
-            if not streaming:
+            if not streaming or (self._announce and self._view):
                 # Said once the first frame is in the ring: a stream switch that follows this
                 # state never shows an empty ring.
-                streaming = True
+                streaming, self._announce = True, False
                 self._attempt = 0
                 self._set_state(
                     CameraState.STREAMING, f"{frame.width}×{frame.height} from {source.display_url}"
@@ -405,6 +407,11 @@ class CaptureWorker:
                 return
         self._detect = message.output
         self._detect_due = 0.0
+
+    def _set_view(self, view: bool) -> None:
+        # Painting again: the owner waits for STREAMING before it shows this ring.
+        self._announce = view and not self._view
+        self._view = view
 
     def _frame_ready(self) -> None:
         """One byte into the notification pipe (never blocks: a full pipe means unread news)."""
@@ -467,7 +474,7 @@ class CaptureWorker:
             elif isinstance(message, SetDetect):
                 self._set_detect(message)
             elif isinstance(message, SetView):
-                self._view = message.view
+                self._set_view(message.view)
             else:
                 log.warning("%s: unexpected control message %r ignored", self.spec.name, message)
 
@@ -500,7 +507,7 @@ class CaptureWorker:
             elif isinstance(message, SetDetect):
                 self._set_detect(message)
             elif isinstance(message, SetView):
-                self._view = message.view
+                self._set_view(message.view)
         if self._stop.is_set():
             raise _StopRequested
         raise CaptureError(

@@ -783,16 +783,54 @@ class Runtime:
             return
         wanted = self._target_stream(entry)
         if entry.pending_key is not None and entry.pending_stream != wanted:
-            self._cancel_switch(entry)
+            self._cancel_switch(entry, keep_for_detection=True)
         if wanted != entry.stream and entry.pending_key is None:
             entry.pending_stream = wanted
-            entry.pending_key = self._launch(entry, wanted)
+            if wanted == entry.det_stream and entry.extra_key is not None:
+                self._promote_extra(entry)
+            else:
+                entry.pending_key = self._launch(entry, wanted)
         self._update_extra(entry)
 
-    def _cancel_switch(self, entry: _Entry) -> None:
-        if entry.pending_key is not None:
-            self._retire(entry.pending_key, own_state=False)
+    def _promote_extra(self, entry: _Entry) -> None:
+        """The picture returns to the detect stream: its detect-only worker paints again and
+        becomes the pending switch (no new connection; it says STREAMING once its view
+        ring holds a fresh frame)."""
+        key = entry.extra_key
+        assert key is not None
+        entry.pending_key, entry.extra_key = key, None
+        entry.pending_ring = self.supervisor.ring_name(key)
+        entry.pending_detect_ring, entry.pending_info = entry.extra_detect_ring, entry.extra_info
+        entry.extra_detect_ring = entry.extra_info = entry.extra_stats = None
+        self.supervisor.set_max_size(key, entry.max_size)
+        self.supervisor.set_decode(key, entry.decode)
+        self.supervisor.set_view(key, True)
+        log.info(
+            "%s: its detect-only %s stream is shown again",
+            entry.camera.name,
+            entry.det_stream,
+            extra={"camera": entry.camera.name},
+        )
+
+    def _cancel_switch(self, entry: _Entry, *, keep_for_detection: bool = False) -> None:
+        key = entry.pending_key
+        keep = (
+            keep_for_detection
+            and key is not None
+            and entry.pending_stream == entry.det_stream
+            and entry.extra_key is None
+            and self._wants_extra(entry)
+        )
+        if keep:
+            # Back to detect-only (the picture stays where it is): no gap, no reconnect.
+            assert key is not None
+            self.supervisor.set_view(key, False)
+            entry.extra_key, entry.extra_detect_ring = key, entry.pending_detect_ring
+            entry.extra_info = entry.pending_info
+        elif key is not None:
+            self._retire(key, own_state=False)
         entry.pending_key = entry.pending_ring = entry.pending_info = None
+        entry.pending_detect_ring = None
 
     def _retire(self, key: str, *, own_state: bool) -> None:
         self._retiring[key] = own_state
@@ -900,6 +938,7 @@ class Runtime:
         name = entry.camera.name
         if isinstance(event, RingEvent) and event.role == "detect":
             entry.pending_detect_ring = event.ring_name
+            self._follow_ring(entry)
         elif isinstance(event, RingEvent):
             entry.pending_ring = event.ring_name
         elif isinstance(event, InfoEvent):
@@ -920,6 +959,7 @@ class Runtime:
             )
             self._cancel_switch(entry)
             self._update_extra(entry)  # detection may need its own worker after all
+            self._follow_ring(entry)
         return []
 
     def _complete_switch(self, entry: _Entry, event: StateEvent) -> list[Payload]:
@@ -975,6 +1015,10 @@ class Runtime:
         # same picture at any wall layout): the shown one, or the detect-only one.
         if entry.stream == entry.det_stream:
             ring, info = entry.detect_ring, entry.info
+        elif entry.pending_key is not None and entry.pending_stream == entry.det_stream:
+            # Switching to the detect stream (the detect-only worker, shown again, or a new
+            # worker): its detect output is the right one already.
+            ring, info = entry.pending_detect_ring, entry.pending_info
         else:
             ring, info = entry.extra_detect_ring, entry.extra_info
         if not entry.running or not self.detection.is_enabled(entry.camera.name):
