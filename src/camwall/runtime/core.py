@@ -31,7 +31,8 @@ detects on its main stream is captured on the main stream while it detects (tile
 scaled copy of the same decode; no second connection). A camera that detects on its
 substream while shown on its main stream (enlarged, or recording) gets a second,
 detect-only worker on the substream: no picture painted, no recording, its events never
-reach the faces; it stops when detection goes off or the picture returns to the substream.
+reach the faces; it stops when detection goes off, and paints again (becoming the shown
+worker, no new connection) when the picture returns to the substream.
 
 Events reach subscribers one at a time, in order (calls never overlap); keep callbacks quick
 and never call :meth:`Runtime.close` from one. No Qt here.
