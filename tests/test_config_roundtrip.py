@@ -237,11 +237,14 @@ def _cameras(draw: st.DrawFn) -> tuple[Camera, ...]:
             continue
         taken.add(config.safe_name(name))
         side = draw(st.integers(1, 2000))
+        substream = draw(st.sampled_from([None, "rtsps://10.0.0.9/sub"]))
+        streams = ["auto", "main"] if substream is None else ["auto", "main", "substream"]
         cameras.append(
             Camera(
                 name=name,
                 url=f"rtsp://user@10.0.0.{len(cameras) + 1}:554/s",
-                substream_url=draw(st.sampled_from([None, "rtsps://10.0.0.9/sub"])),
+                substream_url=substream,
+                detect_stream=draw(st.sampled_from(streams)),
                 transport=draw(st.sampled_from(["tcp", "udp"])),
                 password_env=draw(st.sampled_from([None, "CAM_PW"])),
                 onvif=draw(st.sampled_from([None, OnvifConfig(port=8080, user="op")])),

@@ -86,6 +86,9 @@ def _camera_lines(cam: Camera) -> list[str]:
             ("record", cam.record),
             ("first_frame_timeout_s", cam.first_frame_timeout_s),
             ("read_timeout_s", cam.read_timeout_s),
+            ("detect_width", cam.detect_width),
+            ("detect_height", cam.detect_height),
+            ("detect_stream", None if cam.detect_stream == "auto" else cam.detect_stream),
         ]
     )
     if cam.masks:
