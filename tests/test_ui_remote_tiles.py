@@ -280,3 +280,74 @@ detect = true
     finally:
         assert runtime.close(timeout=15)
         sink.close()
+
+
+def test_run_wall_follows_the_configs_nodes(
+    qtbot: QtBot,
+    broker: Broker,
+    event_node: MqttSink,
+    make_wall: Callable[..., CameraWall],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from camwall.ui.wall.app import _follow_nodes
+
+    text = f"""
+version = 1
+[wall]
+nodes = ["n1"]
+[mqtt]
+host = "127.0.0.1"
+port = {broker.port}
+username = "wall"
+password_env = "CAMWALL_TEST_WALL_PASSWORD"
+keepalive = {KEEPALIVE}
+"""
+    wall = make_wall("thread")
+    # Without the password in the environment: said on the wall, nothing else happens.
+    monkeypatch.delenv("CAMWALL_TEST_WALL_PASSWORD", raising=False)
+    _follow_nodes(wall, loads(text, check_env=False))
+    assert wall.remote is None
+    shown = [n.text for n in wall.notifications.notices()]
+    assert any("CAMWALL_TEST_WALL_PASSWORD" in t and "not set" in t for t in shown), shown
+    monkeypatch.setenv("CAMWALL_TEST_WALL_PASSWORD", PASSWORDS["wall"])
+    _follow_nodes(wall, loads(text))
+    assert wall.remote is not None
+    event_node.publish(ev.state("Front door", CameraState.STREAMING))
+    qtbot.waitUntil(lambda: _live(wall, "n1 / Front door"), timeout=20000)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_three_headless_nodes_of_four_cameras_and_one_wall_on_one_box(
+    qtbot: QtBot,
+    tmp_path: Path,
+    broker: Broker,
+    follow: Callable[..., tuple[CameraWall, RemoteCameras]],
+) -> None:
+    from camwall.frames.stale import reclaim_stale
+    from test_mqtt_nodes import Node
+
+    wall, remote = follow()  # "*": every node on the broker
+    started = [Node(tmp_path, broker, f"node{i}", 4) for i in range(3)]
+    try:
+        names = [f"node{i} / node{i} cam {c}" for i in range(3) for c in range(4)]
+        qtbot.waitUntil(lambda: all(_live(wall, n) for n in names), timeout=60000)
+        assert sorted(remote.names()) == sorted(names)
+        assert all(remote.tile(n).node_online for n in names)
+        assert remote.stats_text("node1 / node1 cam 2").startswith("node node1: ")
+        # A command from one tile reaches its node only (the nodes allow "reconnect").
+        with qtbot.waitSignal(remote.command_finished, timeout=20000) as finished:
+            remote.tile("node2 / node2 cam 0").reconnect_requested.emit("node2 / node2 cam 0")
+        assert finished.args is not None
+        reply = finished.args[1]
+        assert reply["ok"] is True and reply["node"] == "node2", reply
+        # One node stops cleanly: its four tiles say so, the others stay online.
+        started[0].note_descendants()
+        assert started[0].stop() == 0, started[0].stderr()[-3000:]
+        gone = [n for n in names if n.startswith("node0 /")]
+        qtbot.waitUntil(lambda: not any(remote.tile(n).node_online for n in gone), timeout=5000)
+        assert all(remote.tile(n).node_online for n in names if n not in gone)
+    finally:
+        for node in started:
+            node.kill()
+        reclaim_stale()
