@@ -220,6 +220,12 @@ def test_a_killed_node_says_offline_on_its_tiles_within_one_and_a_half_keepalive
         shown = [n.text for n in wall.notifications.notices()]
         assert any("Node doomed is offline" in t for t in shown), shown
         assert not any(p in t for p in PASSWORDS.values() for t in shown)
+        # The node comes back (restarted by systemd, say): so do its tiles.
+        node.kill()
+        node = Node(tmp_path, broker, "doomed", 2)
+        qtbot.waitUntil(lambda: all(t.node_status == "" for t in tiles), timeout=60000)
+        assert all(t.node_online for t in tiles) and sorted(remote.names()) == names
+        assert [remote.tile(n) for n in names] == tiles  # the same tiles, not new ones
     finally:
         node.kill()
         from camwall.frames.stale import reclaim_stale

@@ -251,7 +251,7 @@ class RemoteCameras(QObject):
                 return
         for node, slug in sorted(inbox.cameras):
             self._apply_camera(node, slug)
-        for node in sorted(inbox.nodes | {n for n, _ in inbox.cameras}):
+        for node in sorted(inbox.nodes):
             self._apply_node(node)
         for node, slug, leaf, data in inbox.events:
             self._apply_event(node, slug, leaf, data)
@@ -260,9 +260,6 @@ class RemoteCameras(QObject):
         status = self.nodes.node(node)
         if status is None:
             return
-        for slug in status.cameras:
-            if self._find(node, slug) is None:
-                self._apply_camera(node, slug)
         reason = None if status.online else (status.reason or "no word from the node")
         for remote in self._remotes.values():
             if remote.node == node:
@@ -296,6 +293,7 @@ class RemoteCameras(QObject):
             remote = self._put_on(cam, cam.stream_url)
             if remote is None:
                 return
+            self._apply_node(node)  # a new tile starts out saying whether its node is online
         remote.last = cam
         tile = remote.tile
         state = cam.capture_state
