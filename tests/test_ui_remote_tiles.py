@@ -147,6 +147,7 @@ def test_a_record_command_from_a_remote_tile_reaches_the_node(
     qtbot: QtBot,
     runtime_node: tuple[MqttSink, Runtime],
     follow: Callable[..., tuple[CameraWall, RemoteCameras]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     _sink, runtime = runtime_node
     wall, remote = follow()
@@ -175,6 +176,8 @@ def test_a_record_command_from_a_remote_tile_reaches_the_node(
     assert finished.args is not None and finished.args[1]["ok"] is True
     assert runtime.detection.is_enabled("door") and not wall.runtime.detection.is_enabled(name)
     qtbot.waitUntil(lambda: tile.detecting, timeout=10000)
+    assert "asked node box for record on" in caplog.text
+    assert not any(p in caplog.text for p in PASSWORDS.values())
 
 
 def test_a_refused_command_shows_the_nodes_reason(
@@ -339,7 +342,7 @@ def test_three_headless_nodes_of_four_cameras_and_one_wall_on_one_box(
         names = [f"node{i} / node{i} cam {c}" for i in range(3) for c in range(4)]
         qtbot.waitUntil(lambda: all(_live(wall, n) for n in names), timeout=60000)
         assert sorted(remote.names()) == sorted(names)
-        assert all(remote.tile(n).node_online for n in names)
+        qtbot.waitUntil(lambda: all(remote.tile(n).node_online for n in names), timeout=10000)
         assert remote.stats_text("node1 / node1 cam 2").startswith("node node1: ")
         # A command from one tile reaches its node only (the nodes allow "reconnect").
         with qtbot.waitSignal(remote.command_finished, timeout=20000) as finished:
@@ -352,7 +355,8 @@ def test_three_headless_nodes_of_four_cameras_and_one_wall_on_one_box(
         assert started[0].stop() == 0, started[0].stderr()[-3000:]
         gone = [n for n in names if n.startswith("node0 /")]
         qtbot.waitUntil(lambda: not any(remote.tile(n).node_online for n in gone), timeout=5000)
-        assert all(remote.tile(n).node_online for n in names if n not in gone)
+        others = [n for n in names if n not in gone]
+        qtbot.waitUntil(lambda: all(remote.tile(n).node_online for n in others), timeout=10000)
     finally:
         for node in started:
             node.kill()
