@@ -45,8 +45,10 @@ def follow(
     """``follow(nodes="*")``: a shown wall following ``nodes`` on the broker as user wall."""
     from camwall.ui.wall.remote_cameras import RemoteCameras
 
-    def make(nodes: tuple[str, ...] | str = "*") -> tuple[CameraWall, RemoteCameras]:
-        wall = make_wall("thread", size=(900, 600))
+    def make(
+        nodes: tuple[str, ...] | str = "*", wall: CameraWall | None = None
+    ) -> tuple[CameraWall, RemoteCameras]:
+        wall = wall or make_wall("thread", size=(900, 600))
         settings = settings_for(broker, "wall", keepalive=KEEPALIVE, reconnect_max_s=1.0)
         remote = RemoteCameras(wall, settings, nodes, env=env_for("wall")).start()  # type: ignore[arg-type]
         assert wall.remote is remote
@@ -361,3 +363,27 @@ def test_three_headless_nodes_of_four_cameras_and_one_wall_on_one_box(
         for node in started:
             node.kill()
         reclaim_stale()
+
+
+def test_a_remote_tile_takes_its_place_from_the_last_run(
+    qtbot: QtBot,
+    tmp_path: Path,
+    event_node: MqttSink,
+    make_wall: Callable[..., CameraWall],
+    follow: Callable[..., tuple[CameraWall, RemoteCameras]],
+) -> None:
+    from qtpy.QtCore import QSettings
+
+    from camwall.ui.wall.layout_state import LayoutStore
+
+    wall = make_wall("thread")
+    settings = QSettings(str(tmp_path / "wall.ini"), QSettings.Format.IniFormat)
+    settings.setValue("wall/order", '["Desk", "n1 / Front door", "Yard"]')
+    wall.layouts.store = LayoutStore(settings)
+    for local in ("Desk", "Yard"):
+        wall.add_camera(Camera(local, f"synthetic://{local.lower()}?width=160&height=90&fps=5"))
+    _, remote = follow(wall=wall)
+    event_node.publish(ev.state("Front door", CameraState.STREAMING))
+    qtbot.waitUntil(lambda: "n1 / Front door" in remote.names(), timeout=10000)
+    # Remote tiles come after the layout was restored, and still go where they were.
+    assert wall.camera_names() == ["Desk", "n1 / Front door", "Yard"]

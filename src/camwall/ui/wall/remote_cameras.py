@@ -151,6 +151,9 @@ class RemoteCameras(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
+        store = window.layouts.store
+        #: Where the last run had the tiles: remote ones arrive after the layout was restored.
+        self._saved_order = store.saved_order() if store is not None else []
         window.remote = self
 
     def start(self) -> RemoteCameras:
@@ -375,11 +378,20 @@ class RemoteCameras(QObject):
             return None
         remote = _Remote(name, cam.node, cam.slug, tile, overlay, url, cam)
         self._remotes[name] = remote
-        window.grid.add_tile(tile)
+        window.grid.add_tile(tile, self._saved_index(name))
         log.info("showing camera %s of node %s", cam.name, cam.node, extra={"camera": name})
         window.start_camera(name)
         self.tile_added.emit(name)
         return remote
+
+    def _saved_index(self, name: str) -> int | None:
+        """Where tile ``name`` goes: after the tiles that preceded it last time (None: last)."""
+        order = self._saved_order
+        if name not in order:
+            return None
+        before = set(order[: order.index(name)])
+        names = self._window.camera_names()
+        return max((i + 1 for i, other in enumerate(names) if other in before), default=0)
 
     def _take_off(self, name: str) -> None:
         remote = self._remotes.pop(name, None)
