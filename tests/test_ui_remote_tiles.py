@@ -207,6 +207,8 @@ def test_a_killed_node_says_offline_on_its_tiles_within_one_and_a_half_keepalive
     from test_mqtt_nodes import Node
 
     wall, remote = follow(("doomed",))
+    changes: list[tuple[str, bool]] = []
+    remote.node_changed.connect(lambda node, online: changes.append((node, online)))
     node = Node(tmp_path, broker, "doomed", 2)
     try:
         names = ["doomed / doomed cam 0", "doomed / doomed cam 1"]
@@ -229,6 +231,8 @@ def test_a_killed_node_says_offline_on_its_tiles_within_one_and_a_half_keepalive
         node.kill()
         node = Node(tmp_path, broker, "doomed", 2)
         qtbot.waitUntil(lambda: all(t.node_status == "" for t in tiles), timeout=60000)
+        # Told once each way; nothing when the node was first seen (the wall starting).
+        assert changes == [("doomed", False), ("doomed", True)]
         assert all(t.node_online for t in tiles) and sorted(remote.names()) == names
         assert [remote.tile(n) for n in names] == tiles  # the same tiles, not new ones
     finally:

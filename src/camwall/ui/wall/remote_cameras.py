@@ -144,6 +144,7 @@ class RemoteCameras(QObject):
         self._inbox = _Inbox()
         self._remotes: dict[str, _Remote] = {}
         self._online: dict[str, bool] = {}
+        self._seen_online: set[str] = set()
         self._commands: list[_Command] = []
         self.nodes = RemoteNodes(settings, on_change=self._post, env=env, client_id=client_id)
         connect_queued(self._woken, self._drain)
@@ -269,8 +270,11 @@ class RemoteCameras(QObject):
                 remote.tile.set_node_offline(reason)
         was = self._online.get(node)
         self._online[node] = status.online
-        if was is None or was == status.online:
-            return
+        first = status.online and node not in self._seen_online
+        if status.online:
+            self._seen_online.add(node)
+        if was is None or was == status.online or first:
+            return  # news only: not a node seen for the first time (e.g. the wall starting)
         if status.online:
             log.info("node %s is back online", node)
             self._window.notifications.notify(f"Node {node} is back online.")
