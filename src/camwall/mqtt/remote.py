@@ -25,6 +25,7 @@ import copy
 import itertools
 import json
 import logging
+import select
 import threading
 import time
 import uuid
@@ -284,9 +285,24 @@ class RemoteNodes:
                 node.reason = ""
 
     def _expire(self) -> None:
-        """Connection thread: a node silent for 1.5 × its keepalive counts as offline."""
+        """Connection thread: a node silent for 1.5 × its keepalive counts as offline.
+
+        Not while messages wait unread in our own socket: in a busy process (a wall decoding
+        many cameras) this thread may lag behind the broker, and a heartbeat still in the
+        backlog is no silence. A node that really died is marked offline by its last will
+        in that backlog, or by this check once the backlog is read.
+        """
         now = time.monotonic()
         expired = []
+        with self._lock:
+            due = any(
+                node.online
+                and now - node.last_seen
+                > float(node.info.get("keepalive") or self.settings.keepalive) * 1.5
+                for node in self._nodes.values()
+            )
+        if not due or self._backlog():
+            return
         with self._lock:
             for node in self._nodes.values():
                 keepalive = float(node.info.get("keepalive") or self.settings.keepalive)
@@ -299,6 +315,20 @@ class RemoteNodes:
         for name in expired:
             log.info("node %s is %s: silent for 1.5 × its keepalive", name, OFFLINE)
             self._notify(Change("node", name))
+
+    def _backlog(self) -> bool:
+        """True if data from the broker waits unread (in the socket, or in TLS's buffer)."""
+        sock = self.connection.client.socket()
+        if sock is None:
+            return False
+        pending = getattr(sock, "pending", None)
+        if callable(pending) and pending() > 0:
+            return True
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False  # closed under us: the connection thread notices on its own
+        return bool(readable)
 
     def _camera_message(self, node_name: str, slug: str, leaf: str, payload: bytes) -> None:
         kind: ChangeKind = "camera"
