@@ -98,3 +98,24 @@ def test_save_edits_nodes_in_place_keeping_comments(tmp_path: Path) -> None:
     again = config.load(file, check_env=False)
     assert again.wall.nodes == () and again.mqtt == cfg.mqtt
     assert "nodes" not in file.read_text().split("[mqtt]")[0]
+
+
+def test_the_walls_broker_may_come_from_mqtt_config(tmp_path: Path) -> None:
+    """``camwall run --mqtt-config FILE`` (no --headless) gives the wall that file's broker."""
+    import argparse
+
+    from camwall.commands.run import run_wall
+
+    broker = tmp_path / "broker.toml"
+    broker.write_text('[mqtt]\nhost = "127.0.0.1"\nport = 1884\n')
+    seen: list[object] = []
+
+    def open_wall(cfg: config.Config, **_: object) -> int:
+        seen.append(cfg.mqtt)
+        return 0
+
+    args = argparse.Namespace(open_wall=open_wall, seconds=0.0, mqtt_config=broker)
+    assert (
+        run_wall(config.loads('version = 1\n[wall]\nnodes = "*"\n[mqtt]\nhost = "x"\n'), args) == 0
+    )
+    assert getattr(seen[0], "port", None) == 1884 and getattr(seen[0], "host", None) == "127.0.0.1"

@@ -25,7 +25,6 @@ import copy
 import itertools
 import json
 import logging
-import select
 import threading
 import time
 import uuid
@@ -301,7 +300,7 @@ class RemoteNodes:
                 > float(node.info.get("keepalive") or self.settings.keepalive) * 1.5
                 for node in self._nodes.values()
             )
-        if not due or self._backlog():
+        if not due or self.connection.backlog():
             return
         with self._lock:
             for node in self._nodes.values():
@@ -315,20 +314,6 @@ class RemoteNodes:
         for name in expired:
             log.info("node %s is %s: silent for 1.5 × its keepalive", name, OFFLINE)
             self._notify(Change("node", name))
-
-    def _backlog(self) -> bool:
-        """True if data from the broker waits unread (in the socket, or in TLS's buffer)."""
-        sock = self.connection.client.socket()
-        if sock is None:
-            return False
-        pending = getattr(sock, "pending", None)
-        if callable(pending) and pending() > 0:
-            return True
-        try:
-            readable, _, _ = select.select([sock], [], [], 0)
-        except (OSError, ValueError):
-            return False  # closed under us: the connection thread notices on its own
-        return bool(readable)
 
     def _camera_message(self, node_name: str, slug: str, leaf: str, payload: bytes) -> None:
         kind: ChangeKind = "camera"
