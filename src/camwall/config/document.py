@@ -335,8 +335,12 @@ class ConfigDocument:
         rec, det = config.recording, config.detection
         self._section(
             "wall",
-            {"grid": config.wall.grid, "decode_budget": config.wall.decode_budget},
-            {"grid": "auto", "decode_budget": True},
+            {
+                "grid": config.wall.grid,
+                "decode_budget": config.wall.decode_budget,
+                "nodes": config.wall.nodes,
+            },
+            {"grid": "auto", "decode_budget": True, "nodes": ()},
         )
         self._section(
             "recording",

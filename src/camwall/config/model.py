@@ -80,6 +80,14 @@ class WallConfig:
     #: looking at when the CPU cannot decode them all (camwall.runtime.decode). False: every
     #: camera is always decoded in full.
     decode_budget: bool = True
+    #: Remote camwall nodes whose cameras the wall shows (found on the ``[mqtt]`` broker by
+    #: their retained availability): node names, or "*" for every node under the prefix.
+    #: Empty: none (the wall shows only its own cameras).
+    nodes: tuple[str, ...] | Literal["*"] = ()
+
+    def wants_node(self, node: str) -> bool:
+        """True if the wall shows node ``node``'s cameras."""
+        return self.nodes == "*" or node in self.nodes
 
     def tiles(self, cameras: int) -> int:
         """The number of tiles for ``cameras`` cameras."""

@@ -229,13 +229,19 @@ def build(
             problems.add(("mqtt",), _bare(exc))
     elif "mqtt" in data:
         problems.add(("mqtt",), "must be a table: [mqtt]")
+    if top is not None and top.wall.nodes and "mqtt" not in data:
+        problems.add(
+            ("wall", "nodes"),
+            "remote nodes are found on an MQTT broker: add an [mqtt] table (host, username, "
+            "password_env; see docs/mqtt.md)",
+        )
     if top is None or cameras is None or problems.items:
         return None
     grid: Grid = top.wall.grid
     return Config(
         version=SCHEMA_VERSION,
         log_level=top.log_level,
-        wall=WallConfig(grid=grid, decode_budget=top.wall.decode_budget),
+        wall=WallConfig(grid=grid, decode_budget=top.wall.decode_budget, nodes=top.wall.nodes),
         recording=RecordingConfig(
             dir=None if top.recording.dir is None else Path(top.recording.dir),
             segment_seconds=top.recording.segment_seconds,

@@ -43,6 +43,8 @@ from camwall.config.urls import UrlProblem, file_path, url_kind
 
 #: Bounds (see docs/config.md).
 MAX_CAMERAS = 256
+#: Remote nodes one wall lists by name.
+MAX_NODES = 256
 MAX_NAME = 64
 MAX_TEXT = 2048
 MAX_LABELS = 1000
@@ -136,6 +138,34 @@ class WallModel(_Table):
 
     grid: Any = "auto"
     decode_budget: bool = True
+    nodes: Any = ()
+
+    @field_validator("nodes", mode="plain")
+    @classmethod
+    def _nodes(cls, nodes: object) -> tuple[str, ...] | str:
+        hint = 'a list of node names (["cellar", "garage"]) or "*" for every node on the broker'
+        if nodes == "*":
+            return "*"
+        if isinstance(nodes, str):
+            raise problem(f"{nodes!r} is not valid here; use {hint}")
+        if not isinstance(nodes, list):
+            raise problem(f"expected {hint}, got {type_name(nodes)}")
+        if len(nodes) > MAX_NODES:
+            raise problem(f"lists {len(nodes)} nodes; at most {MAX_NODES}")
+        seen: set[str] = set()
+        for i, node in enumerate(nodes):
+            if not isinstance(node, str):
+                raise problem(f"expected a node name, got {type_name(node)}", i)
+            if not node or len(node) > MAX_NAME or "/" in node or set(node) & set("#+\0"):
+                raise problem(
+                    f"{node[:MAX_NAME]!r} is not a node name: the name a node publishes under "
+                    f"(--node), 1 to {MAX_NAME} characters without '/', '+' or '#'",
+                    i,
+                )
+            if node in seen:
+                raise problem(f"{node!r} is listed twice", i)
+            seen.add(node)
+        return tuple(nodes)
 
     @field_validator("grid", mode="plain")
     @classmethod

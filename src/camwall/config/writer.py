@@ -16,6 +16,7 @@ from pathlib import Path
 
 from camwall.config.model import Camera, Config, default_config_path
 from camwall.errors import ConfigConflictError, ConfigError
+from camwall.mqtt.settings import MqttSettings
 
 _BARE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _ESCAPES = {
@@ -108,12 +109,56 @@ def _camera_lines(cam: Camera) -> list[str]:
     return lines
 
 
+def _mqtt_lines(mqtt: MqttSettings) -> list[str]:
+    """The ``[mqtt]`` table: every key that differs from its default (no password, ever)."""
+    default = MqttSettings()
+    keys = [
+        ("host", "host"),
+        ("port", "port"),
+        ("username", "username"),
+        ("password_env", "password_env"),
+        ("client_id", "client_id"),
+        ("topic_prefix", "topic_prefix"),
+        ("node", "node"),
+        ("keepalive", "keepalive"),
+        ("commands", "commands"),
+        ("stats_interval", "stats_interval_s"),
+        ("queue_size", "queue_size"),
+        ("reconnect_max", "reconnect_max_s"),
+        ("discovery", "discovery"),
+        ("discovery_prefix", "discovery_prefix"),
+        ("labels", "labels"),
+        ("relay_url", "relay_url"),
+    ]
+    lines = ["[mqtt]"]
+    lines += _pairs(
+        (key, getattr(mqtt, attr))
+        for key, attr in keys
+        if getattr(mqtt, attr) != getattr(default, attr)
+    )
+    if mqtt.tls is not None:
+        lines += ["", "[mqtt.tls]"]
+        lines += _pairs(
+            [
+                ("ca_file", mqtt.tls.ca_file),
+                ("certfile", mqtt.tls.certfile),
+                ("keyfile", mqtt.tls.keyfile),
+            ]
+        )
+    return lines
+
+
 def dumps(config: Config) -> str:
     """``config`` as TOML text (password_env references kept; no resolved password)."""
     rec, det = config.recording, config.detection
     lines = ["# camwall configuration (see docs/config.md)"]
     lines += _pairs([("version", config.version), ("log_level", config.log_level)])
-    lines += ["", "[wall]", *_pairs([("grid", config.wall.grid)])]
+    wall = config.wall
+    lines += ["", "[wall]", *_pairs([("grid", wall.grid)])]
+    if not wall.decode_budget:
+        lines += _pairs([("decode_budget", False)])
+    if wall.nodes:
+        lines += _pairs([("nodes", wall.nodes)])
     lines += ["", "[recording]"]
     lines += _pairs(
         [
@@ -134,6 +179,8 @@ def dumps(config: Config) -> str:
     )
     if det.thresholds:
         lines += ["", "[detection.thresholds]", *_pairs(sorted(det.thresholds.items()))]
+    if config.mqtt is not None:
+        lines += ["", *_mqtt_lines(config.mqtt)]
     for cam in config.cameras:
         lines += ["", *_camera_lines(cam)]
     return "\n".join(lines) + "\n"
