@@ -294,3 +294,26 @@ def test_the_documented_example_is_valid() -> None:
     assert cfg.cameras[0].masks[1][2] == (2450.0, 1300.0)
     assert cfg.recording.max_total_gb == 200
     assert config.loads(config.dumps(cfg), path=example, env=env) == cfg
+
+
+def test_dumps_writes_every_camera_key_the_document_writes() -> None:
+    """Zones, event recording and the detection gate survive dumps → loads (one camera writer)."""
+    text = """version = 1
+
+[[camera]]
+name = "door"
+url = "rtsp://10.0.0.9/s"
+record_on_events = ["detection"]
+pre_roll_s = 3
+detect_when = "camera_motion"
+
+[[camera.zones]]
+name = "path"
+points = [[0.1, 0.2], [0.9, 0.2], [0.5, 0.9]]
+labels = ["person"]
+"""
+    cfg = config.loads(text)
+    again = config.loads(config.dumps(cfg))
+    assert again == cfg
+    door = again.camera("door")
+    assert [z.name for z in door.zones] == ["path"] and door.detect_when == "camera_motion"

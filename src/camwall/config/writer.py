@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from camwall.config.model import Camera, Config, default_config_path
+from camwall.config.model import Config, default_config_path
 from camwall.errors import ConfigConflictError, ConfigError
 from camwall.mqtt.settings import MqttSettings
 
@@ -70,43 +70,6 @@ def toml_value(value: Value) -> str:
 
 def _pairs(pairs: Iterable[tuple[str, Value | None]]) -> list[str]:
     return [f"{toml_key(k)} = {toml_value(v)}" for k, v in pairs if v is not None]
-
-
-def _camera_lines(cam: Camera) -> list[str]:
-    lines = ["[[camera]]"]
-    lines += _pairs(
-        [
-            ("name", cam.name),
-            ("url", cam.url),
-            ("substream_url", cam.substream_url),
-            ("transport", cam.transport),
-            ("user", cam.user),
-            ("password_env", cam.password_env),
-            ("detect", cam.detect),
-            ("detect_fps", cam.detect_fps),
-            ("record", cam.record),
-            ("first_frame_timeout_s", cam.first_frame_timeout_s),
-            ("read_timeout_s", cam.read_timeout_s),
-            ("detect_width", cam.detect_width),
-            ("detect_height", cam.detect_height),
-            ("detect_stream", None if cam.detect_stream == "auto" else cam.detect_stream),
-        ]
-    )
-    if cam.masks:
-        lines.append("masks = [")
-        lines += [f"  {toml_value([list(p) for p in polygon])}," for polygon in cam.masks]
-        lines.append("]")
-    if cam.onvif is not None:
-        lines += ["", "[camera.onvif]"]
-        lines += _pairs(
-            [
-                ("host", cam.onvif.host),
-                ("port", cam.onvif.port),
-                ("user", cam.onvif.user),
-                ("password_env", cam.onvif.password_env),
-            ]
-        )
-    return lines
 
 
 def _mqtt_lines(mqtt: MqttSettings) -> list[str]:
@@ -181,9 +144,16 @@ def dumps(config: Config) -> str:
         lines += ["", "[detection.thresholds]", *_pairs(sorted(det.thresholds.items()))]
     if config.mqtt is not None:
         lines += ["", *_mqtt_lines(config.mqtt)]
+    text = "\n".join(lines) + "\n"
+    if not config.cameras:
+        return text
+    from camwall.config.document import ConfigDocument
+
+    # Cameras are written the one way ConfigDocument writes them (every key, zones too).
+    doc = ConfigDocument(config.source or Path("camwall.toml"), text, None)
     for cam in config.cameras:
-        lines += ["", *_camera_lines(cam)]
-    return "\n".join(lines) + "\n"
+        doc.set_camera(cam, env={})
+    return doc.text().rstrip("\n") + "\n"  # no blank lines after the last table
 
 
 def save(config: Config, path: str | os.PathLike[str] | None = None) -> Path:
