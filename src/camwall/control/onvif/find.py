@@ -268,25 +268,20 @@ def _take(
 
 
 async def _inspect(device: FoundDevice, login: OnvifSettings) -> FoundDevice:
-    from camwall.control.onvif.client import OnvifCameraControl
+    from camwall.control.onvif.discover import read_streams_async
 
     service = device.service
     if not device.is_camera or device.problem is not None or service is None:
         return device
     settings = replace(login, host=service[0], port=service[1])
     bound = settings.connect_timeout_s + 3 * settings.call_timeout_s
-    control = OnvifCameraControl(settings)
     try:
         async with asyncio.timeout(bound):
-            await control.connect(probe=False)
-            info = await control.device_info()
-            streams = await control.stream_profiles()
+            info, streams = await read_streams_async(settings, device_info=True)
     except ControlError as err:
         return replace(device, problem=str(err))
     except TimeoutError:
         return replace(device, problem=f"{settings.label} did not finish within {bound:g} s")
-    finally:
-        await control.close()
     return replace(device, info=info, streams=tuple(streams))
 
 

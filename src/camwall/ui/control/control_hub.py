@@ -559,7 +559,5 @@ class ControlHub(QObject):
         self, host: str, port: int, user: str, password: str, *, timeout_s: float = 20.0
     ) -> Future[list[StreamProfile]]:
         """The camera's RTSP streams over ONVIF, main first (returns at once)."""
-        from camwall.control.onvif.discover import discover_streams_async
-
         settings = OnvifSettings(host, port, user, password, connect_timeout_s=timeout_s)
-        return self.service.submit(discover_streams_async(settings))
+        return self.service.discover_streams(settings)

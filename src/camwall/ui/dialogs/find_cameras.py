@@ -8,7 +8,8 @@ camera that answered with parts missing) with its reason. *Streams* logs in to t
 camera with the user and password typed in and reads its profiles
 (:func:`~camwall.control.onvif.find.inspect_devices_async` on the control service's thread);
 a camera that refuses the password or cannot be reached shows why in its row. The largest
-profile becomes the main stream, the next the substream; both stay editable. *Add* hands a
+profile becomes the main stream, the next the substream; both stay editable
+(:mod:`camwall.ui.dialogs.found_streams`, shared with "Add ONVIF camera…"). *Add* hands a
 :class:`~camwall.config.Camera` with ``[camera.onvif]`` to the ``add`` callback (the wall's
 ``add_camera``; its ConfigSync saves it). The password travels in the stream URLs' userinfo
 to the wall, as in "Add ONVIF camera…"; ConfigSync keeps it in the keyring
@@ -27,15 +28,12 @@ from dataclasses import replace
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -43,9 +41,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from camwall.config import Camera, OnvifConfig
-from camwall.config.urls import userinfo, with_credentials
-from camwall.control.model import OnvifSettings, StreamProfile, StreamRole
+from camwall.config import Camera
+from camwall.control.model import OnvifSettings
 from camwall.control.onvif.find import (
     WSD_PORT,
     Discovery,
@@ -54,9 +51,10 @@ from camwall.control.onvif.find import (
     probe,
 )
 from camwall.errors import CamwallError
-from camwall.redact import mask_url, redact
-from camwall.sources import source_kind
+from camwall.redact import redact
 from camwall.ui.control.control_hub import ControlHub
+from camwall.ui.dialogs.fields import busy_bar, editable_combo, line_edit, message_label
+from camwall.ui.dialogs.found_streams import FoundStreams, describe, free_name, scrub, shown_url
 
 log = logging.getLogger(__name__)
 
@@ -124,21 +122,17 @@ class FindCamerasDialog(QDialog):
         self._generation = 0
         self.devices: list[FoundDevice] = []
         self.bad_answers: list[tuple[str, str]] = []
-        self._profiles: list[StreamProfile] = []
+        self._found = FoundStreams()
         self._inspected: FoundDevice | None = None
         self._closed = False
 
         self.multicast_box = QCheckBox("Search the &local network (multicast)", self)
         self.multicast_box.setObjectName("multicastBox")
         self.multicast_box.setChecked(True)
-        self.targets_edit = _line(self, "targetsEdit", "also ask: 10.1.2.3, cam.example:3702")
+        self.targets_edit = line_edit(self, "targetsEdit", "also ask: 10.1.2.3, cam.example:3702")
         self.search_button = QPushButton("&Search", self)
         self.search_button.setObjectName("searchButton")
-        self.progress = QProgressBar(self)
-        self.progress.setObjectName("findProgress")
-        self.progress.setRange(0, 0)
-        self.progress.setTextVisible(False)
-        self.progress.hide()
+        self.progress = busy_bar(self, "findProgress")
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("deviceTree")
         self.tree.setColumnCount(len(_COLUMNS))
@@ -147,22 +141,17 @@ class FindCamerasDialog(QDialog):
         header = self.tree.header()
         if header is not None:
             header.setSectionResizeMode(len(_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        self.details = QLabel(self)
-        self.details.setObjectName("deviceDetails")
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.user_edit = _line(self, "userEdit", "admin")
-        self.password_edit = _line(self, "passwordEdit", "")
+        self.details = message_label(self, "deviceDetails")
+        self.user_edit = line_edit(self, "userEdit", "admin")
+        self.password_edit = line_edit(self, "passwordEdit", "")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.inspect_button = QPushButton("Read s&treams", self)
         self.inspect_button.setObjectName("inspectButton")
         self.inspect_button.setToolTip("Log in over ONVIF and read the selected camera's streams")
-        self.name_edit = _line(self, "nameEdit", "camera name")
-        self.main_box = _combo(self, "mainStreamBox")
-        self.sub_box = _combo(self, "subStreamBox")
-        self.message = QLabel(self)
-        self.message.setObjectName("findMessage")
-        self.message.setWordWrap(True)
+        self.name_edit = line_edit(self, "nameEdit", "camera name")
+        self.main_box = editable_combo(self, "mainStreamBox")
+        self.sub_box = editable_combo(self, "subStreamBox")
+        self.message = message_label(self, "findMessage")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.add_button = QPushButton("&Add to wall", self)
         self.add_button.setObjectName("addButton")
@@ -389,27 +378,27 @@ class FindCamerasDialog(QDialog):
 
     def _show_streams(self, device: FoundDevice | None) -> None:
         self._inspected = device
-        self._profiles = list(device.streams) if device is not None else []
+        self._found = found = FoundStreams(device.streams if device is not None else ())
+        profiles = list(found.profiles)
         self.main_box.clear()
         self.sub_box.clear()
         self.sub_box.addItem("")  # no substream
-        for profile in self._profiles:
-            self.main_box.addItem(mask_url(profile.uri))
-            self.sub_box.addItem(mask_url(profile.uri))
-        if device is None or not self._profiles:
+        for profile in profiles:
+            self.main_box.addItem(shown_url(profile))
+            self.sub_box.addItem(shown_url(profile))
+        main, sub = found.main, found.sub
+        if device is None or main is None:
             self.main_box.setEditText("")
             self.sub_box.setEditText("")
             return
-        main = next((p for p in self._profiles if p.role is StreamRole.MAIN), self._profiles[0])
-        sub = next((p for p in self._profiles if p.role is StreamRole.SUB and p is not main), None)
-        self.main_box.setCurrentIndex(self._profiles.index(main))
-        self.sub_box.setCurrentIndex(self._profiles.index(sub) + 1 if sub is not None else 0)
+        self.main_box.setCurrentIndex(profiles.index(main))
+        self.sub_box.setCurrentIndex(profiles.index(sub) + 1 if sub is not None else 0)
         for box in (self.main_box, self.sub_box):
-            for i, profile in enumerate(self._profiles):
+            for i, profile in enumerate(profiles):
                 box.setItemData(
-                    i + (box is self.sub_box), _describe(profile), Qt.ItemDataRole.ToolTipRole
+                    i + (box is self.sub_box), describe(profile), Qt.ItemDataRole.ToolTipRole
                 )
-        self.name_edit.setText(self._free_name(device.name or device.address))
+        self.name_edit.setText(free_name(device.name or device.address, self._taken()))
 
     # -- adding -------------------------------------------------------------------------------
 
@@ -421,24 +410,16 @@ class FindCamerasDialog(QDialog):
         name = self.name_edit.text().strip()
         if not name:
             raise ValueError("give the camera a name")
-        if name in set(self._taken()):
-            raise ValueError(f"the wall already has a camera named {name!r}")
-        user, password = self.user_edit.text().strip(), self.password_edit.text()
-        main = self._real_url(self.main_box.currentText().strip(), user, password)
-        if not main:
-            raise ValueError("choose a main stream")
-        source_kind(main)
-        sub_text = self.sub_box.currentText().strip()
-        sub = self._real_url(sub_text, user, password) if sub_text else None
-        if sub is not None:
-            source_kind(sub)
         host, port = device.service
-        # The ONVIF password is the stream's (the same account): no second copy of it.
-        return Camera(
-            name=name,
-            url=main,
-            substream_url=sub if sub != main else None,
-            onvif=OnvifConfig(host=host, port=port, user=user or None),
+        return self._found.camera(
+            name,
+            self.main_box.currentText(),
+            self.sub_box.currentText(),
+            host=host,
+            port=port,
+            user=self.user_edit.text().strip(),
+            password=self.password_edit.text(),
+            taken=self._taken(),
         )
 
     def add_selected(self) -> None:
@@ -447,29 +428,10 @@ class FindCamerasDialog(QDialog):
             camera = self.camera()
             self._add(camera)
         except (CamwallError, ValueError) as exc:
-            self._say(_scrub(str(exc), self.password_edit.text()), error=True)
+            self._say(scrub(str(exc), self.password_edit.text()), error=True)
             return
         self._say(f"Added {camera.name} to the wall.")
-        self.name_edit.setText(self._free_name(camera.name))
-
-    def _real_url(self, shown: str, user: str, password: str) -> str:
-        """The URL to open for a field's text: the camera's own URL with our credentials."""
-        for profile in self._profiles:
-            if shown == mask_url(profile.uri):
-                url = profile.uri
-                break
-        else:
-            url = shown  # typed or edited by hand
-        if not url or not user or userinfo(url)[0] is not None:
-            return url
-        return with_credentials(url, user, password or None)
-
-    def _free_name(self, base: str) -> str:
-        taken = set(self._taken())
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}-{n}", n + 1
-        return name
+        self.name_edit.setText(free_name(camera.name, self._taken()))
 
     # -- state --------------------------------------------------------------------------------
 
@@ -517,34 +479,6 @@ def _status(device: FoundDevice) -> str:
     if device.streams:
         return f"{len(device.streams)} stream(s)"
     return "camera" if device.answers == 1 else f"camera (answered {device.answers}×)"
-
-
-def _describe(profile: StreamProfile) -> str:
-    size = f"{profile.width}×{profile.height}" if profile.width and profile.height else "size ?"
-    parts = [profile.role.value, profile.name or profile.token, profile.encoding or "?", size]
-    if profile.fps:
-        parts.append(f"{profile.fps:g} fps")
-    return " · ".join(parts)
-
-
-def _scrub(text: str, password: str) -> str:
-    text = redact(text)
-    return text.replace(password, "***") if password else text
-
-
-def _line(parent: QWidget, name: str, placeholder: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setObjectName(name)
-    edit.setPlaceholderText(placeholder)
-    return edit
-
-
-def _combo(parent: QWidget, name: str) -> QComboBox:
-    box = QComboBox(parent)
-    box.setObjectName(name)
-    box.setEditable(True)
-    box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-    return box
 
 
 __all__: Sequence[str] = ["FindCamerasDialog", "parse_targets"]
