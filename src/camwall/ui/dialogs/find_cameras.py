@@ -2,7 +2,7 @@
 
 *Search* probes the LAN by multicast and, optionally, a list of addresses by unicast (a camera
 on another subnet) with :func:`camwall.control.onvif.find.probe` on a thread the dialog owns
-(the probe is bounded by its timeout; the dialog never waits for it). Every answer is listed:
+(the probe is bounded by its timeout; closing the dialog stops and joins it). Every answer is listed:
 cameras with their address, model and name, and anything unusable (a printer, garbage, a
 camera that answered with parts missing) with its reason. *Streams* logs in to the selected
 camera with the user and password typed in and reads its profiles
@@ -65,6 +65,9 @@ PROBE_TIMEOUT_S = 3.0
 CONNECT_TIMEOUT_S = 8.0
 CALL_TIMEOUT_S = 4.0
 
+#: How long closing the dialog waits for a stopped probe's thread (it stops within 0.1 s).
+_PROBE_JOIN_S = 2.0
+
 AddCamera = Callable[[Camera], object]
 _COLUMNS = ("Address", "Model", "Name", "Status")
 _ROLE = Qt.ItemDataRole.UserRole
@@ -118,6 +121,7 @@ class FindCamerasDialog(QDialog):
         self._probe_timeout_s = probe_timeout_s
         self._connect_timeout_s = connect_timeout_s
         self._probe_thread: threading.Thread | None = None
+        self._probe_stop = threading.Event()
         self._inspecting: Future[list[FoundDevice]] | None = None
         self._generation = 0
         self.devices: list[FoundDevice] = []
@@ -210,12 +214,14 @@ class FindCamerasDialog(QDialog):
         generation = self._generation
         timeout_s = self._probe_timeout_s
         bridge = self._hub.bridge
+        self._probe_stop = stop = threading.Event()
 
         def run() -> None:
-            """Probe thread: bounded by ``timeout_s``; the result crosses to the UI thread."""
+            """Probe thread: bounded by ``timeout_s`` and ``stop``; the result crosses to the
+            UI thread."""
             try:
                 found: Discovery | CamwallError = probe(
-                    timeout_s, targets=targets, multicast=multicast
+                    timeout_s, targets=targets, multicast=multicast, stop=stop
                 )
             except CamwallError as exc:  # the onvif extra is missing
                 found = exc
@@ -456,21 +462,20 @@ class FindCamerasDialog(QDialog):
         self.message.setText(text)
 
     def done(self, result: int) -> None:
-        """Closing: late results are dropped; a probe still listening ends by its timeout."""
+        """Closing: a running probe is stopped and its thread joined; late results are dropped."""
         self._closed = True
         self._generation += 1
         future, self._inspecting = self._inspecting, None
         if future is not None:
             future.cancel()
-        super().done(result)
-
-    def wait_idle(self, timeout_s: float) -> bool:
-        """Wait for a running probe thread to end (tests, shutdown); True if none is left."""
-        thread = self._probe_thread
+        thread, self._probe_thread = self._probe_thread, None
         if thread is not None:
-            thread.join(timeout_s)
-            return not thread.is_alive()
-        return True
+            self._probe_stop.set()
+            # probe() looks at its stop event every STOP_POLL_S: a short wait.
+            thread.join(_PROBE_JOIN_S)
+            if thread.is_alive():
+                log.warning("the camera search did not stop within %.0f s", _PROBE_JOIN_S)
+        super().done(result)
 
 
 def _status(device: FoundDevice) -> str:
