@@ -9,7 +9,7 @@ warm-up (first-touch page faults, decoder start-up). Rounds are interleaved, so 
 noise hits every variant alike; the table gives medians over rounds:
 
 - **bare decode**: PyAV demux + decode only, with camwall's decoder threading (one thread,
-  ``thread_type NONE``; see camwall.sources.pyav), nothing done with the frames;
+  ``thread_type NONE``; see camwall.sources.avoptions), nothing done with the frames;
 - **decode + one conversion**: the same, plus the I420 planes copied into one contiguous
   buffer and ``cv2.cvtColor(COLOR_YUV2BGRA_I420, dst=…)`` into one shared-memory block, with
   OpenCV on one thread (its pool splits each conversion over both cores and spin-waits

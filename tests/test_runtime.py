@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from camwall.capture.events import CameraState, RecordingEvent
+from camwall.capture.events import CameraState
 from camwall.config import loads
 from camwall.detect import TrackEvent
 from camwall.errors import ConfigError
-from camwall.record import SegmentClosed
 from camwall.runtime import (
     Runtime,
     camera_detection,
@@ -27,7 +27,7 @@ from camwall.runtime import (
     detector_spec,
     pipeline_config,
 )
-from support.h264clip import Clip
+from fixtures.recording_runtime import RecordingRun
 from support.onnx_models import constant_model, letterbox_params, to_model_space, yolov8_output
 from support.runtime_events import Collector
 
@@ -193,35 +193,18 @@ url = "synthetic://plain?width=64&height=48&fps=10"
 
 
 @pytest.mark.slow
-def test_runtime_records_and_applies_retention(tmp_path: Path, h264_clip_7s: Clip) -> None:
+def test_runtime_records_and_applies_retention(
+    recording_runtime: Callable[..., RecordingRun],
+) -> None:
     """A recording camera: segments as events; a tiny size cap makes retention delete the oldest."""
-    cfg = loads(
-        f"""
-version = 1
-[recording]
-dir = "rec"
-segment_seconds = 1
-max_total_gb = 0.00004
-[[camera]]
-name = "clip"
-url = "{h264_clip_7s.path}"
-record = true
-""",
-        path=tmp_path / "camwall.toml",
-    )
-    events = Collector()
-    rt = Runtime(cfg, events, mode="thread", retention_interval_s=3600)
-    try:
-        rt.start()
-        deleted = events.wait_type("retention", 30)
-    finally:
-        assert rt.close(timeout=10)
-    records = [e.payload.record for e in events.events if isinstance(e.payload, RecordingEvent)]
-    closed = [r for r in records if isinstance(r, SegmentClosed)]
+    run = recording_runtime(max_total_gb=0.00004)
+    deleted = run.events.wait_type("retention", 30)
+    run.close()
+    closed = run.closed_segments()
     assert len(closed) >= 2
-    assert deleted["deleted"] >= 1 and deleted["directory"] == str(tmp_path / "rec")
+    assert deleted["deleted"] >= 1 and deleted["directory"] == str(run.folder)
     assert not closed[0].path.exists()  # the oldest went first
-    total = sum(p.stat().st_size for p in (tmp_path / "rec").rglob("*.mp4"))
+    total = sum(p.stat().st_size for p in run.folder.rglob("*.mp4"))
     assert total < 0.00004 * 2**30 + 60_000  # the cap, plus the segment open at the time
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from camwall.sources import SourceSettings, open_source
-from camwall.sources.pyav import PyAVFrame
+from camwall.sources.avframe import PyAVFrame
 
 W, H = 320, 192
 #: Saturated, in-gamut colours (RGB) on which BT.601 and BT.709 differ by far more than the

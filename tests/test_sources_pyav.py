@@ -11,7 +11,8 @@ import pytest
 
 from camwall.errors import InvalidSourceError, StreamLostError
 from camwall.sources import SourceSettings, open_source
-from camwall.sources.pyav import PyAVFrame, PyAVSource
+from camwall.sources.avframe import PyAVFrame
+from camwall.sources.pyav import PyAVSource
 from fixtures.rtsp import RtspServer, ServerFactory
 from support.pictures import smpte_errors
 

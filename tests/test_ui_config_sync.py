@@ -18,10 +18,6 @@ from camwall.ui.wall.main_window import CameraWall
 pytestmark = [pytest.mark.qt, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 
-# The ONVIF login to a camera that is not there (127.0.0.1:8080) is still retrying when the
-# wall closes; aiohttp's session of that attempt is dropped with the cancelled task and
-# warns when garbage-collected (under PyQt5 inside this test). Known, noted for a follow-up.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_cameras_added_and_removed_are_saved(
     qtbot: QtBot, wall: CameraWall, tmp_path: Path, file_keyring: KeyringBackend
 ) -> None:

@@ -132,7 +132,7 @@ def test_a_press_ended_by_anything_but_a_release_still_stops_the_camera(
     elif interruption == "camera switched":
         h.panel.set_camera("other")
     else:
-        h.hub.remove_camera("cam")
+        h.remove("cam")
 
     # The mouse button is still down, yet the camera is told to stop.
     assert not h.panel.holds.active

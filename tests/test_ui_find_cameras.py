@@ -4,13 +4,14 @@ search, the reasons of broken answers, a refused password, streams, Add → tile
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from keyring.backend import KeyringBackend
 from pytestqt.qtbot import QtBot
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QCoreApplication, Qt
 
 from camwall.config import Config, load, save
 from camwall.secrets import fill_password
@@ -34,6 +35,37 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def probe_threads() -> list[threading.Thread]:
+    """The find dialogs' probe threads still running."""
+    return [t for t in threading.enumerate() if t.name == "camwall-find" and t.is_alive()]
+
+
+def test_closing_the_dialog_mid_search_stops_and_joins_the_probe(
+    qtbot: QtBot, wall: CameraWall
+) -> None:
+    from camwall.ui.dialogs.find_cameras import FindCamerasDialog
+
+    added: list[object] = []
+    dialog = FindCamerasDialog(wall.controls.hub, added.append, wall, probe_timeout_s=60.0)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    # A target that receives the probe and never answers: the probe would listen for 60 s.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        dialog.multicast_box.setChecked(False)
+        qtbot.keyClicks(dialog.targets_edit, f"127.0.0.1:{silent.getsockname()[1]}")
+        qtbot.mouseClick(dialog.search_button, LEFT)
+        assert dialog.busy and len(probe_threads()) == 1
+        silent.settimeout(WAIT_MS / 1000)
+        assert silent.recv(65535)  # the probe went out; now it listens
+        dialog.close()
+        # Joined by close() itself: nothing is left to wait for.
+        assert not probe_threads()
+    # The stopped probe's hand-over is queued by now; delivered, it is dropped, not shown.
+    QCoreApplication.processEvents()
+    assert dialog.devices == [] and added == []
 
 
 def test_parse_targets() -> None:
@@ -143,6 +175,6 @@ def test_find_inspect_and_add_a_camera(
         assert endpoint is not None and endpoint.password == password
         assert password not in d.message.text() and password not in d.details.text()
         d.close()
-        assert d.wait_idle(5.0)
+        assert not probe_threads()
     finally:
         responder.stop()

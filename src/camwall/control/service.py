@@ -72,8 +72,6 @@ async def _bounded(coro: Awaitable[T], timeout_s: float | None) -> T:
         raise
 
 
-#: How long shutting a camera down waits for a login in progress before cancelling it.
-CONNECT_GRACE_S = 3.0
 #: Connection attempts (login, service discovery, capability probing) before giving up.
 CONNECT_ATTEMPTS = 3
 
@@ -575,13 +573,9 @@ class RemoteCamera:
         if tasks:
             await asyncio.wait(tasks)
         if self._connect_task is not None and not self._connect_task.done():
-            # Let a login in progress finish (it is bounded by its own timeout) rather than
-            # cancel it: onvif-zeep-async leaks the HTTP session of a service whose creation
-            # is cancelled half-way. Cancel only if it overruns.
-            _, pending = await asyncio.wait([self._connect_task], timeout=CONNECT_GRACE_S)
-            if pending:
-                self._connect_task.cancel()
-                await asyncio.wait([self._connect_task])
+            # A login cancelled half-way closes what it opened (OnvifCameraControl.connect).
+            self._connect_task.cancel()
+            await asyncio.wait([self._connect_task])
         self._is_connected = False
         await self.control.close()
         self._caps = Capabilities.none("camera control was shut down")

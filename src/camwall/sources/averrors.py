@@ -2,16 +2,18 @@
 
 FFmpeg says little when a camera misbehaves: a silent server, a port that speaks another
 protocol and a broken stream description can all end in "Invalid data found when processing
-input". Where the error is ambiguous, :func:`probe` asks the server once more, directly, and
-the reply (or silence) decides. Every message carries the *masked* URL; PyAV's own exception
-text (which contains the URL with its password) is never passed on.
+input". Where an open's error is ambiguous, :func:`probe` asks the server once more,
+directly, and the reply (or silence) decides (:func:`classify_open_error`). A stream lost
+while reading says why in the terms of :mod:`camwall.sources.liveness` (:func:`read_error`,
+:func:`stall_error`). Every message carries the *masked* URL; PyAV's own exception text
+(which contains the URL with its password) is never passed on.
 """
 
 from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -29,6 +31,7 @@ from camwall.errors import (
     UnsupportedStreamError,
 )
 from camwall.redact import redact
+from camwall.sources.liveness import Liveness, LostReason
 
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
 ProbeKind = Literal[
@@ -266,3 +269,60 @@ def _from_probe(result: ProbeResult | None, failure: OpenFailure, reason: str) -
         f"{url}: the server speaks {proto} but the stream is not video FFmpeg can read "
         f"({reason}){what}"
     )
+
+
+def read_error(
+    url: str,
+    reason: LostReason | Literal["interrupted"] | None,
+    exc: BaseException | None,
+    *,
+    interrupted: bool,
+    liveness: Liveness,
+    since_frame: Mapping[str, int],
+) -> SourceError:
+    """The error for a read that failed (``exc``) or was given up on (``exc`` None, for
+    ``reason``); ``since_frame`` counts packets, corrupt ones and decode errors since the
+    last frame."""
+    if reason == "interrupted" or interrupted:
+        return StreamLostError(f"{url}: interrupted")
+    if reason == "stall" or reason == "no-keyframe":
+        return stall_error(url, reason, liveness.limit(reason), since_frame, blocked=True)
+    if reason == "read-timeout" or isinstance(exc, av.error.ExitError | TimeoutError):
+        age = time.monotonic() - liveness.last_frame_at
+        return StreamLostError(
+            f"{url}: no data for {liveness.read_limit:.1f} s "
+            f"(last frame {age:.1f} s ago); the camera or network stopped sending"
+        )
+    if isinstance(exc, ConnectionError):
+        return StreamLostError(f"{url}: connection lost ({ffmpeg_reason(exc)})")
+    detail = ffmpeg_reason(exc) if exc is not None else "unknown"
+    return StreamLostError(f"{url}: reading the stream failed ({detail})")
+
+
+def stall_error(
+    url: str,
+    reason: LostReason,
+    limit: float,
+    since_frame: Mapping[str, int],
+    *,
+    blocked: bool,
+) -> StreamLostError:
+    """The error for a stream with no frame for ``limit`` seconds, saying what did arrive
+    (``blocked``: a read was waiting for data when the limit passed)."""
+    s = since_frame
+    if reason == "no-keyframe":
+        detail = (
+            f"{s['packets']} packets arrived but none decoded to a picture; if the "
+            f"camera's keyframe interval is longer, raise first_frame_timeout_s"
+        )
+    elif s["corrupt"] or s["errors"]:
+        detail = (
+            f"only undecodable data: {s['corrupt']} corrupt packets, {s['errors']} decode errors"
+        )
+    elif s["packets"]:
+        detail = f"{s['packets']} packets arrived but none decoded to a picture"
+    elif blocked:
+        detail = "connected, but no data arrives"
+    else:
+        detail = "no video packets"
+    return StreamLostError(f"{url}: no frame for {limit:.1f} s ({detail})")

@@ -57,7 +57,7 @@ class SourceSettings:
     #: keyframe). None: adaptive — FIRST_FRAME_TIMEOUT_S, or longer if the read timeout is.
     first_frame_timeout_s: float | None = None
     #: FFmpeg decoder threads. 0 or 1: one thread (measured lowest latency and CPU per camera,
-    #: see camwall.sources.pyav); N > 1: N frame threads, each extra one adds a frame of latency.
+    #: see camwall.sources.avoptions); N > 1: N frame threads, each extra one adds a frame of latency.
     decoder_threads: int = 0
     #: Hardware decoder name (e.g. "vaapi"); None: software. A seam, not implemented yet.
     hwaccel: str | None = None

@@ -14,14 +14,11 @@ What a camera wall needs from it, beyond "decode frames":
   keyframe (no smeared frames).
 - Files can stand in for cameras: paced by their timestamps (``realtime``) and looping.
 
-FFmpeg options, and why (measured against the GStreamer test server, ``bench/convert.py``):
-``fflags=nobuffer`` is *not* set: it only affects probing, and there it throws away the
-packets read while probing — including the keyframe a camera sends to a new client — so the
-first frame came a whole GOP later (1.07 s instead of 0.27 s). ``discardcorrupt`` is not
-set either: we drop corrupt packets ourselves, so we can count them. ``fpsprobesize=0`` for
-network streams: probing would otherwise wait for several frames to guess a frame rate (4
-more frames, 16 s, from the 0.25 fps test camera); the rate a stream declares (SDP,
-container, H.264 timing info) is still read.
+This module is the source and its read loop; its parts live next to it: the FFmpeg options
+(:mod:`~camwall.sources.avoptions`), opening within our deadline
+(:mod:`~camwall.sources.avopen`), the decoded frame (:mod:`~camwall.sources.avframe`), why a
+stream failed in words (:mod:`~camwall.sources.averrors`) and file pacing
+(:mod:`~camwall.sources.pacing`).
 """
 
 from __future__ import annotations
@@ -34,13 +31,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-import av
 import av.error
 from av.container import InputContainer
 from av.packet import Packet
-from av.stream import Discard
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
@@ -50,156 +45,17 @@ from camwall.errors import (
     StreamLostError,
     UnsupportedStreamError,
 )
-from camwall.sources.averrors import (
-    OpenFailure,
-    ProbeResult,
-    classify_open_error,
-    ffmpeg_reason,
-    probe,
-)
+from camwall.sources.averrors import ffmpeg_reason, read_error, stall_error
+from camwall.sources.avframe import PyAVFrame
 from camwall.sources.avinterrupt import abortable
-from camwall.sources.base import (
-    FIRST_FRAME_TIMEOUT_S,
-    DecodeMode,
-    Pixels,
-    Source,
-    SourceFrame,
-    SourceSettings,
-    StreamInfo,
-)
+from camwall.sources.avopen import is_live, open_container, stream_info, video_stream
+from camwall.sources.avoptions import file_path, set_decoder_threads
+from camwall.sources.base import DecodeMode, Source, SourceSettings, StreamInfo
 from camwall.sources.convert import FrameConverter
 from camwall.sources.liveness import Liveness, LostReason
+from camwall.sources.pacing import Pacer
 
 log = logging.getLogger(__name__)
-
-#: Probing an RTSP stream: the SDP already names codec and size; 0.2 s is enough for the
-#: frame rate and costs 0.2 s of time-to-first-frame (the probed packets are kept).
-RTSP_ANALYZE_US = 200_000
-#: Generous enough for one 1440p keyframe, so analyzeduration is what limits probing.
-PROBESIZE = 1_000_000
-#: HTTP streams (MJPEG, HLS, MPEG-TS) may need a little longer to show their streams.
-HTTP_ANALYZE_US = 500_000
-#: RTP reordering (UDP) waits at most this long for a late packet.
-MAX_DELAY_US = 100_000
-#: UDP receive buffer: a 1440p keyframe arrives as a burst of a few hundred kB.
-UDP_BUFFER = 4 << 20
-#: Our deadline for a whole open is this many open timeouts: FFmpeg's socket timeout (one
-#: open timeout) answers first for a silent server, so hitting ours means data flowed but no
-#: stream came of it (a port speaking another protocol).
-OPEN_DEADLINE_FACTOR = 1.5
-#: Decoder threading, measured for live 1440p H.264 (bench/convert.py, docs/benchmarks.md
-#: "## Conversion"): one thread has the lowest CPU per frame and no added latency; frame
-#: threads cost ≈12 % more CPU and hold one frame (40 ms at 25 fps) per extra thread; slice
-#: threads gain nothing on the single-slice streams cameras send (same CPU, same latency as
-#: one thread) while keeping a thread pool per camera. The wall's parallelism comes from one
-#: process per camera. So: one thread by default; ``decoder_threads`` > 1 asks for frame
-#: threads (a camera one core cannot keep up with; latency traded for throughput).
-FRAME_THREADS = "FRAME"
-#: Pacing a file: re-anchor the clock instead of sleeping longer than this, or when this late.
-PACE_MAX_WAIT_S = 2.0
-PACE_MAX_LATE_S = 0.5
-
-
-def ffmpeg_options(settings: SourceSettings, scheme: str) -> dict[str, str]:
-    """The FFmpeg format/protocol options for this source."""
-    io_timeout_us = str(int(settings.io_timeout_s * 1e6))
-    # low_delay reaches the decoders FFmpeg opens while probing; the decoder that makes our
-    # frames keeps the stream's own reorder depth (forcing low_delay there would show a
-    # B-frame stream out of order; streams without B-frames have no reorder delay anyway).
-    opts = {"flags": "low_delay"}
-    if scheme in ("rtsp", "rtsps"):
-        # FFmpeg 5 renamed the socket I/O timeout "stimeout" → "timeout" (µs) for RTSP.
-        timeout_key = "timeout" if av.library_versions["libavformat"][0] >= 59 else "stimeout"
-        opts.update(
-            rtsp_transport=settings.transport,
-            analyzeduration=str(RTSP_ANALYZE_US),
-            probesize=str(PROBESIZE),
-            max_delay=str(MAX_DELAY_US),
-            user_agent="camwall",
-            fpsprobesize="0",
-            # Packets before the first RTCP report carry no timestamp; probing would wait
-            # for one (4 frame intervals of a 0.5 fps camera: 8 s instead of 4 s to open).
-            max_ts_probe="0",
-        )
-        opts[timeout_key] = io_timeout_us
-        if settings.transport == "udp":
-            opts["buffer_size"] = str(UDP_BUFFER)
-    elif scheme in ("http", "https"):
-        opts.update(
-            rw_timeout=io_timeout_us,  # inherited by HLS segment requests
-            analyzeduration=str(HTTP_ANALYZE_US),
-            probesize=str(PROBESIZE),
-            user_agent="camwall",
-            reconnect="0",  # reconnecting is the capture worker's job, with backoff
-            fpsprobesize="0",
-        )
-    return opts
-
-
-def file_path(url: str) -> str:
-    """The local path of a ``file:`` URL or plain path."""
-    if url.startswith("file:"):
-        return unquote(urlsplit(url).path)
-    return url
-
-
-class PyAVFrame(SourceFrame):
-    """A decoded frame; converted (once) by :meth:`convert_into`."""
-
-    def __init__(
-        self,
-        frame: VideoFrame,
-        converter: FrameConverter,
-        capture_ns: int,
-        decode_ns: int,
-        detect_converter: FrameConverter | None = None,
-    ) -> None:
-        """Wrap a decoded PyAV frame (valid until the source's next read)."""
-        self.av_frame = frame
-        self._converter = converter
-        self._detect_converter = detect_converter
-        self.width = frame.width
-        self.height = frame.height
-        self.pts = frame.pts
-        self.capture_ns = capture_ns
-        self.decode_ns = decode_ns
-
-    @property
-    def pix_fmt(self) -> str:
-        """The decoder's pixel format (``yuv420p``, ``yuvj420p``, ``nv12``, ...)."""
-        return str(self.av_frame.format.name)
-
-    def convert_into(self, dst: Pixels) -> None:
-        """Write the frame as BGRA into ``dst``, scaling to ``dst``'s size if it differs."""
-        self._converter.convert(self.av_frame, dst)
-
-    def convert_for_detection(self, dst: Pixels) -> None:
-        """The detect-sized copy, with a scaler of its own (sharing one would rebuild it on
-        every frame, alternating between the tile's size and the detector's)."""
-        (self._detect_converter or self._converter).convert(self.av_frame, dst)
-
-
-class _Pacer:
-    """Releases file frames at their timestamps' pace, like a live camera."""
-
-    def __init__(self) -> None:
-        self.origin: tuple[float, float] | None = None  # (monotonic, media seconds)
-
-    def reset(self) -> None:
-        """Forget the clock (after a seek or loop)."""
-        self.origin = None
-
-    def delay(self, media_s: float, now: float) -> float:
-        """Seconds to wait before showing the frame at ``media_s``."""
-        if self.origin is None:
-            self.origin = (now, media_s)
-            return 0.0
-        wait = self.origin[0] + (media_s - self.origin[1]) - now
-        if wait > PACE_MAX_WAIT_S or wait < -PACE_MAX_LATE_S:
-            # A timestamp jump, or we fell behind: restart the clock instead of bursting.
-            self.origin = (now, media_s)
-            return 0.0
-        return max(0.0, wait)
 
 
 class PyAVSource(Source):
@@ -216,7 +72,7 @@ class PyAVSource(Source):
         self._converter = FrameConverter()
         self._detect_converter = FrameConverter()
         self._ready: collections.deque[tuple[VideoFrame, int]] = collections.deque()
-        self._pacer = _Pacer()
+        self._pacer = Pacer()
         self._live = True
         self._eof = False
         self._need_keyframe = False
@@ -227,7 +83,6 @@ class PyAVSource(Source):
         self._abort_error: SourceError | None = None
         self._since_frame = {"packets": 0, "corrupt": 0, "errors": 0}
         self._frames_this_pass = 0
-        self._media_guess = 0.0
 
     # -- opening ------------------------------------------------------------------------
 
@@ -255,7 +110,9 @@ class PyAVSource(Source):
         target = file_path(settings.url) if self.is_file else settings.url
         if self.is_file and Path(target).is_dir():
             raise UnsupportedStreamError(f"{self.display_url}: is a directory, not a video file")
-        container = self._open_container(target)
+        container = open_container(
+            settings, target, self._scheme, self.display_url, lambda: self.interrupted
+        )
         try:
             self._setup(container)
         except SourceError:
@@ -273,120 +130,15 @@ class PyAVSource(Source):
         )
         return self.info
 
-    def _open_container(self, target: str) -> InputContainer:
-        settings = self.settings
-        budget = settings.open_timeout_s * OPEN_DEADLINE_FACTOR
-        # A server that answers in its protocol may still take a frame interval or a GOP
-        # before the first video arrives (FFmpeg's probing waits for it): a slow camera.
-        first_frame = settings.first_frame_timeout_s or FIRST_FRAME_TIMEOUT_S
-        start = time.monotonic()
-        deadline_hit = False
-        probed: list[ProbeResult] = []
-
-        def give_up() -> bool:
-            nonlocal deadline_hit, budget
-            if self.interrupted:
-                return True
-            if time.monotonic() - start > budget:
-                if not probed and not self.is_file:
-                    # At the open deadline, ask the server directly (once): one that speaks
-                    # its protocol is alive and gets the first-frame wait; silence, garbage
-                    # or a refusal end the open now. (Runs on FFmpeg's poll: it waits.)
-                    probed.append(self._probe())
-                    speaks = "rtsp" if self._scheme.startswith("rtsp") else "http"
-                    if probed[0].kind == speaks and not self.interrupted:
-                        budget = max(budget, first_frame)
-                        return False
-                deadline_hit = True
-                return True
-            return False
-
-        error: SourceError | None = None
-        try:
-            with abortable(give_up):
-                container = av.open(
-                    target,
-                    "r",
-                    options=ffmpeg_options(settings, self._scheme),
-                    # PyAV's own open timeout is the backstop of ours (which may grow).
-                    timeout=(max(budget, first_frame) + 1.0, settings.io_timeout_s),
-                )
-        except (av.error.FFmpegError, OSError) as exc:
-            failure = OpenFailure(
-                url=self.display_url,
-                scheme=self._scheme,
-                has_credentials="@" in urlsplit(settings.url).netloc,
-                elapsed_s=time.monotonic() - start,
-                io_timeout_s=settings.io_timeout_s,
-                deadline_hit=deadline_hit,
-                interrupted=self.interrupted,
-            )
-            probe_fn = (lambda: probed[0]) if probed else self._probe
-            error = classify_open_error(exc, failure, probe_fn if not self.is_file else None)
-        if error is not None:
-            # Raised outside the except block: PyAV's exception (its text holds the URL with
-            # the password) must not travel along as __context__.
-            log.info("%s: open failed: %s", self.display_url, error)
-            raise error
-        return container
-
-    def _probe(self) -> ProbeResult:
-        return probe(
-            self.settings.url, min(1.0, self.settings.open_timeout_s / 2), lambda: self.interrupted
-        )
-
     def _setup(self, container: InputContainer) -> None:
-        videos = list(container.streams.video)
-        if not videos:
-            others = ", ".join(
-                f"{s.type} ({s.codec_context.name if s.codec_context else '?'})"
-                for s in container.streams
-            )
-            raise UnsupportedStreamError(
-                f"{self.display_url}: the stream has no video"
-                + (f", only {others}" if others else "")
-            )
-        stream = videos[0]
-        if stream.codec_context is None:
-            raise UnsupportedStreamError(
-                f"{self.display_url}: no decoder for this stream's codec in this FFmpeg build"
-            )
-        for other in container.streams:
-            if other.index != stream.index:
-                # Not demuxed at all: for HLS this also skips the other variants' downloads.
-                other.discard = Discard.all
+        stream = video_stream(container, self.display_url)
         cc = stream.codec_context
-        threads = self.settings.decoder_threads
-        if threads > 1:
-            cc.thread_type = FRAME_THREADS
-            cc.thread_count = threads
-        else:
-            cc.thread_type = "NONE"
-            cc.thread_count = 1
+        set_decoder_threads(cc, self.settings.decoder_threads)
         self._container = container
         self._stream = stream
         self._packets = container.demux(stream)
-        self._live = not self.is_file and not (
-            container.format.name == "hls" and container.duration is not None
-        )
-        # average_rate is what the stream declares (SDP a=framerate, container); the guessed
-        # rate may be FFmpeg's default (25 for MJPEG over HTTP, which declares nothing).
-        rate = stream.average_rate or stream.guessed_rate
-        bitrate = stream.bit_rate or cc.bit_rate or (container.bit_rate or None)
-        transport = {"rtsp": self.settings.transport, "rtsps": self.settings.transport}.get(
-            self._scheme, "hls" if container.format.name == "hls" else self._scheme
-        )
-        self.info = StreamInfo(
-            url=self.display_url,
-            codec=cc.name,
-            width=cc.width,
-            height=cc.height,
-            fps=float(rate) if rate else None,
-            bitrate=int(bitrate) if bitrate else None,
-            pix_fmt=cc.pix_fmt,
-            transport=transport,
-            fps_declared=bool(stream.average_rate),
-        )
+        self._live = is_live(container, self._scheme)
+        self.info = stream_info(container, stream, self.settings, self._scheme, self.display_url)
         now = time.monotonic()
         self._liveness.reset(now)
         self._dts_seconds = float(stream.time_base) if stream.time_base else 0.0
@@ -498,48 +250,20 @@ class PyAVSource(Source):
 
     def _read_error(self, exc: BaseException | None) -> SourceError:
         """The error for a read that failed (``exc``) or was given up on (``exc`` None)."""
-        url = self.display_url
-        reason = self._abort_reason
-        if reason == "interrupted" or self.interrupted:
-            return StreamLostError(f"{url}: interrupted")
-        if reason == "stall" or reason == "no-keyframe":
-            return self._stall_error(reason, blocked=True)
-        if reason == "read-timeout" or isinstance(exc, av.error.ExitError | TimeoutError):
-            age = time.monotonic() - self._liveness.last_frame_at
-            return StreamLostError(
-                f"{url}: no data for {self._liveness.read_limit:.1f} s "
-                f"(last frame {age:.1f} s ago); the camera or network stopped sending"
-            )
-        if isinstance(exc, ConnectionError):
-            return StreamLostError(f"{url}: connection lost ({ffmpeg_reason(exc)})")
-        detail = ffmpeg_reason(exc) if exc is not None else "unknown"
-        return StreamLostError(f"{url}: reading the stream failed ({detail})")
+        return read_error(
+            self.display_url,
+            self._abort_reason,
+            exc,
+            interrupted=self.interrupted,
+            liveness=self._liveness,
+            since_frame=self._since_frame,
+        )
 
     def _check_stall(self) -> None:
         reason = self._liveness.lost(time.monotonic())
         if reason is not None:
-            raise self._stall_error(reason, blocked=False)
-
-    def _stall_error(self, reason: LostReason, *, blocked: bool) -> StreamLostError:
-        s = self._since_frame
-        limit = self._liveness.limit(reason)
-        if reason == "no-keyframe":
-            detail = (
-                f"{s['packets']} packets arrived but none decoded to a picture; if the "
-                f"camera's keyframe interval is longer, raise first_frame_timeout_s"
-            )
-        elif s["corrupt"] or s["errors"]:
-            detail = (
-                f"only undecodable data: {s['corrupt']} corrupt packets, "
-                f"{s['errors']} decode errors"
-            )
-        elif s["packets"]:
-            detail = f"{s['packets']} packets arrived but none decoded to a picture"
-        elif blocked:
-            detail = "connected, but no data arrives"
-        else:
-            detail = "no video packets"
-        return StreamLostError(f"{self.display_url}: no frame for {limit:.1f} s ({detail})")
+            limit = self._liveness.limit(reason)
+            raise stall_error(self.display_url, reason, limit, self._since_frame, blocked=False)
 
     def _decode(self, packet: Packet[VideoStream]) -> None:
         assert self._stream is not None
@@ -612,12 +336,10 @@ class PyAVSource(Source):
 
     def _pace(self, frame: VideoFrame) -> None:
         fps = self.info.fps if self.info and self.info.fps else 25.0
+        media_s = None
         if frame.pts is not None and frame.time_base is not None:
             media_s = float(frame.pts * frame.time_base)
-        else:
-            media_s = self._media_guess + 1.0 / fps
-        self._media_guess = media_s
-        wait = self._pacer.delay(media_s, time.monotonic())
+        wait = self._pacer.wait_for(media_s, fps, time.monotonic())
         if wait > 0 and self._interrupted.wait(wait):
             raise StreamLostError(f"{self.display_url}: interrupted")
 

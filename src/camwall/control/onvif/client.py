@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import os
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 from camwall.control.base import CameraControl
@@ -63,6 +65,39 @@ def _count(value: Any) -> int | None:
     if number is None or not math.isfinite(number) or number <= 0:
         return None
     return int(number)
+
+
+@functools.cache
+def _camera_class(onvif: ModuleType) -> Any:
+    """``onvif.ONVIFCamera`` whose service creation, once begun, finishes despite a cancel.
+
+    The library opens a service's HTTP session, then sets the service up (loading its WSDL
+    in a worker thread, the first time), and only then files it in ``services``, which is
+    what its ``close()`` closes. A login cancelled in between (the wall closing while a
+    camera that is not there is being tried) would drop that session unclosed: aiohttp's
+    "Unclosed client session". Waiting for the creation is short (local work, no network),
+    and afterwards ``close()`` finds the session.
+    """
+
+    base: Any = onvif.ONVIFCamera
+
+    class Camera(base):  # type: ignore[misc]
+        async def create_onvif_service(self, *args: Any, **kwargs: Any) -> Any:
+            creating = asyncio.ensure_future(super().create_onvif_service(*args, **kwargs))
+            creating.add_done_callback(_seen)
+            try:
+                return await asyncio.shield(creating)
+            except asyncio.CancelledError:
+                await asyncio.wait([creating])
+                raise
+
+    return Camera
+
+
+def _seen(task: asyncio.Future[Any]) -> None:
+    """Mark a creation's outcome as seen (its caller may have been cancelled meanwhile)."""
+    if not task.cancelled():
+        task.exception()
 
 
 @contextlib.contextmanager
@@ -193,7 +228,7 @@ class OnvifCameraControl(CameraControl):
         try:
             async with asyncio.timeout(timeout):
                 with _keep_proxy_env():
-                    self._cam = onvif.ONVIFCamera(
+                    self._cam = _camera_class(onvif)(
                         self._s.host,
                         self._s.port,
                         # Empty strings, not None: the library's WS-Security header

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import asyncio
 
-from camwall.control.model import OnvifSettings, StreamProfile
+from camwall.control.model import DeviceInfo, OnvifSettings, StreamProfile
 from camwall.control.onvif.client import OnvifCameraControl
+
+
+async def read_streams_async(
+    settings: OnvifSettings, *, device_info: bool = False
+) -> tuple[DeviceInfo | None, list[StreamProfile]]:
+    """Log in, read the device information (if asked), the media profiles and their RTSP
+    URIs (main stream first), log out."""
+    control = OnvifCameraControl(settings)
+    try:
+        await control.connect(probe=False)
+        info = await control.device_info() if device_info else None
+        return info, await control.stream_profiles()
+    finally:
+        await control.close()
 
 
 async def discover_streams_async(settings: OnvifSettings) -> list[StreamProfile]:
     """Log in, read the media profiles and their RTSP URIs (main stream first), log out."""
-    control = OnvifCameraControl(settings)
-    try:
-        await control.connect(probe=False)
-        return await control.stream_profiles()
-    finally:
-        await control.close()
+    _, streams = await read_streams_async(settings)
+    return streams
 
 
 def discover_streams(settings: OnvifSettings) -> list[StreamProfile]:

@@ -233,11 +233,13 @@ class CameraEvents:
         """Unsubscribe every camera and end the thread (if owned); blocks up to ``timeout_s``."""
         if not self._service.running:
             return
-        done = self._service.submit(self._cancel(list(self._tasks)), timeout_s=timeout_s)
+        done = self._service.submit(self._cancel_all(), timeout_s=timeout_s)
         try:
             done.result(timeout_s + 1)
         except ControlError as err:
             log.warning("camera events: stopping: %s", err)
+        except TimeoutError:  # the loop itself is too busy to time the request out
+            log.warning("camera events: stopping took over %.0f s; going on", timeout_s + 1)
         if self._own_service:
             self._service.stop()
 
@@ -271,6 +273,11 @@ class CameraEvents:
             self._follow(camera, settings), name=f"camwall-events-{camera}"
         )
         self._tasks[camera] = task
+
+    async def _cancel_all(self) -> None:
+        # Listed on the loop, not by the caller: a follow whose add() is still queued
+        # has no task yet when stop() is called, and must be stopped all the same.
+        await self._cancel(list(self._tasks))
 
     async def _cancel(self, cameras: list[str]) -> None:
         tasks = [t for c in cameras if (t := self._tasks.pop(c, None)) is not None]

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,8 @@ from camwall.errors import ControlError, MissingExtraError
 log = logging.getLogger(__name__)
 
 MULTICAST_GROUP = "239.255.255.250"
+#: How soon :func:`probe` notices its ``stop`` event.
+STOP_POLL_S = 0.1
 WSD_PORT = 3702
 #: The type an ONVIF camera (a "network video transmitter") announces.
 NVT_NAMESPACE = "http://www.onvif.org/ver10/network/wsdl"
@@ -174,11 +177,14 @@ def probe(
     *,
     targets: Sequence[tuple[str, int]] = (),
     multicast: bool = True,
+    stop: threading.Event | None = None,
 ) -> Discovery:
     """Send a WS-Discovery Probe and collect the answers for ``timeout_s`` seconds.
 
     ``targets`` are (host, port) pairs probed directly (unicast), e.g. a camera on another
     subnet or a test responder; ``multicast`` also probes the LAN on every interface.
+    Setting ``stop`` (from another thread) ends the wait within :data:`STOP_POLL_S`, with
+    the answers received so far.
     """
     message, probe_action, qname = _wsd()
     env = probe_action.constructProbe([qname(NVT_NAMESPACE, NVT_TYPE, "dn")], [])
@@ -206,11 +212,13 @@ def probe(
                     sent += 1
         deadline = time.monotonic() + timeout_s
         while sent and (left := deadline - time.monotonic()) > 0:
-            sock.settimeout(left)
+            if stop is not None and stop.is_set():
+                break
+            sock.settimeout(left if stop is None else min(left, STOP_POLL_S))
             try:
                 answer, (host, port) = sock.recvfrom(65535)
             except TimeoutError:
-                break
+                continue  # the deadline, or time to look at ``stop``
             except OSError as err:  # e.g. ICMP port unreachable from a probed target
                 log.debug("WS-Discovery: receiving: %s", err)
                 continue
@@ -268,25 +276,20 @@ def _take(
 
 
 async def _inspect(device: FoundDevice, login: OnvifSettings) -> FoundDevice:
-    from camwall.control.onvif.client import OnvifCameraControl
+    from camwall.control.onvif.discover import read_streams_async
 
     service = device.service
     if not device.is_camera or device.problem is not None or service is None:
         return device
     settings = replace(login, host=service[0], port=service[1])
     bound = settings.connect_timeout_s + 3 * settings.call_timeout_s
-    control = OnvifCameraControl(settings)
     try:
         async with asyncio.timeout(bound):
-            await control.connect(probe=False)
-            info = await control.device_info()
-            streams = await control.stream_profiles()
+            info, streams = await read_streams_async(settings, device_info=True)
     except ControlError as err:
         return replace(device, problem=str(err))
     except TimeoutError:
         return replace(device, problem=f"{settings.label} did not finish within {bound:g} s")
-    finally:
-        await control.close()
     return replace(device, info=info, streams=tuple(streams))
 
 

@@ -1,9 +1,8 @@
 """ControlHub: the wall's camera-control state over the runtime's control sessions.
 
-On the wall the runtime owns the control service and each camera's session
-(:mod:`camwall.runtime.control`); the hub is given them (``sessions``). Standalone (a panel
-without a wall) it runs a service of its own, stopped by :meth:`ControlHub.close` from a
-background thread (stopping waits for held moves to stop). It knows, per camera:
+The runtime owns the control service and each camera's session
+(:mod:`camwall.runtime.control`); the hub is given them (``sessions``) and opens or closes
+none itself. It knows, per camera:
 its :class:`~camwall.control.RemoteCamera` (if it has ONVIF settings), its capabilities,
 which controls failed and why, the last status read-out, the auto-focus mode and presets.
 
@@ -128,20 +127,11 @@ class ControlHub(QObject):
     #: A camera was taken away (its name): whoever holds one of its moves must let go.
     camera_removed = Signal(str)
 
-    def __init__(
-        self,
-        parent: QObject | None = None,
-        *,
-        service: ControlService | None = None,
-        sessions: ControlSessions | None = None,
-    ):
-        """A hub over ``sessions`` (the runtime's), or ``service`` (its owner stops it), else
-        over a service of its own, made on first use."""
+    def __init__(self, sessions: ControlSessions, parent: QObject | None = None):
+        """A hub over the runtime's control ``sessions`` (their owner closes them)."""
         super().__init__(parent)
         self.bridge = ControlBridge(self)
         self._sessions = sessions
-        self._service = service
-        self._owns_service = service is None and sessions is None
         self._service_lock = threading.Lock()
         self._cameras: dict[str, CameraControlState] = {}
         self._closing = False
@@ -158,34 +148,19 @@ class ControlHub(QObject):
         with self._service_lock:
             if self._closing:
                 raise RuntimeError("camera control is shutting down")
-            if self._sessions is not None:
-                return self._sessions.service()
-            if self._service is None:
-                self._service = ControlService(name="camwall-control").start()
-            return self._service
+            return self._sessions.service()
 
     def begin_close(self) -> None:
-        """Accept no more requests and ignore late results (UI thread; then :meth:`close`)."""
+        """Accept no more requests and ignore late results (UI thread; the runtime's
+        :meth:`~camwall.runtime.control.ControlSessions.close` then stops moves and cameras)."""
         with self._service_lock:
             self._closing = True
         self._expiry.stop()
         self.bridge.close()
 
-    def close(self, timeout_s: float = 5.0) -> None:
-        """Stop every held move, close every camera and the service (any thread; blocks).
-
-        Call from a background thread: stopping waits (bounded) for cameras to answer Stop.
-        """
-        with self._service_lock:
-            self._closing = True
-            service = self._service if self._owns_service else None
-        self.bridge.close()
-        if service is not None:
-            service.stop(timeout_s=timeout_s)
-
     @property
     def closing(self) -> bool:
-        """True after :meth:`begin_close` or :meth:`close`."""
+        """True after :meth:`begin_close`."""
         return self._closing
 
     # -- cameras -----------------------------------------------------------------------------
@@ -193,8 +168,8 @@ class ControlHub(QObject):
     def add_camera(
         self, name: str, settings: OnvifSettings | None, remote: RemoteCamera | None = None
     ) -> CameraControlState:
-        """Track camera ``name``: over ``remote`` (a session the runtime opened), or, with
-        ONVIF settings and no runtime, start connecting to it now."""
+        """Track camera ``name``, with control over ``remote`` (the session the runtime
+        opened for it) if it has one."""
         if name in self._cameras:
             self.remove_camera(name)
         state = CameraControlState(name, settings)
@@ -206,8 +181,6 @@ class ControlHub(QObject):
             state.capabilities = remote.capabilities
             state.connection = f"connecting to {state.label}…"
             self._watch_connect(state, remote.connected)
-        elif settings is not None and not self._closing and self._sessions is None:
-            self._open(state)
         self.changed.emit(name)
         return state
 
@@ -217,39 +190,14 @@ class ControlHub(QObject):
         if state is not None and state.remote is not None:
             self._on_capabilities(name, state.generation, caps)
 
-    def _open(self, state: CameraControlState) -> None:
-        assert state.settings is not None
-        # Unique across cameras: a camera removed and added again under the same name must
-        # not take the late answers meant for its predecessor.
-        self._serial += 1
-        state.generation = generation = self._serial
-        state.capabilities = Capabilities.none("connecting…")
-        state.connection = f"connecting to {state.label}…"
-        name = state.name
-
-        def on_caps(caps: Capabilities) -> None:
-            """On the control thread: hand the capabilities to the UI thread."""
-            self.bridge.call_soon(self._on_capabilities, name, generation, caps)
-
-        state.remote = self.service.open_onvif(state.settings, on_capabilities=on_caps)
-        self._watch_connect(state, state.remote.connected)
-
     def remove_camera(self, name: str) -> None:
-        """Forget camera ``name``: its held move is stopped and its connection closed."""
+        """Forget camera ``name``: its held move is stopped (the runtime closes its session)."""
         state = self._cameras.pop(name, None)
         if state is None:
             return
         state.generation = -1
         self.camera_removed.emit(name)
-        if state.remote is not None and not self._closing and self._sessions is None:
-            closed = state.remote.close()
-            self.bridge.watch(closed, lambda f: self._log_close(name, f))
         self.changed.emit(name)
-
-    def _log_close(self, name: str, future: Future[None]) -> None:
-        exc = None if future.cancelled() else future.exception()
-        if exc is not None:
-            log.info("closing camera control: %s", exc, extra={"camera": name})
 
     def names(self) -> list[str]:
         """Cameras the hub knows."""
@@ -611,7 +559,5 @@ class ControlHub(QObject):
         self, host: str, port: int, user: str, password: str, *, timeout_s: float = 20.0
     ) -> Future[list[StreamProfile]]:
         """The camera's RTSP streams over ONVIF, main first (returns at once)."""
-        from camwall.control.onvif.discover import discover_streams_async
-
         settings = OnvifSettings(host, port, user, password, connect_timeout_s=timeout_s)
-        return self.service.submit(discover_streams_async(settings))
+        return self.service.discover_streams(settings)

@@ -1,7 +1,7 @@
 """Camera control in the wall window: the control dock, "Add ONVIF camera…", shortcuts, zoom.
 
 :class:`WallControls` is the one object the window talks to about camera control. It owns
-the :class:`~camwall.ui.control.control_hub.ControlHub` (and so the control service's thread), the
+the :class:`~camwall.ui.control.control_hub.ControlHub` (over the runtime's control sessions), the
 :class:`~camwall.ui.control.control_panel.ControlPanel` in a dock on the right, the panel's
 keyboard shortcuts and the *File → Add ONVIF camera…* action. The window tells it when
 cameras come and go, which camera is selected, and when it shuts down. The control sessions
@@ -64,7 +64,7 @@ class WallControls(QObject):
         """Add the control dock and the ONVIF action to ``window``."""
         super().__init__(window)
         self._window = window
-        self.hub = ControlHub(self, sessions=window.runtime.control)
+        self.hub = ControlHub(window.runtime.control, self)
         self.panel = ControlPanel(self.hub)
         scroll = QScrollArea()
         scroll.setWidget(self.panel)
@@ -241,7 +241,3 @@ class WallControls(QObject):
         if self.find_dialog is not None:
             self.find_dialog.close()
         self.hub.begin_close()
-
-    def close(self, timeout_s: float) -> None:
-        """Stop every camera's moves and the control thread (blocks; any thread)."""
-        self.hub.close(timeout_s)

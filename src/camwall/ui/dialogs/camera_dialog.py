@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +25,6 @@ from qtpy.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
-    QLabel,
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
@@ -40,6 +38,7 @@ from camwall.errors import InvalidSourceError, UrlError
 from camwall.redact import MASK
 from camwall.secrets import strip_password
 from camwall.sources import source_kind
+from camwall.ui.dialogs.fields import line_edit, message_label
 from camwall.urls import parse_url
 
 __all__ = ["CameraDialog", "CameraEntry", "name_for_url"]
@@ -63,13 +62,6 @@ def name_for_url(url: str) -> str:
         return parse_url(url).default_name()
     except UrlError:
         return "camera"
-
-
-def _line(parent: QWidget, name: str, placeholder: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setObjectName(name)
-    edit.setPlaceholderText(placeholder)
-    return edit
 
 
 class CameraDialog(QDialog):
@@ -100,11 +92,13 @@ class CameraDialog(QDialog):
         #: The result, once accepted.
         self.entry: CameraEntry | None = None
 
-        self.name_edit = _line(self, "nameEdit", "default: the camera's host or ONVIF name")
-        self.main_edit = _line(self, "mainUrlEdit", "rtsp://camera/stream · a file · synthetic://x")
-        self.sub_edit = _line(self, "subUrlEdit", "optional: a smaller stream for the grid")
-        self.user_edit = _line(self, "userEdit", "if the URL does not carry one")
-        self.password_edit = _line(
+        self.name_edit = line_edit(self, "nameEdit", "default: the camera's host or ONVIF name")
+        self.main_edit = line_edit(
+            self, "mainUrlEdit", "rtsp://camera/stream · a file · synthetic://x"
+        )
+        self.sub_edit = line_edit(self, "subUrlEdit", "optional: a smaller stream for the grid")
+        self.user_edit = line_edit(self, "userEdit", "if the URL does not carry one")
+        self.password_edit = line_edit(
             self,
             "passwordEdit",
             "unchanged (stored in the keyring)" if has_password else "kept in the system keyring",
@@ -121,7 +115,7 @@ class CameraDialog(QDialog):
         self.onvif_group.setObjectName("onvifGroup")
         self.onvif_group.setCheckable(True)
         self.onvif_group.setChecked(False)
-        self.onvif_host_edit = _line(self, "onvifHostEdit", "default: the URL's host")
+        self.onvif_host_edit = line_edit(self, "onvifHostEdit", "default: the URL's host")
         self.onvif_port_box = QSpinBox(self)
         self.onvif_port_box.setObjectName("onvifPortBox")
         self.onvif_port_box.setRange(1, 65535)
@@ -129,11 +123,8 @@ class CameraDialog(QDialog):
         onvif_form = QFormLayout(self.onvif_group)
         onvif_form.addRow("&Host:", self.onvif_host_edit)
         onvif_form.addRow("P&ort:", self.onvif_port_box)
-        self.message = QLabel(self)
-        self.message.setObjectName("cameraDialogMessage")
-        self.message.setWordWrap(True)
+        self.message = message_label(self, "cameraDialogMessage")
         self.message.setStyleSheet("color: #ff6b6b;")
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(self)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Ok)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

@@ -2,13 +2,14 @@
 
 *Search* probes the LAN by multicast and, optionally, a list of addresses by unicast (a camera
 on another subnet) with :func:`camwall.control.onvif.find.probe` on a thread the dialog owns
-(the probe is bounded by its timeout; the dialog never waits for it). Every answer is listed:
+(the probe is bounded by its timeout; closing the dialog stops and joins it). Every answer is listed:
 cameras with their address, model and name, and anything unusable (a printer, garbage, a
 camera that answered with parts missing) with its reason. *Streams* logs in to the selected
 camera with the user and password typed in and reads its profiles
 (:func:`~camwall.control.onvif.find.inspect_devices_async` on the control service's thread);
 a camera that refuses the password or cannot be reached shows why in its row. The largest
-profile becomes the main stream, the next the substream; both stay editable. *Add* hands a
+profile becomes the main stream, the next the substream; both stay editable
+(:mod:`camwall.ui.dialogs.found_streams`, shared with "Add ONVIF camera…"). *Add* hands a
 :class:`~camwall.config.Camera` with ``[camera.onvif]`` to the ``add`` callback (the wall's
 ``add_camera``; its ConfigSync saves it). The password travels in the stream URLs' userinfo
 to the wall, as in "Add ONVIF camera…"; ConfigSync keeps it in the keyring
@@ -27,15 +28,12 @@ from dataclasses import replace
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -43,9 +41,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from camwall.config import Camera, OnvifConfig
-from camwall.config.urls import userinfo, with_credentials
-from camwall.control.model import OnvifSettings, StreamProfile, StreamRole
+from camwall.config import Camera
+from camwall.control.model import OnvifSettings
 from camwall.control.onvif.find import (
     WSD_PORT,
     Discovery,
@@ -54,9 +51,10 @@ from camwall.control.onvif.find import (
     probe,
 )
 from camwall.errors import CamwallError
-from camwall.redact import mask_url, redact
-from camwall.sources import source_kind
+from camwall.redact import redact
 from camwall.ui.control.control_hub import ControlHub
+from camwall.ui.dialogs.fields import busy_bar, editable_combo, line_edit, message_label
+from camwall.ui.dialogs.found_streams import FoundStreams, describe, free_name, scrub, shown_url
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +64,9 @@ PROBE_TIMEOUT_S = 3.0
 #: ``connect + 3 × call``, see :func:`~camwall.control.onvif.find.inspect_devices_async`).
 CONNECT_TIMEOUT_S = 8.0
 CALL_TIMEOUT_S = 4.0
+
+#: How long closing the dialog waits for a stopped probe's thread (it stops within 0.1 s).
+_PROBE_JOIN_S = 2.0
 
 AddCamera = Callable[[Camera], object]
 _COLUMNS = ("Address", "Model", "Name", "Status")
@@ -120,25 +121,22 @@ class FindCamerasDialog(QDialog):
         self._probe_timeout_s = probe_timeout_s
         self._connect_timeout_s = connect_timeout_s
         self._probe_thread: threading.Thread | None = None
+        self._probe_stop = threading.Event()
         self._inspecting: Future[list[FoundDevice]] | None = None
         self._generation = 0
         self.devices: list[FoundDevice] = []
         self.bad_answers: list[tuple[str, str]] = []
-        self._profiles: list[StreamProfile] = []
+        self._found = FoundStreams()
         self._inspected: FoundDevice | None = None
         self._closed = False
 
         self.multicast_box = QCheckBox("Search the &local network (multicast)", self)
         self.multicast_box.setObjectName("multicastBox")
         self.multicast_box.setChecked(True)
-        self.targets_edit = _line(self, "targetsEdit", "also ask: 10.1.2.3, cam.example:3702")
+        self.targets_edit = line_edit(self, "targetsEdit", "also ask: 10.1.2.3, cam.example:3702")
         self.search_button = QPushButton("&Search", self)
         self.search_button.setObjectName("searchButton")
-        self.progress = QProgressBar(self)
-        self.progress.setObjectName("findProgress")
-        self.progress.setRange(0, 0)
-        self.progress.setTextVisible(False)
-        self.progress.hide()
+        self.progress = busy_bar(self, "findProgress")
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("deviceTree")
         self.tree.setColumnCount(len(_COLUMNS))
@@ -147,22 +145,17 @@ class FindCamerasDialog(QDialog):
         header = self.tree.header()
         if header is not None:
             header.setSectionResizeMode(len(_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        self.details = QLabel(self)
-        self.details.setObjectName("deviceDetails")
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.user_edit = _line(self, "userEdit", "admin")
-        self.password_edit = _line(self, "passwordEdit", "")
+        self.details = message_label(self, "deviceDetails")
+        self.user_edit = line_edit(self, "userEdit", "admin")
+        self.password_edit = line_edit(self, "passwordEdit", "")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.inspect_button = QPushButton("Read s&treams", self)
         self.inspect_button.setObjectName("inspectButton")
         self.inspect_button.setToolTip("Log in over ONVIF and read the selected camera's streams")
-        self.name_edit = _line(self, "nameEdit", "camera name")
-        self.main_box = _combo(self, "mainStreamBox")
-        self.sub_box = _combo(self, "subStreamBox")
-        self.message = QLabel(self)
-        self.message.setObjectName("findMessage")
-        self.message.setWordWrap(True)
+        self.name_edit = line_edit(self, "nameEdit", "camera name")
+        self.main_box = editable_combo(self, "mainStreamBox")
+        self.sub_box = editable_combo(self, "subStreamBox")
+        self.message = message_label(self, "findMessage")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.add_button = QPushButton("&Add to wall", self)
         self.add_button.setObjectName("addButton")
@@ -221,12 +214,14 @@ class FindCamerasDialog(QDialog):
         generation = self._generation
         timeout_s = self._probe_timeout_s
         bridge = self._hub.bridge
+        self._probe_stop = stop = threading.Event()
 
         def run() -> None:
-            """Probe thread: bounded by ``timeout_s``; the result crosses to the UI thread."""
+            """Probe thread: bounded by ``timeout_s`` and ``stop``; the result crosses to the
+            UI thread."""
             try:
                 found: Discovery | CamwallError = probe(
-                    timeout_s, targets=targets, multicast=multicast
+                    timeout_s, targets=targets, multicast=multicast, stop=stop
                 )
             except CamwallError as exc:  # the onvif extra is missing
                 found = exc
@@ -389,27 +384,27 @@ class FindCamerasDialog(QDialog):
 
     def _show_streams(self, device: FoundDevice | None) -> None:
         self._inspected = device
-        self._profiles = list(device.streams) if device is not None else []
+        self._found = found = FoundStreams(device.streams if device is not None else ())
+        profiles = list(found.profiles)
         self.main_box.clear()
         self.sub_box.clear()
         self.sub_box.addItem("")  # no substream
-        for profile in self._profiles:
-            self.main_box.addItem(mask_url(profile.uri))
-            self.sub_box.addItem(mask_url(profile.uri))
-        if device is None or not self._profiles:
+        for profile in profiles:
+            self.main_box.addItem(shown_url(profile))
+            self.sub_box.addItem(shown_url(profile))
+        main, sub = found.main, found.sub
+        if device is None or main is None:
             self.main_box.setEditText("")
             self.sub_box.setEditText("")
             return
-        main = next((p for p in self._profiles if p.role is StreamRole.MAIN), self._profiles[0])
-        sub = next((p for p in self._profiles if p.role is StreamRole.SUB and p is not main), None)
-        self.main_box.setCurrentIndex(self._profiles.index(main))
-        self.sub_box.setCurrentIndex(self._profiles.index(sub) + 1 if sub is not None else 0)
+        self.main_box.setCurrentIndex(profiles.index(main))
+        self.sub_box.setCurrentIndex(profiles.index(sub) + 1 if sub is not None else 0)
         for box in (self.main_box, self.sub_box):
-            for i, profile in enumerate(self._profiles):
+            for i, profile in enumerate(profiles):
                 box.setItemData(
-                    i + (box is self.sub_box), _describe(profile), Qt.ItemDataRole.ToolTipRole
+                    i + (box is self.sub_box), describe(profile), Qt.ItemDataRole.ToolTipRole
                 )
-        self.name_edit.setText(self._free_name(device.name or device.address))
+        self.name_edit.setText(free_name(device.name or device.address, self._taken()))
 
     # -- adding -------------------------------------------------------------------------------
 
@@ -421,24 +416,16 @@ class FindCamerasDialog(QDialog):
         name = self.name_edit.text().strip()
         if not name:
             raise ValueError("give the camera a name")
-        if name in set(self._taken()):
-            raise ValueError(f"the wall already has a camera named {name!r}")
-        user, password = self.user_edit.text().strip(), self.password_edit.text()
-        main = self._real_url(self.main_box.currentText().strip(), user, password)
-        if not main:
-            raise ValueError("choose a main stream")
-        source_kind(main)
-        sub_text = self.sub_box.currentText().strip()
-        sub = self._real_url(sub_text, user, password) if sub_text else None
-        if sub is not None:
-            source_kind(sub)
         host, port = device.service
-        # The ONVIF password is the stream's (the same account): no second copy of it.
-        return Camera(
-            name=name,
-            url=main,
-            substream_url=sub if sub != main else None,
-            onvif=OnvifConfig(host=host, port=port, user=user or None),
+        return self._found.camera(
+            name,
+            self.main_box.currentText(),
+            self.sub_box.currentText(),
+            host=host,
+            port=port,
+            user=self.user_edit.text().strip(),
+            password=self.password_edit.text(),
+            taken=self._taken(),
         )
 
     def add_selected(self) -> None:
@@ -447,29 +434,10 @@ class FindCamerasDialog(QDialog):
             camera = self.camera()
             self._add(camera)
         except (CamwallError, ValueError) as exc:
-            self._say(_scrub(str(exc), self.password_edit.text()), error=True)
+            self._say(scrub(str(exc), self.password_edit.text()), error=True)
             return
         self._say(f"Added {camera.name} to the wall.")
-        self.name_edit.setText(self._free_name(camera.name))
-
-    def _real_url(self, shown: str, user: str, password: str) -> str:
-        """The URL to open for a field's text: the camera's own URL with our credentials."""
-        for profile in self._profiles:
-            if shown == mask_url(profile.uri):
-                url = profile.uri
-                break
-        else:
-            url = shown  # typed or edited by hand
-        if not url or not user or userinfo(url)[0] is not None:
-            return url
-        return with_credentials(url, user, password or None)
-
-    def _free_name(self, base: str) -> str:
-        taken = set(self._taken())
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}-{n}", n + 1
-        return name
+        self.name_edit.setText(free_name(camera.name, self._taken()))
 
     # -- state --------------------------------------------------------------------------------
 
@@ -494,21 +462,20 @@ class FindCamerasDialog(QDialog):
         self.message.setText(text)
 
     def done(self, result: int) -> None:
-        """Closing: late results are dropped; a probe still listening ends by its timeout."""
+        """Closing: a running probe is stopped and its thread joined; late results are dropped."""
         self._closed = True
         self._generation += 1
         future, self._inspecting = self._inspecting, None
         if future is not None:
             future.cancel()
-        super().done(result)
-
-    def wait_idle(self, timeout_s: float) -> bool:
-        """Wait for a running probe thread to end (tests, shutdown); True if none is left."""
-        thread = self._probe_thread
+        thread, self._probe_thread = self._probe_thread, None
         if thread is not None:
-            thread.join(timeout_s)
-            return not thread.is_alive()
-        return True
+            self._probe_stop.set()
+            # probe() looks at its stop event every STOP_POLL_S: a short wait.
+            thread.join(_PROBE_JOIN_S)
+            if thread.is_alive():
+                log.warning("the camera search did not stop within %.0f s", _PROBE_JOIN_S)
+        super().done(result)
 
 
 def _status(device: FoundDevice) -> str:
@@ -517,34 +484,6 @@ def _status(device: FoundDevice) -> str:
     if device.streams:
         return f"{len(device.streams)} stream(s)"
     return "camera" if device.answers == 1 else f"camera (answered {device.answers}×)"
-
-
-def _describe(profile: StreamProfile) -> str:
-    size = f"{profile.width}×{profile.height}" if profile.width and profile.height else "size ?"
-    parts = [profile.role.value, profile.name or profile.token, profile.encoding or "?", size]
-    if profile.fps:
-        parts.append(f"{profile.fps:g} fps")
-    return " · ".join(parts)
-
-
-def _scrub(text: str, password: str) -> str:
-    text = redact(text)
-    return text.replace(password, "***") if password else text
-
-
-def _line(parent: QWidget, name: str, placeholder: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setObjectName(name)
-    edit.setPlaceholderText(placeholder)
-    return edit
-
-
-def _combo(parent: QWidget, name: str) -> QComboBox:
-    box = QComboBox(parent)
-    box.setObjectName(name)
-    box.setEditable(True)
-    box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-    return box
 
 
 __all__: Sequence[str] = ["FindCamerasDialog", "parse_targets"]

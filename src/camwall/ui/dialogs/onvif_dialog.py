@@ -3,7 +3,8 @@
 *Find streams* asks the camera over ONVIF for its media profiles and their RTSP URLs
 (:func:`camwall.control.discover_streams_async`, on the control service's thread: the dialog
 stays responsive, shows that it is busy, and can be cancelled). The largest profile becomes
-the main stream, the next the substream. *Add* then puts the camera on the wall with its
+the main stream, the next the substream (:mod:`camwall.ui.dialogs.found_streams`, shared with
+"Find cameras…"). *Add* then puts the camera on the wall with its
 control endpoint, so its focus, zoom and pan/tilt work at once.
 
 The password is never shown or logged: the URL fields show the camera's URLs as it reports
@@ -17,32 +18,29 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import Future
 
-from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from camwall.config import Camera, OnvifConfig
-from camwall.config.urls import userinfo, with_credentials
-from camwall.control.model import OnvifSettings, StreamProfile, StreamRole
+from camwall.config import Camera
+from camwall.control.model import OnvifSettings, StreamProfile
 from camwall.errors import (
     ControlAuthError,
     ControlConnectionError,
     ControlError,
     ControlTimeoutError,
 )
-from camwall.redact import mask_url, redact
-from camwall.sources import source_kind
 from camwall.ui.control.control_hub import ControlHub
+from camwall.ui.dialogs.fields import busy_bar, line_edit, message_label
+from camwall.ui.dialogs.found_streams import FoundStreams, describe, free_name, scrub, shown_url
 
 log = logging.getLogger(__name__)
 
@@ -70,32 +68,24 @@ class OnvifCameraDialog(QDialog):
         self._timeout_s = timeout_s
         self._search: Future[list[StreamProfile]] | None = None
         self._generation = 0
-        self._profiles: list[StreamProfile] = []
-        self._found_for: tuple[str, int, str, str] | None = None
+        self._found = FoundStreams()
 
-        self.name_edit = _line(self, "nameEdit", "camera name (default: the host)")
-        self.host_edit = _line(self, "hostEdit", "192.0.2.10 or camera.local")
+        self.name_edit = line_edit(self, "nameEdit", "camera name (default: the host)")
+        self.host_edit = line_edit(self, "hostEdit", "192.0.2.10 or camera.local")
         self.port_box = QSpinBox(self)
         self.port_box.setObjectName("portBox")
         self.port_box.setRange(1, 65535)
         self.port_box.setValue(80)
-        self.user_edit = _line(self, "userEdit", "admin")
-        self.password_edit = _line(self, "passwordEdit", "")
+        self.user_edit = line_edit(self, "userEdit", "admin")
+        self.password_edit = line_edit(self, "passwordEdit", "")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.find_button = QPushButton("&Find streams", self)
         self.find_button.setObjectName("findStreamsButton")
         self.find_button.setToolTip("Log in over ONVIF and read the camera's RTSP streams")
-        self.progress = QProgressBar(self)
-        self.progress.setObjectName("discoveryProgress")
-        self.progress.setRange(0, 0)  # busy: how long a camera takes is unknown
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        self.message = QLabel(self)
-        self.message.setObjectName("discoveryMessage")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.main_edit = _line(self, "mainUrlEdit", "found by Find streams")
-        self.sub_edit = _line(self, "subUrlEdit", "none")
+        self.progress = busy_bar(self, "discoveryProgress")
+        self.message = message_label(self, "discoveryMessage")
+        self.main_edit = line_edit(self, "mainUrlEdit", "found by Find streams")
+        self.sub_edit = line_edit(self, "subUrlEdit", "none")
         self.main_info = QLabel(self)
         self.sub_info = QLabel(self)
         self.buttons = QDialogButtonBox(self)
@@ -196,24 +186,23 @@ class OnvifCameraDialog(QDialog):
         exc = future.exception()
         if exc is not None:
             self._show_error(_explain(exc, host, port), password)
-            log.warning("no streams from %s: %s", _label(host, port), _scrub(str(exc), password))
+            log.warning("no streams from %s: %s", _label(host, port), scrub(str(exc), password))
             return
         profiles = future.result()
         if not profiles:
             self._show_error(f"{_label(host, port)} reports no media profiles with a stream")
             return
-        self._profiles = profiles
-        self._found_for = target
-        main = next((p for p in profiles if p.role is StreamRole.MAIN), profiles[0])
-        sub = next((p for p in profiles if p.role is StreamRole.SUB), None)
-        self.main_edit.setText(mask_url(main.uri))
-        self.main_info.setText(_describe(main))
-        self.sub_edit.setText(mask_url(sub.uri) if sub is not None else "")
-        self.sub_info.setText(_describe(sub) if sub is not None else "no second stream")
+        self._found = found = FoundStreams(tuple(profiles))
+        main, sub = found.main, found.sub
+        assert main is not None  # there are profiles
+        self.main_edit.setText(shown_url(main))
+        self.main_info.setText(describe(main))
+        self.sub_edit.setText(shown_url(sub) if sub is not None else "")
+        self.sub_info.setText(describe(sub) if sub is not None else "no second stream")
         self.message.setStyleSheet("")
         self.message.setText(f"Found {len(profiles)} stream(s). Press Add to put it on the wall.")
         if not self.name_edit.text().strip():
-            self.name_edit.setText(self._free_name(host))
+            self.name_edit.setText(free_name(host, self._taken))
         log.info(
             "found %d stream(s) on %s: %s",
             len(profiles),
@@ -239,13 +228,7 @@ class OnvifCameraDialog(QDialog):
 
     def _show_error(self, text: str, password: str = "") -> None:
         self.message.setStyleSheet("color: #c0392b;")
-        self.message.setText(_scrub(text, password))
-
-    def _free_name(self, base: str) -> str:
-        name, n = base, 2
-        while name in self._taken:
-            name, n = f"{base}-{n}", n + 1
-        return name
+        self.message.setText(scrub(text, password))
 
     # -- result -------------------------------------------------------------------------------
 
@@ -273,55 +256,20 @@ class OnvifCameraDialog(QDialog):
     def camera(self) -> Camera:
         """The camera to add: its streams with credentials, and its ONVIF endpoint."""
         host, port, user, password = self._target()
-        name = self.name_edit.text().strip() or self._free_name(host)
-        if name in self._taken:
-            raise ValueError(f"the wall already has a camera named {name!r}")
-        main = self._real_url(self.main_edit.text().strip(), user, password)
-        if not main:
-            raise ValueError("no main stream URL yet: press Find streams first")
-        source_kind(main)  # a clear InvalidSourceError (a ValueError) for a bad URL
-        sub_text = self.sub_edit.text().strip()
-        sub = self._real_url(sub_text, user, password) if sub_text else None
-        if sub is not None:
-            source_kind(sub)
-        # The ONVIF password is the stream's (the same account): no second copy of it.
-        return Camera(
-            name=name,
-            url=main,
-            substream_url=sub,
-            onvif=OnvifConfig(host=host, port=port, user=user or None),
+        return self._found.camera(
+            self.name_edit.text().strip() or free_name(host, self._taken),
+            self.main_edit.text(),
+            self.sub_edit.text(),
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            taken=self._taken,
         )
-
-    def _real_url(self, shown: str, user: str, password: str) -> str:
-        """The URL to open for a field's text: the camera's own URL, with our credentials."""
-        for profile in self._profiles:
-            if shown == mask_url(profile.uri):
-                url = profile.uri
-                break
-        else:
-            url = shown  # typed or edited by hand
-        if not user or userinfo(url)[0] is not None:
-            return url
-        return with_credentials(url, user, password or None)
-
-
-def _line(parent: QWidget, name: str, placeholder: str) -> QLineEdit:
-    edit = QLineEdit(parent)
-    edit.setObjectName(name)
-    edit.setPlaceholderText(placeholder)
-    return edit
 
 
 def _label(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _describe(profile: StreamProfile) -> str:
-    size = f"{profile.width}×{profile.height}" if profile.width and profile.height else "size ?"
-    parts = [profile.name or profile.token, profile.encoding or "?", size]
-    if profile.fps:
-        parts.append(f"{profile.fps:g} fps")
-    return " · ".join(parts)
 
 
 def _explain(exc: BaseException, host: str, port: int) -> str:
@@ -336,9 +284,3 @@ def _explain(exc: BaseException, host: str, port: int) -> str:
     if isinstance(exc, ControlError):
         return f"{where} answered, but not with its streams.\n{exc}"
     return f"Looking for streams failed unexpectedly: {exc!r}"
-
-
-def _scrub(text: str, password: str) -> str:
-    """``text`` without URL credentials and without the password itself."""
-    text = redact(text)
-    return text.replace(password, "***") if password else text
