@@ -1,18 +1,19 @@
 """Detection rate through the detect-sized output vs the bare model, with 4 cameras on the wall.
 
 Run: .venv/bin/python bench/detect_rate.py [--seconds 8] [--rounds 3] [--detect-fps 10]
-                                          [--size 1280x720] [--quick] [--no-write]
+                                          [--size 1280x720] [--model PATH] [--quick]
+                                          [--no-write]
 
 Four cameras read bench/clip1440.py's clip (``--size``, H.264, 25 fps, GOP 1 s) over loopback
 RTSP from bench/rtsp_clip_server.py (pre-encoded access units paced like a live camera, nothing
 encoded while measuring). They are shown by the wall's real parts in this process: a
 ``camwall.runtime.Runtime`` (capture worker processes, every frame decoded: no decode budget),
 its Qt face ``WallCameras`` and four ``CameraTile`` views in a 2×2 ``CameraGrid`` (Qt offscreen
-unless a display is set). The model is bench/detect.py's ``synthetic_yolo``: a random-weight
-convolutional net with a YOLOv8 output (1×84×6400, 640×640 input) and about 4.1 GFLOPs per
-frame — between YOLOX-nano (1.1 at 416) and YOLOv8n (8.7); no real COCO model can be
-downloaded on the machines this runs on. Each round has three phases of ``--seconds``, the
-cameras streaming to the wall throughout:
+unless a display is set). The model is ``--model`` or else bench/detect.py's
+``synthetic_yolo``: a random-weight convolutional net with a YOLOv8 output (1×84×6400, 640×640
+input) and about 4.1 GFLOPs per frame — between YOLOX-nano (1.1 at 416) and YOLOv8n (8.7), for
+machines that cannot download a real COCO model (like the ones this was written on). Each
+round has three phases of ``--seconds``, the cameras streaming to the wall throughout:
 
 - **off**: no detection;
 - **bare**: a separate process runs ``onnxruntime.InferenceSession.run`` in a loop, with
@@ -26,11 +27,15 @@ cameras streaming to the wall throughout:
   and tracks. Detections per second = ``DetectionResult`` events of all four cameras.
 
 Reported: detections per second (on, all cameras summed) against the bare ``session.run``
-rate (target ≥ 0.9×); frames shown per tile against frames the server sent per camera (target
-≥ 95 % with detection on), and on / off; the CPU time of each capture worker process
-(``/proc/<pid>/stat``, utime + stime) with the detect output on vs off — the extra capture
-cost of the detect output per camera; CPU of the whole process tree; the load average, since
-the machine is shared. Medians over rounds; unless ``--no-write``/``--quick``, the table
+rate (target ≥ 0.9×), and the CPU time per detection of the process running the model (the
+bare loop's own, the detection worker's from ``/proc``), which depends less on what other
+processes take than a rate does; frames shown per tile against frames the server sent per
+camera (target ≥ 95 % with detection on), and on / off; the CPU time of each capture worker
+process (``/proc/<pid>/stat``, utime + stime) per frame it decoded, with the detect output on
+vs off: their difference times the camera's frame rate is the extra capture cost of the
+detect output per camera (per decoded frame, because a worker starved by a loaded machine
+decodes fewer frames); CPU of the whole process tree; the load average, since the machine is
+shared. Medians over rounds; unless ``--no-write``/``--quick``, the table
 replaces the generated block under "## Detection rate" in docs/benchmarks.md.
 """
 
@@ -346,7 +351,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     load0 = os.getloadavg()
     phases: dict[str, list[dict[str, float]]] = {"off": [], "bare": [], "on": []}
     with tempfile.TemporaryDirectory(prefix="detect-rate-") as tmp:
-        model = str(synthetic_yolo(Path(tmp) / "synthetic_yolo.onnx"))
+        if args.model is not None:
+            model = str(args.model.resolve())
+        else:
+            model = str(synthetic_yolo(Path(tmp) / "synthetic_yolo.onnx"))
         frames = Path(tmp) / "frames.npy"
         np.save(frames, detect_frames(clip.mp4, 25, dsize))
         ctx = mp.get_context("spawn")
@@ -493,6 +501,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--detect-fps", type=float, default=10.0, help="asked per camera")
     ap.add_argument("--size", type=parse_size, default=(1280, 720), help="the cameras' size")
+    ap.add_argument("--model", type=Path, default=None, help="an ONNX detector to use instead")
     ap.add_argument("--quick", action="store_true", help="a short smoke run (implies --no-write)")
     ap.add_argument("--no-write", action="store_true", help="leave docs/benchmarks.md alone")
     args = ap.parse_args()
@@ -508,14 +517,19 @@ def main() -> int:
 
         clip = result["clip"]
         cmd = "python bench/detect_rate.py " + " ".join(sys.argv[1:])
+        what = (
+            f"the model is {args.model.name}"
+            if args.model is not None
+            else "the model is a generated YOLOv8-layout net, 640×640 input, "
+            f"≈{MODEL_GFLOPS:g} GFLOPs per frame (not a real COCO model)"
+        )
         text = (
             f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"ONNX Runtime {onnxruntime.__version__}, {os.environ.get('QT_API')} "
             f"({os.environ.get('QT_QPA_PLATFORM')}). {CAMERAS} cameras of {clip.width}×"
             f"{clip.height} H.264 {clip.fps} fps over loopback RTSP in a 2×2 wall of "
-            f"{TILE[0]}×{TILE[1]} tiles, every frame decoded; the model is a generated "
-            f"YOLOv8-layout net, 640×640 input, ≈{MODEL_GFLOPS:g} GFLOPs per frame (not a real "
-            f"COCO model). Median of {args.rounds} rounds of {args.seconds:g} s per phase.\n\n"
+            f"{TILE[0]}×{TILE[1]} tiles, every frame decoded; {what}. Median of "
+            f"{args.rounds} rounds of {args.seconds:g} s per phase.\n\n"
             + table
             + "\n\n"
             + "\n".join(f"- {line}" for line in summary)
