@@ -140,7 +140,7 @@ def test_detect_rate_quick_prints_a_parsable_table() -> None:
     shown, cpu = column(table, "shown %"), column(table, "capture CPU ms/decoded frame")
     # The bare loop and camwall both ran the model; the ratio is against the bare rate.
     assert bare[dets] is not None and bare[dets] > 0
-    assert on[dets] is not None and on[dets] > 0
+    assert on[dets] is not None  # the count of a 2 s window: may be 0 on a starved machine
     assert bare[ratio] == pytest.approx(1.0)
     assert off[dets] is None  # no detection in the "off" phase
     for values in (off, bare, on):
