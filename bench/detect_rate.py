@@ -1,6 +1,6 @@
 """Detection rate through the detect-sized output vs the bare model, with 4 cameras on the wall.
 
-Run: .venv/bin/python bench/detect_rate.py [--seconds 8] [--rounds 3] [--detect-fps 10]
+Run: .venv/bin/python bench/detect_rate.py [--seconds 6] [--rounds 4] [--detect-fps 10]
                                           [--size 1280x720] [--model PATH] [--quick]
                                           [--no-write]
 
@@ -432,8 +432,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         phase: {key: statistics.median(r[key] for r in rows) for key in rows[0]}
         for phase, rows in phases.items()
     }
+    rounds = [
+        (measured["det_per_s"] / base["det_per_s"], measured["shown_frac"])
+        for measured, base in zip(phases["on"], phases["bare"], strict=True)
+    ]
     return {
         "medians": medians,
+        "rounds": rounds,
         "threads": threads,
         "detect_size": dsize,
         "load": (load0, load1),
@@ -478,11 +483,14 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> tuple[str, list[
     extra = (on["capture_ms_per_frame"] - off["capture_ms_per_frame"]) * off["sent_fps"]
     per_frame = extra / args.detect_fps
     (l0, _, _), (l1, _, _) = result["load"]
+    each = ", ".join(f"{r:.2f}" for r, _ in result["rounds"])
+    shown_each = ", ".join(f"{100 * f:.1f}" for _, f in result["rounds"])
     summary = [
         f"detection rate: {on['det_per_s']:.1f}/s through camwall vs {bare['det_per_s']:.1f}/s "
         f"bare session.run = {rate:.2f}× (target >= 0.9); CPU per detection bare / camwall "
         f"{bare['cpu_per_det_ms'] / on['cpu_per_det_ms']:.2f}× (CPU time depends less than a "
         "rate on what other processes take)",
+        f"rounds (on / bare, in order): {each}; shown % with detection on: {shown_each}",
         f"wall with detection on: {100 * on['shown_frac']:.1f} % of frames shown (target >= 95 %); "
         f"off: {100 * off['shown_frac']:.1f} %; on / off {on['shown_frac'] / off['shown_frac']:.3f}"
         if off["shown_frac"]
@@ -512,8 +520,8 @@ def parse_size(text: str) -> tuple[int, int]:
 def main() -> int:
     """Run, print the table and the summary, write the docs block."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=float, default=8.0, help="each phase's window")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=6.0, help="each phase's window")
+    ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--warmup", type=float, default=3.0)
     ap.add_argument("--detect-fps", type=float, default=10.0, help="asked per camera")
     ap.add_argument("--size", type=parse_size, default=(1280, 720), help="the cameras' size")
