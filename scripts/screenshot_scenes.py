@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The wall's other screenshots, run by scripts/screenshot.py on its Xvfb display.
 
-Usage: screenshot_scenes.py OUTPUT_DIR [review]
+Usage: screenshot_scenes.py OUTPUT_DIR [review|zones]
 
 Opens the wall over the synthetic demo cameras (dark theme, motion detection on two of
 them), then saves: ``events-panel.png`` (the Events panel once real tracks have arrived),
@@ -10,6 +10,8 @@ tiles, in the 1+5 layout, one camera failing). Everything shown is real: real ca
 ``review.png`` (alone with ``review``, else last): the demo cameras recorded for half a
 minute, one of them paused for a while, motion events, then review mode at an instant in
 the recording with the timeline under the grid and the recorded events listed.
+``zones.png`` (alone with ``zones``): two demo cameras, one with its zones drawn (one lit
+by the moving square's track), the other in the zone edit mode with a zone being drawn.
 """
 
 from __future__ import annotations
@@ -102,6 +104,53 @@ def review_scene(app: QApplication, out: Path) -> bool:
     return ok
 
 
+def zones_scene(app: QApplication, out: Path) -> bool:
+    """Zones on a detecting camera (one lit) and the edit mode on another: ``zones.png``."""
+    from camwall.detect.zones import Zone
+    from camwall.ui.wall.zone_editor import Draft
+
+    ok = True
+    with (
+        tempfile.TemporaryDirectory(prefix="camwall-zones-") as tmp,
+        demo_cameras(rtsp=False) as cameras,
+    ):
+        wall = CameraWall(runtime=Runtime(Config()), snapshot_dir=Path(tmp) / "snapshots")
+        wall.set_theme("dark")
+        wall.resize(1440, 640)
+        wall.add_cameras(cameras[:2])
+        wall.show()
+        names = wall.camera_names()
+        tiles = [wall.tile(n) for n in names]
+        if not wait(
+            app, lambda: all(t.state is CameraState.STREAMING and t.shown_seq for t in tiles), 60
+        ):
+            say("the cameras did not all show video in time")
+            ok = False
+        wall.detection.set_detector("motion")
+        driveway = Zone("driveway", ((0.02, 0.62), (0.98, 0.6), (0.98, 0.98), (0.02, 0.98)))
+        door = Zone(
+            "door", ((0.62, 0.12), (0.86, 0.1), (0.88, 0.5), (0.6, 0.52)), frozenset({"person"})
+        )
+        wall.detection.set_zones(names[0], (driveway, door))
+        wall.detection.set_enabled(names[0], True)
+        overlay = wall.detection.zone_overlay(names[0])
+        if not wait(app, lambda: bool(overlay.occupied()), 45):
+            say("no track entered a zone in time; no zone is lit")
+            ok = False
+        editor = wall.detection.edit_zones(names[1])
+        # One zone closed and named already, a second one being drawn (three clicks so far).
+        editor.drafts.append(Draft("gate", [(0.55, 0.08), (0.9, 0.08), (0.9, 0.45), (0.55, 0.45)]))
+        for point in ((0.08, 0.58), (0.45, 0.55), (0.6, 0.95)):
+            editor.add_point(point)
+        wait(app, lambda: False, 1.0)
+        ok = save(wall, out / "zones.png") and ok
+        editor.cancel()
+        wall.close()
+        wait(app, lambda: wall.is_shut_down, 20)
+        wall.shutdown_now()
+    return ok
+
+
 def main() -> int:
     """Take the scenes into the folder given on the command line."""
     out = Path(sys.argv[1]).resolve()
@@ -109,6 +158,8 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     if sys.argv[2:] == ["review"]:
         return 0 if review_scene(app, out) else 1
+    if sys.argv[2:] == ["zones"]:
+        return 0 if zones_scene(app, out) else 1
     ok = True
     with (
         tempfile.TemporaryDirectory(prefix="camwall-shots-") as tmp,
@@ -167,6 +218,7 @@ def main() -> int:
         wall.close()
         wait(app, lambda: wall.is_shut_down, 20)
         wall.shutdown_now()
+    ok = zones_scene(app, out) and ok
     ok = review_scene(app, out) and ok
     return 0 if ok else 1
 

@@ -55,7 +55,7 @@ CASES = {
     ),
     "unknown key without a close match lists the valid ones": (
         HEAD + "[wall]\ncolumns = 3\n",
-        "wall.columns: unknown key; valid keys here: grid, decode_budget",
+        "wall.columns: unknown key; valid keys here: grid, decode_budget, nodes",
     ),
     "a password key": (
         HEAD + cam(f'password = "{INLINE}"\n'),

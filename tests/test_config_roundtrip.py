@@ -237,11 +237,14 @@ def _cameras(draw: st.DrawFn) -> tuple[Camera, ...]:
             continue
         taken.add(config.safe_name(name))
         side = draw(st.integers(1, 2000))
+        substream = draw(st.sampled_from([None, "rtsps://10.0.0.9/sub"]))
+        streams = ["auto", "main"] if substream is None else ["auto", "main", "substream"]
         cameras.append(
             Camera(
                 name=name,
                 url=f"rtsp://user@10.0.0.{len(cameras) + 1}:554/s",
-                substream_url=draw(st.sampled_from([None, "rtsps://10.0.0.9/sub"])),
+                substream_url=substream,
+                detect_stream=draw(st.sampled_from(streams)),
                 transport=draw(st.sampled_from(["tcp", "udp"])),
                 password_env=draw(st.sampled_from([None, "CAM_PW"])),
                 onvif=draw(st.sampled_from([None, OnvifConfig(port=8080, user="op")])),
@@ -291,3 +294,26 @@ def test_the_documented_example_is_valid() -> None:
     assert cfg.cameras[0].masks[1][2] == (2450.0, 1300.0)
     assert cfg.recording.max_total_gb == 200
     assert config.loads(config.dumps(cfg), path=example, env=env) == cfg
+
+
+def test_dumps_writes_every_camera_key_the_document_writes() -> None:
+    """Zones, event recording and the detection gate survive dumps → loads (one camera writer)."""
+    text = """version = 1
+
+[[camera]]
+name = "door"
+url = "rtsp://10.0.0.9/s"
+record_on_events = ["detection"]
+pre_roll_s = 3
+detect_when = "camera_motion"
+
+[[camera.zones]]
+name = "path"
+points = [[0.1, 0.2], [0.9, 0.2], [0.5, 0.9]]
+labels = ["person"]
+"""
+    cfg = config.loads(text)
+    again = config.loads(config.dumps(cfg))
+    assert again == cfg
+    door = again.camera("door")
+    assert [z.name for z in door.zones] == ["path"] and door.detect_when == "camera_motion"

@@ -106,6 +106,16 @@ def test_update_and_remove_touch_only_what_changed(tmp_path: Path) -> None:
     assert front.read_timeout_s == 30.0 and front.first_frame_timeout_s is None
 
 
+def test_a_default_is_not_written_into_a_table_that_left_it_out(tmp_path: Path) -> None:
+    """An ONVIF table without a port keeps meaning port 80: saving does not spell it out."""
+    text = 'version = 1\n\n[[camera]]\nname = "front"\nurl = "rtsp://10.0.0.2/s"\n\n[camera.onvif]\nuser = "op"\n'
+    file = write(tmp_path / "camwall.toml", text)
+    doc = ConfigDocument.load(file)
+    doc.set_camera(dataclasses.replace(config.load(file).camera("front"), detect=True))
+    doc.save()
+    assert file.read_text() == text.replace('s"\n\n', 's"\ndetect = true\n\n')
+
+
 def test_save_follows_a_symlink_and_keeps_the_link(tmp_path: Path) -> None:
     """The link's target is replaced (atomically, in its own folder); the link stays a link."""
     real_dir = tmp_path / "dotfiles"

@@ -70,7 +70,10 @@ def test_a_log_line_per_track_and_a_row_with_a_thumbnail(
     assert "person · door" in rows[1] and rows[1].endswith("left after 12 s")
     assert rows[0].endswith("left after 2 s")
     qtbot.waitUntil(lambda: panel.has_thumbnail(1), timeout=5000)
-    assert not panel.has_thumbnail(0)  # no snapshot for that one
+    assert not panel.has_thumbnail(0)  # no snapshot for that one: a placeholder, not a hole
+    placeholder = panel.list.item(0).icon().pixmap(64, 36).toImage()  # type: ignore[union-attr]
+    assert placeholder.pixelColor(32, 18).alpha() == 255
+    assert "No snapshot" in panel.list.item(0).toolTip()  # type: ignore[union-attr]
 
 
 def test_a_detecting_tile_wears_a_badge(qtbot: QtBot, make_wall: Callable[..., CameraWall]) -> None:

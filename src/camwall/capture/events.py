@@ -93,6 +93,11 @@ class StatsEvent:
     decode: str = "full"
     #: Compressed packets arriving per second: the camera's own rate, whatever is decoded.
     packet_rate: float = 0.0
+    #: Mean CPU ms per detect-sized frame (the detect output's extra scale and convert; 0
+    #: while the camera does not detect). Not part of ``convert_ms``.
+    detect_ms: float = 0.0
+    #: Detect-sized frames made per second.
+    fps_detect: float = 0.0
     at: float = field(default_factory=time.time)
 
 

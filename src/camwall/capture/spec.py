@@ -101,6 +101,9 @@ class CameraSpec:
     decode: DecodeMode = "full"
     #: Also publish detect-sized frames into a second ring (None: no detection output).
     detect: DetectOutput | None = None
+    #: Publish the view ring. False: a detect-only worker (the runtime's second connection
+    #: when detection reads another stream than the one shown): only the detect ring is fed.
+    view: bool = True
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
@@ -125,4 +128,11 @@ def fit_size(width: int, height: int, max_size: tuple[int, int] | None) -> tuple
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
 
-__all__ = ["DEFAULT_MAX_FRAME", "BackoffPolicy", "CameraSpec", "RecordingSpec", "fit_size"]
+__all__ = [
+    "DEFAULT_MAX_FRAME",
+    "BackoffPolicy",
+    "CameraSpec",
+    "DetectOutput",
+    "RecordingSpec",
+    "fit_size",
+]

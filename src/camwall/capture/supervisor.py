@@ -47,6 +47,7 @@ from camwall.capture.worker import (
     SetDetect,
     SetMaxSize,
     SetRecording,
+    SetView,
     TriggerRecording,
     process_main,
     thread_main,
@@ -167,6 +168,22 @@ class CaptureSupervisor:
     def set_max_size(self, name: str, max_size: tuple[int, int] | None) -> None:
         """Publish camera ``name``'s frames scaled to fit ``max_size`` (None: full size)."""
         self._submit(lambda: self._send_control(name, SetMaxSize(max_size)))
+
+    def set_view(self, name: str, view: bool) -> None:
+        """Publish camera ``name``'s view ring (True) or only its detect ring (False); at once.
+
+        A detect-only worker keeps its connection and decode for the detector and paints no
+        picture; a restarted worker keeps the choice. Painting again, the worker reports
+        STREAMING once its view ring holds a fresh frame.
+        """
+        self._submit(lambda: self._do_set_view(name, view))
+
+    def _do_set_view(self, name: str, view: bool) -> None:
+        cam = self._cameras.get(name)
+        if cam is None or cam.spec.view == view:
+            return
+        cam.spec = dataclasses.replace(cam.spec, view=view)
+        self._send_control(name, SetView(view))
 
     def set_recording(self, name: str, recording: RecordingSpec | None) -> None:
         """Start recording camera ``name`` as ``recording`` says, or stop (None); returns at once.

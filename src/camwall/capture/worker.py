@@ -107,6 +107,13 @@ class SetMaxSize:
 
 
 @dataclass(frozen=True, slots=True)
+class SetView:
+    """Supervisor → worker: publish the view ring (True) or only the detect ring (False)."""
+
+    view: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SetRecording:
     """Supervisor → worker: record as ``recording`` says from the next keyframe, or stop
     recording (None: the open segment is finished), without reconnecting."""
@@ -144,6 +151,9 @@ class _Stats:
         self.published = 0
         self.decode_ns = 0
         self.convert_ns = 0
+        #: The detect output's own cost and count, apart from the view's convert.
+        self.detect_ns = 0
+        self.detected = 0
         self.bytes0 = -1
 
 
@@ -174,6 +184,9 @@ class CaptureWorker:
         self._source: Source | None = None
         self._source_lock = threading.Lock()
         self._max_size = spec.max_size
+        self._view = spec.view
+        #: Painting again after detect-only: say STREAMING once the view ring has a frame.
+        self._announce = False
         self._decode: DecodeMode = spec.decode
         #: The detect-sized output: what, into which ring, and when the next one is due.
         self._detect: DetectOutput | None = None
@@ -311,9 +324,9 @@ class CaptureWorker:
             # Bounded, so commands (and stats) are seen while little or nothing is decoded.
             frame = source.read_within(IDLE_POLL_S)
             if frame is None:
-                if not streaming and self._decode != "full":
+                if (not streaming or self._announce) and self._decode != "full":
                     # Connected and receiving, decoding little or nothing on purpose.
-                    streaming = True
+                    streaming, self._announce = True, False
                     self._attempt = 0
                     self._set_state(
                         CameraState.STREAMING,
@@ -326,23 +339,29 @@ class CaptureWorker:
             decode_ns = frame.decode_ns or (time.thread_time_ns() - t0)
             stats.decoded += 1
             stats.decode_ns += decode_ns
-            if not streaming:
-                streaming = True
+            width, height = fit_size(frame.width, frame.height, self._max_size)
+            size = (width, height)
+            if self._view:
+                if width * height * 4 > ring.capacity:
+                    ring = self._replace_ring(ring, width, height, source)
+                t1 = time.thread_time_ns()
+                self._publish(ring, frame, width, height)
+                self._frame_ready()
+                stats.convert_ns += time.thread_time_ns() - t1
+                stats.published += 1
+            if self._detect is not None:
+                t2 = time.thread_time_ns()
+                if self._publish_detect(frame):
+                    stats.detect_ns += time.thread_time_ns() - t2
+                    stats.detected += 1
+            if not streaming or (self._announce and self._view):
+                # Said once the first frame is in the ring: a stream switch that follows this
+                # state never shows an empty ring.
+                streaming, self._announce = True, False
                 self._attempt = 0
                 self._set_state(
                     CameraState.STREAMING, f"{frame.width}×{frame.height} from {source.display_url}"
                 )
-            width, height = fit_size(frame.width, frame.height, self._max_size)
-            size = (width, height)
-            if width * height * 4 > ring.capacity:
-                ring = self._replace_ring(ring, width, height, source)
-            t1 = time.thread_time_ns()
-            self._publish(ring, frame, width, height)
-            self._frame_ready()
-            if self._detect is not None:
-                self._publish_detect(frame)
-            stats.convert_ns += time.thread_time_ns() - t1
-            stats.published += 1
             now = time.monotonic()
             if now - stats.start >= interval:
                 self._send_stats(source, stats, now, width, height)
@@ -356,21 +375,23 @@ class CaptureWorker:
         ) as dst:
             frame.convert_into(dst)
 
-    def _publish_detect(self, frame: SourceFrame) -> None:
-        """The detect-sized copy of ``frame``, at the detector's rate (same decode)."""
+    def _publish_detect(self, frame: SourceFrame) -> bool:
+        """The detect-sized copy of ``frame``, at the detector's rate (same decode); True if
+        one was written."""
         output, ring = self._detect, self._detect_ring
         now = time.monotonic()
         if output is None or ring is None or now < self._detect_due:
-            return
+            return False
         self._detect_due = max(self._detect_due + 1.0 / output.fps, now)
         w, h = detect_size(frame.width, frame.height, output.width, output.height)
         if w * h * 4 > ring.capacity:
             if not self._detect_too_big:
                 self._detect_too_big = True
                 log.warning("%s: detect frames of %d×%d do not fit; skipped", self.spec.name, w, h)
-            return
+            return False
         with ring.write(w, h, PixelFormat.BGRA, pts=frame.pts, capture_ns=frame.capture_ns) as dst:
             frame.convert_for_detection(dst)
+        return True
 
     def _set_detect(self, message: SetDetect) -> None:
         if self._detect_ring is not None and (
@@ -386,6 +407,11 @@ class CaptureWorker:
                 return
         self._detect = message.output
         self._detect_due = 0.0
+
+    def _set_view(self, view: bool) -> None:
+        # Painting again: the owner waits for STREAMING before it shows this ring.
+        self._announce = view and not self._view
+        self._view = view
 
     def _frame_ready(self) -> None:
         """One byte into the notification pipe (never blocks: a full pipe means unread news)."""
@@ -423,6 +449,8 @@ class CaptureWorker:
                 last_error=self._last_error,
                 decode=self._decode,
                 packet_rate=packet_rate,
+                detect_ms=stats.detect_ns / max(1, stats.detected) / 1e6,
+                fps_detect=stats.detected / elapsed,
             )
         )
         stats.reset(now)
@@ -445,6 +473,8 @@ class CaptureWorker:
                 source.set_decode(message.mode)
             elif isinstance(message, SetDetect):
                 self._set_detect(message)
+            elif isinstance(message, SetView):
+                self._set_view(message.view)
             else:
                 log.warning("%s: unexpected control message %r ignored", self.spec.name, message)
 
@@ -476,6 +506,8 @@ class CaptureWorker:
                 self._trigger(message.post_roll_s)
             elif isinstance(message, SetDetect):
                 self._set_detect(message)
+            elif isinstance(message, SetView):
+                self._set_view(message.view)
         if self._stop.is_set():
             raise _StopRequested
         raise CaptureError(
@@ -663,6 +695,7 @@ __all__ = [
     "SetDetect",
     "SetMaxSize",
     "SetRecording",
+    "SetView",
     "TriggerRecording",
     "process_main",
     "thread_main",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -124,7 +125,8 @@ def add_parser(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="a TOML file with the [mqtt] table (broker, TLS, login, allowed commands)",
+        help="a TOML file with the [mqtt] table (broker, TLS, login, allowed commands); "
+        "the wall reads its remote nodes' broker from it too",
     )
     parser.set_defaults(func=run)
 
@@ -283,4 +285,9 @@ def run_wall(config: Config, args: argparse.Namespace) -> int:
     if open_wall is None:
         error("this program cannot open the wall; use `camwall run --headless`")
         return EXIT_USAGE
+    if getattr(args, "mqtt_config", None) is not None:
+        from camwall.mqtt.node import load_settings
+
+        # The broker of the wall's remote nodes ([wall] nodes) may live in its own file too.
+        config = dataclasses.replace(config, mqtt=load_settings(args.mqtt_config, config))
     return open_wall(config, seconds=max(0.0, args.seconds), config_path=config.source)

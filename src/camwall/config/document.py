@@ -66,6 +66,7 @@ CAMERA_DEFAULTS: dict[str, object] = {
     "read_timeout_s": None,
     "detect_width": None,
     "detect_height": None,
+    "detect_stream": "auto",
     "masks": (),
     "zones": (),
 }
@@ -165,7 +166,8 @@ def _set_keys(
     for key, default in defaults.items():
         want = values.get(key)
         if key not in table:
-            if want is not None:
+            # An absent key already means its default: writing it out would change nothing.
+            if want is not None and (default is None or not _equal(want, _plain(default))):
                 table[key] = _item(want)
         elif want is None:
             if default is None or not _equal(table[key], _plain(default)):
@@ -175,6 +177,15 @@ def _set_keys(
 
 
 def _item(value: object) -> Any:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        # [[camera.zones]] tables; a blank line after the last keeps the next [[camera]] apart.
+        aot = tomlkit.aot()
+        for i, v in enumerate(value):
+            table = _item(v)
+            if i == len(value) - 1:
+                table.add(tomlkit.nl())
+            aot.append(table)
+        return aot
     if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
         array = tomlkit.array()
         array.extend(value)
@@ -209,6 +220,7 @@ def camera_values(camera: Camera) -> dict[str, object]:
         "read_timeout_s": camera.read_timeout_s,
         "detect_width": camera.detect_width,
         "detect_height": camera.detect_height,
+        "detect_stream": camera.detect_stream,
         "masks": [[list(p) for p in poly] for poly in camera.masks],
         "zones": [zone.to_table() for zone in camera.zones],
     }
@@ -323,8 +335,12 @@ class ConfigDocument:
         rec, det = config.recording, config.detection
         self._section(
             "wall",
-            {"grid": config.wall.grid, "decode_budget": config.wall.decode_budget},
-            {"grid": "auto", "decode_budget": True},
+            {
+                "grid": config.wall.grid,
+                "decode_budget": config.wall.decode_budget,
+                "nodes": config.wall.nodes,
+            },
+            {"grid": "auto", "decode_budget": True, "nodes": ()},
         )
         self._section(
             "recording",

@@ -38,12 +38,16 @@ TRANSPORTS = ("tcp", "udp")
 EVENT_KINDS = ("motion", "tamper", "input", "line", "field", "other", "detection")
 #: When detection runs on a camera: always, or only while the camera itself reports motion.
 DETECT_WHEN = ("always", "camera_motion")
+#: Which stream feeds detection: "auto" is the substream when the camera has one, else the
+#: main stream — a fixed choice, whatever stream the wall shows.
+DETECT_STREAMS = ("auto", "main", "substream")
 MAX_PRE_ROLL_S = 60.0
 MAX_POST_ROLL_S = 3600.0
 #: ``max_total_gb`` counts in GiB (2**30 bytes), the unit ``df -h`` shows as "G".
 GB = 1 << 30
 
 Transport = Literal["tcp", "udp"]
+DetectStream = Literal["auto", "main", "substream"]
 Grid = int | Literal["auto"]
 Point = tuple[float, float]
 Polygon = tuple[Point, ...]
@@ -76,6 +80,14 @@ class WallConfig:
     #: looking at when the CPU cannot decode them all (camwall.runtime.decode). False: every
     #: camera is always decoded in full.
     decode_budget: bool = True
+    #: Remote camwall nodes whose cameras the wall shows (found on the ``[mqtt]`` broker by
+    #: their retained availability): node names, or "*" for every node under the prefix.
+    #: Empty: none (the wall shows only its own cameras).
+    nodes: tuple[str, ...] | Literal["*"] = ()
+
+    def wants_node(self, node: str) -> bool:
+        """True if the wall shows node ``node``'s cameras."""
+        return self.nodes == "*" or node in self.nodes
 
     def tiles(self, cameras: int) -> int:
         """The number of tiles for ``cameras`` cameras."""
@@ -182,6 +194,8 @@ class Camera:
     #: 640 wide keeping the aspect; independent of how the wall shows the camera.
     detect_width: int | None = None
     detect_height: int | None = None
+    #: Which stream feeds detection (see DETECT_STREAMS), independent of the wall.
+    detect_stream: DetectStream = "auto"
     #: Named areas with rules; tracks entering and leaving them are events.
     zones: tuple[Zone, ...] = ()
     #: The config file's folder, for relative file paths (not part of the config's value).
@@ -271,7 +285,8 @@ class Camera:
             f"detect_fps={self.detect_fps}, record={self.record}, masks={len(self.masks)}, "
             f"first_frame_timeout_s={self.first_frame_timeout_s}, "
             f"read_timeout_s={self.read_timeout_s}, detect_width={self.detect_width}, "
-            f"detect_height={self.detect_height}, zones={[z.name for z in self.zones]})"
+            f"detect_height={self.detect_height}, detect_stream={self.detect_stream!r}, "
+            f"zones={[z.name for z in self.zones]})"
         )
 
     __str__ = __repr__

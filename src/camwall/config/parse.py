@@ -29,6 +29,7 @@ from camwall.config.model import (
     Camera,
     Config,
     DetectionConfig,
+    DetectStream,
     Grid,
     OnvifConfig,
     RecordingConfig,
@@ -228,13 +229,19 @@ def build(
             problems.add(("mqtt",), _bare(exc))
     elif "mqtt" in data:
         problems.add(("mqtt",), "must be a table: [mqtt]")
+    if top is not None and top.wall.nodes and "mqtt" not in data:
+        problems.add(
+            ("wall", "nodes"),
+            "remote nodes are found on an MQTT broker: add an [mqtt] table (host, username, "
+            "password_env; see docs/mqtt.md)",
+        )
     if top is None or cameras is None or problems.items:
         return None
     grid: Grid = top.wall.grid
     return Config(
         version=SCHEMA_VERSION,
         log_level=top.log_level,
-        wall=WallConfig(grid=grid, decode_budget=top.wall.decode_budget),
+        wall=WallConfig(grid=grid, decode_budget=top.wall.decode_budget, nodes=top.wall.nodes),
         recording=RecordingConfig(
             dir=None if top.recording.dir is None else Path(top.recording.dir),
             segment_seconds=top.recording.segment_seconds,
@@ -295,6 +302,7 @@ def camera_of(
         return None
     before = len(problems.items)
     _check_credentials(model, loc, problems)
+    _check_detect_stream(model, loc, problems)
     zones = _zones(model.zones, loc, problems)
     if len(problems.items) > before or zones is None:
         return None
@@ -326,6 +334,7 @@ def camera_of(
         read_timeout_s=model.read_timeout_s,
         detect_width=model.detect_width,
         detect_height=model.detect_height,
+        detect_stream=cast(DetectStream, model.detect_stream),
         zones=zones,
         base_dir=context.get("base_dir"),
     )
@@ -388,6 +397,15 @@ def check_names(raw: Sequence[Mapping[str, Any]], problems: Problems) -> None:
             )
         else:
             safe_names[safe] = (index, name)
+
+
+def _check_detect_stream(model: CameraModel, loc: Loc, problems: Problems) -> None:
+    if model.detect_stream == "substream" and model.substream_url is None:
+        problems.add(
+            (*loc, "detect_stream"),
+            '"substream" needs a substream_url on this camera; set substream_url, or use '
+            '"main" or "auto" (the substream when there is one, else the main stream)',
+        )
 
 
 def _check_credentials(model: CameraModel, loc: Loc, problems: Problems) -> None:

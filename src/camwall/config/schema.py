@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from camwall.config.model import (
+    DETECT_STREAMS,
     DETECT_WHEN,
     EVENT_KINDS,
     GRIDS,
@@ -42,6 +43,8 @@ from camwall.config.urls import UrlProblem, file_path, url_kind
 
 #: Bounds (see docs/config.md).
 MAX_CAMERAS = 256
+#: Remote nodes one wall lists by name.
+MAX_NODES = 256
 MAX_NAME = 64
 MAX_TEXT = 2048
 MAX_LABELS = 1000
@@ -135,6 +138,34 @@ class WallModel(_Table):
 
     grid: Any = "auto"
     decode_budget: bool = True
+    nodes: Any = ()
+
+    @field_validator("nodes", mode="plain")
+    @classmethod
+    def _nodes(cls, nodes: object) -> tuple[str, ...] | str:
+        hint = 'a list of node names (["cellar", "garage"]) or "*" for every node on the broker'
+        if nodes == "*":
+            return "*"
+        if isinstance(nodes, str):
+            raise problem(f"{nodes!r} is not valid here; use {hint}")
+        if not isinstance(nodes, list):
+            raise problem(f"expected {hint}, got {type_name(nodes)}")
+        if len(nodes) > MAX_NODES:
+            raise problem(f"lists {len(nodes)} nodes; at most {MAX_NODES}")
+        seen: set[str] = set()
+        for i, node in enumerate(nodes):
+            if not isinstance(node, str):
+                raise problem(f"expected a node name, got {type_name(node)}", i)
+            if not node or len(node) > MAX_NAME or "/" in node or set(node) & set("#+\0"):
+                raise problem(
+                    f"{node[:MAX_NAME]!r} is not a node name: the name a node publishes under "
+                    f"(--node), 1 to {MAX_NAME} characters without '/', '+' or '#'",
+                    i,
+                )
+            if node in seen:
+                raise problem(f"{node!r} is listed twice", i)
+            seen.add(node)
+        return tuple(nodes)
 
     @field_validator("grid", mode="plain")
     @classmethod
@@ -234,6 +265,8 @@ class CameraModel(_Table):
     #: The detect size (None: 640 wide keeping the aspect).
     detect_width: int | None = Field(default=None, ge=16, le=4096)
     detect_height: int | None = Field(default=None, ge=16, le=4096)
+    #: Which stream feeds detection; "substream" needs a substream_url (checked in parse).
+    detect_stream: str = "auto"
     #: ``[[camera.zones]]`` tables, parsed by camwall.detect.zones.Zone.from_table.
     zones: Any = ()
 
@@ -288,6 +321,11 @@ class CameraModel(_Table):
     @classmethod
     def _detect_when(cls, value: str) -> str:
         return _choice(value, DETECT_WHEN)
+
+    @field_validator("detect_stream")
+    @classmethod
+    def _detect_stream(cls, value: str) -> str:
+        return _choice(value, DETECT_STREAMS)
 
     @field_validator("user")
     @classmethod

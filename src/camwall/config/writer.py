@@ -14,8 +14,9 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from camwall.config.model import Camera, Config, default_config_path
+from camwall.config.model import Config, default_config_path
 from camwall.errors import ConfigConflictError, ConfigError
+from camwall.mqtt.settings import MqttSettings
 
 _BARE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _ESCAPES = {
@@ -71,35 +72,40 @@ def _pairs(pairs: Iterable[tuple[str, Value | None]]) -> list[str]:
     return [f"{toml_key(k)} = {toml_value(v)}" for k, v in pairs if v is not None]
 
 
-def _camera_lines(cam: Camera) -> list[str]:
-    lines = ["[[camera]]"]
+def _mqtt_lines(mqtt: MqttSettings) -> list[str]:
+    """The ``[mqtt]`` table: every key that differs from its default (no password, ever)."""
+    default = MqttSettings()
+    keys = [
+        ("host", "host"),
+        ("port", "port"),
+        ("username", "username"),
+        ("password_env", "password_env"),
+        ("client_id", "client_id"),
+        ("topic_prefix", "topic_prefix"),
+        ("node", "node"),
+        ("keepalive", "keepalive"),
+        ("commands", "commands"),
+        ("stats_interval", "stats_interval_s"),
+        ("queue_size", "queue_size"),
+        ("reconnect_max", "reconnect_max_s"),
+        ("discovery", "discovery"),
+        ("discovery_prefix", "discovery_prefix"),
+        ("labels", "labels"),
+        ("relay_url", "relay_url"),
+    ]
+    lines = ["[mqtt]"]
     lines += _pairs(
-        [
-            ("name", cam.name),
-            ("url", cam.url),
-            ("substream_url", cam.substream_url),
-            ("transport", cam.transport),
-            ("user", cam.user),
-            ("password_env", cam.password_env),
-            ("detect", cam.detect),
-            ("detect_fps", cam.detect_fps),
-            ("record", cam.record),
-            ("first_frame_timeout_s", cam.first_frame_timeout_s),
-            ("read_timeout_s", cam.read_timeout_s),
-        ]
+        (key, getattr(mqtt, attr))
+        for key, attr in keys
+        if getattr(mqtt, attr) != getattr(default, attr)
     )
-    if cam.masks:
-        lines.append("masks = [")
-        lines += [f"  {toml_value([list(p) for p in polygon])}," for polygon in cam.masks]
-        lines.append("]")
-    if cam.onvif is not None:
-        lines += ["", "[camera.onvif]"]
+    if mqtt.tls is not None:
+        lines += ["", "[mqtt.tls]"]
         lines += _pairs(
             [
-                ("host", cam.onvif.host),
-                ("port", cam.onvif.port),
-                ("user", cam.onvif.user),
-                ("password_env", cam.onvif.password_env),
+                ("ca_file", mqtt.tls.ca_file),
+                ("certfile", mqtt.tls.certfile),
+                ("keyfile", mqtt.tls.keyfile),
             ]
         )
     return lines
@@ -110,7 +116,12 @@ def dumps(config: Config) -> str:
     rec, det = config.recording, config.detection
     lines = ["# camwall configuration (see docs/config.md)"]
     lines += _pairs([("version", config.version), ("log_level", config.log_level)])
-    lines += ["", "[wall]", *_pairs([("grid", config.wall.grid)])]
+    wall = config.wall
+    lines += ["", "[wall]", *_pairs([("grid", wall.grid)])]
+    if not wall.decode_budget:
+        lines += _pairs([("decode_budget", False)])
+    if wall.nodes:
+        lines += _pairs([("nodes", wall.nodes)])
     lines += ["", "[recording]"]
     lines += _pairs(
         [
@@ -131,9 +142,18 @@ def dumps(config: Config) -> str:
     )
     if det.thresholds:
         lines += ["", "[detection.thresholds]", *_pairs(sorted(det.thresholds.items()))]
+    if config.mqtt is not None:
+        lines += ["", *_mqtt_lines(config.mqtt)]
+    text = "\n".join(lines) + "\n"
+    if not config.cameras:
+        return text
+    from camwall.config.document import ConfigDocument
+
+    # Cameras are written the one way ConfigDocument writes them (every key, zones too).
+    doc = ConfigDocument(config.source or Path("camwall.toml"), text, None)
     for cam in config.cameras:
-        lines += ["", *_camera_lines(cam)]
-    return "\n".join(lines) + "\n"
+        doc.set_camera(cam, env={})
+    return doc.text().rstrip("\n") + "\n"  # no blank lines after the last table
 
 
 def save(config: Config, path: str | os.PathLike[str] | None = None) -> Path:

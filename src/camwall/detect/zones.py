@@ -61,7 +61,7 @@ def normalised_points(
     return tuple(points)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Zone:
     """A named polygon (normalised points) with the labels that count and a minimum stay."""
 
@@ -69,7 +69,8 @@ class Zone:
     points: tuple[Point, ...]
     labels: frozenset[str] | None = None
     min_seconds: float = 0.0
-    _array: npt.NDArray[np.float32] = field(init=False, repr=False)
+    # Derived from points: equal zones are equal whatever the array's identity.
+    _array: npt.NDArray[np.float32] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Validate name, points (≥3, in 0..1) and rules; ConfigError names the key at fault."""

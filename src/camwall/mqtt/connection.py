@@ -13,6 +13,7 @@ its CONNACK handling; ``on_ready`` runs after that, in this thread, so whatever 
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: How long one ``loop()`` call waits for traffic; bounds how late ticks run and close() is seen.
 LOOP_S = 0.25
+#: Packets read in one go after each loop (bounded, so writes and keepalives still run).
+DRAIN_MAX = 500
 #: CONNACK reason codes that retrying at the normal pace cannot fix.
 _FATAL_CONNACK = {"Not authorized", "Bad user name or password", "Client identifier not valid"}
 
@@ -184,6 +187,12 @@ class BrokerConnection:
         was_up = False
         while not self._stop.is_set():
             rc = self.client.loop(timeout=LOOP_S)
+            # paho's loop() reads about one packet per call: drain what already waits, so a
+            # message queued behind a burst (a heartbeat behind 12 cameras' stats) is not late.
+            drained = 0
+            while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and drained < DRAIN_MAX and self.backlog():
+                rc = self.client.loop_read()
+                drained += 1
             if self._just_connected:
                 self._just_connected = False
                 was_up = True
@@ -202,6 +211,20 @@ class BrokerConnection:
         self._connected.clear()
         self._subscribed.clear()
         return was_up
+
+    def backlog(self) -> bool:
+        """True if data from the broker waits unread (in the socket, or in TLS's buffer)."""
+        sock = self.client.socket()
+        if sock is None:
+            return False
+        pending = getattr(sock, "pending", None)
+        if callable(pending) and pending() > 0:
+            return True
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return False  # closed under us: the loop notices on its own
+        return bool(readable)
 
     def _wait(self, attempt: int, reason: str, *, failed: bool) -> None:
         delay = self._backoff.delay(attempt, failed=failed)

@@ -284,9 +284,24 @@ class RemoteNodes:
                 node.reason = ""
 
     def _expire(self) -> None:
-        """Connection thread: a node silent for 1.5 × its keepalive counts as offline."""
+        """Connection thread: a node silent for 1.5 × its keepalive counts as offline.
+
+        Not while messages wait unread in our own socket: in a busy process (a wall decoding
+        many cameras) this thread may lag behind the broker, and a heartbeat still in the
+        backlog is no silence. A node that really died is marked offline by its last will
+        in that backlog, or by this check once the backlog is read.
+        """
         now = time.monotonic()
         expired = []
+        with self._lock:
+            due = any(
+                node.online
+                and now - node.last_seen
+                > float(node.info.get("keepalive") or self.settings.keepalive) * 1.5
+                for node in self._nodes.values()
+            )
+        if not due or self.connection.backlog():
+            return
         with self._lock:
             for node in self._nodes.values():
                 keepalive = float(node.info.get("keepalive") or self.settings.keepalive)

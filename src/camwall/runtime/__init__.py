@@ -23,6 +23,7 @@ from camwall.runtime.specs import (
     camera_detection,
     camera_spec,
     choose_stream,
+    detect_stream,
     detector_spec,
     pipeline_config,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "camera_detection",
     "camera_spec",
     "choose_stream",
+    "detect_stream",
     "detector_spec",
     "pipeline_config",
 ]

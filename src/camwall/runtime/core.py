@@ -24,6 +24,16 @@ camera keeps publishing the current one until the new one streams, then the old 
 Faces never see the second worker: events carry the camera's name, a ``ring`` event tells
 that frames now come from another ring, and the switch costs no black picture.
 
+**Detection reads a fixed stream** (the camera's ``detect_stream``; see
+:func:`~camwall.runtime.specs.detect_stream`), whatever the faces show: the worker of that
+stream also publishes a detect-sized output (one decode, one more scale). A camera that
+detects on its main stream is captured on the main stream while it detects (tiles get a
+scaled copy of the same decode; no second connection). A camera that detects on its
+substream while shown on its main stream (enlarged, or recording) gets a second,
+detect-only worker on the substream: no picture painted, no recording, its events never
+reach the faces; it stops when detection goes off, and paints again (becoming the shown
+worker, no new connection) when the picture returns to the substream.
+
 Events reach subscribers one at a time, in order (calls never overlap); keep callbacks quick
 and never call :meth:`Runtime.close` from one. No Qt here.
 """
@@ -36,7 +46,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -60,6 +70,7 @@ from camwall.control.onvif.events import CameraEvent
 from camwall.detect.messages import DetectionStats, Message, TrackEvent
 from camwall.detect.service import DetectionService
 from camwall.detect.spec import DetectorSpec
+from camwall.detect.zones import Zone
 from camwall.errors import (
     CamwallError,
     CaptureError,
@@ -94,6 +105,7 @@ from camwall.runtime.specs import (
     StreamChoice,
     camera_spec,
     choose_stream,
+    detect_stream,
     detector_spec,
     pipeline_config,
 )
@@ -107,7 +119,7 @@ EventCallback = Callable[[RuntimeEvent], None]
 DECODE_TICK_S = 1.0
 #: A camera stays "active" (decoded first) this long after its last track event.
 ACTIVE_AFTER_EVENT_S = 10.0
-_E = TypeVar("_E", StateEvent, InfoEvent, RingEvent, RecordingEvent, CaptureEvent)
+_E = TypeVar("_E", StateEvent, InfoEvent, RingEvent, RecordingEvent, StatsEvent, CaptureEvent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +156,15 @@ class _Entry:
     #: The detect-sized output's ring (of the shown stream's worker), while detecting.
     detect_ring: str | None = None
     pending_detect_ring: str | None = None
+    #: The stream that feeds detection (fixed per camera, see ``detect_stream``).
+    det_stream: Stream = "main"
+    #: A detect-only worker on ``det_stream`` while the picture is on the other stream.
+    extra_key: str | None = None
+    extra_detect_ring: str | None = None
+    extra_info: InfoEvent | None = None
+    #: The newest capture stats of the shown worker and of the detect-only one.
+    stats: StatsEvent | None = None
+    extra_stats: StatsEvent | None = None
     info: InfoEvent | None = None
     state: CameraState | None = None
     rec: RecordingStats = dataclasses.field(default_factory=RecordingStats)
@@ -263,12 +284,13 @@ class Runtime:
         """
         # Fails early, before anything is registered, for an unset password or a bad URL.
         camera_spec(self.config, camera, env=self._env)
+        det_stream = detect_stream(camera)
         with self._lock:
             if self._closed:
                 raise RuntimeClosedError("the runtime is closed; no cameras can be added")
             if camera.name in self._entries:
                 raise ValueError(f"a camera named {camera.name!r} is already running")
-            entry = _Entry(camera, recording=camera.record)
+            entry = _Entry(camera, recording=camera.record, det_stream=det_stream)
             self._entries[camera.name] = entry
             self.detection.add_camera(
                 camera.name,
@@ -317,6 +339,7 @@ class Runtime:
             pinned = entry.focused or _is_file(entry.camera.url)
             entry.decode = "full" if pinned else self.decode.start_as(name).value
             entry.key = self._launch(entry, stream)
+            self._update_extra(entry)
             self._start_decoder()
         self._changed(entry, "updated")
 
@@ -330,6 +353,8 @@ class Runtime:
             if entry.key is not None:
                 self._retire(entry.key, own_state=True)
             entry.running, entry.key, entry.ring, entry.state = False, None, None, None
+            entry.detect_ring = None
+            self._update_extra(entry)
             self.detection.ring_changed(name, None, None, entry.stream)
         self._changed(entry, "updated")
 
@@ -338,6 +363,9 @@ class Runtime:
         with self._lock:
             entry = self._entry(name)
             key = entry.key if entry.running else None
+            extra = entry.extra_key if entry.running else None
+        if extra is not None:
+            self.supervisor.reconnect(extra)
         if key is not None:
             self.supervisor.reconnect(key)
         else:
@@ -362,6 +390,27 @@ class Runtime:
         """The stream camera ``name`` publishes now."""
         with self._lock:
             return self._entry(name).stream
+
+    def detect_stream(self, name: str) -> Stream:
+        """The stream that feeds camera ``name``'s detection (fixed, whatever is shown)."""
+        with self._lock:
+            return self._entry(name).det_stream
+
+    def detect_capture_stats(self, name: str) -> StatsEvent | None:
+        """The newest capture stats of the worker whose decode feeds camera ``name``'s
+        detection (its ``detect_ms``/``fps_detect`` are the detect output's own cost): the
+        shown worker's, or the detect-only worker's while there is one (whose whole decode is
+        then detection's). None before the first stats or while it does not detect."""
+        with self._lock:
+            entry = self._entry(name)
+            if not self.detection.is_enabled(name) or not entry.running:
+                return None
+            return entry.stats if entry.stream == entry.det_stream else entry.extra_stats
+
+    def detect_worker(self, name: str) -> str | None:
+        """The supervisor key of camera ``name``'s detect-only worker, while it has one."""
+        with self._lock:
+            return self._entry(name).extra_key
 
     def state(self, name: str) -> CameraState | None:
         """The last capture state camera ``name`` reported (None: stopped or not yet)."""
@@ -467,11 +516,17 @@ class Runtime:
         if self.detection.set_enabled(name, on, fps):
             with self._lock:
                 output = self._detect_output(entry)
-                if not on:
-                    entry.detect_ring = entry.pending_detect_ring = None
-                for key in (entry.key, entry.pending_key):
-                    if entry.running and key is not None:
+                # Only the worker of the detect stream makes the detect output (the ring
+                # names stay known: the supervisor keeps a worker's detect ring).
+                for key, stream in (
+                    (entry.key, entry.stream),
+                    (entry.pending_key, entry.pending_stream),
+                    (entry.extra_key, entry.det_stream),
+                ):
+                    if entry.running and key is not None and stream == entry.det_stream:
                         self.supervisor.set_detect(key, output)
+                self._update_stream(entry)
+                self._update_extra(entry)
                 self._follow_ring(entry)
             if on:
                 log.info(
@@ -483,6 +538,23 @@ class Runtime:
             else:
                 log.info("detection off", extra={"camera": name})
             self._changed(entry, "updated")
+
+    def set_zones(self, name: str, zones: Sequence[Zone]) -> None:
+        """Camera ``name``'s zones from now on (normalised polygons); capture keeps running.
+
+        ConfigError if two zones share a name. The camera's settings (:meth:`camera`) carry
+        the new zones, so a face that saves the config saves them.
+        """
+        zones = tuple(zones)
+        names = [z.name for z in zones]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"camera {name!r}: two zones have the same name", key="zones")
+        with self._lock:
+            entry = self._entry(name)
+            entry.camera = dataclasses.replace(entry.camera, zones=zones)
+            self.detection.set_zones(name, zones)
+        log.info("zones: %s", ", ".join(names) or "none", extra={"camera": name})
+        self._changed(entry, "updated")
 
     def set_detector(self, spec: DetectorSpec | str) -> None:
         """Use ``spec`` (``people``, ``face``, ``motion`` or an ONNX path) on every camera."""
@@ -606,6 +678,13 @@ class Runtime:
         camera = entry.camera
         if camera.substream_url is None or entry.recording or camera.record_on_events:
             return "main"  # what is recorded (also the pre-roll of event recording)
+        if self.detection.is_enabled(camera.name):
+            if entry.det_stream == "main":
+                # One decode of the main stream feeds detection and (scaled) the tile,
+                # rather than a second connection for the view.
+                return "main"
+            if entry.wanted_stream is None and self._stream == "auto":
+                return entry.det_stream  # nobody asks: one connection serves detection
         if entry.wanted_stream is not None:
             return entry.wanted_stream
         return choose_stream(camera, self._stream)
@@ -622,9 +701,11 @@ class Runtime:
             pre_roll_s=None if entry.recording else entry.camera.pre_roll_s,
         )
 
-    def _launch(self, entry: _Entry, stream: Stream) -> str:
+    def _launch(self, entry: _Entry, stream: Stream, *, detect_only: bool = False) -> str:
         camera = entry.camera
         key = camera.name if stream == "main" else f"{camera.name} (sub)"
+        if detect_only:
+            key = f"{camera.name} (detect)"
         base, n = key, 2
         while key in self._by_key:
             # The previous worker of that stream is still stopping: its late events must not
@@ -639,13 +720,17 @@ class Runtime:
             backoff=self._backoff,
             max_size=entry.max_size,
         )
-        recording = self._recording_spec(entry) if stream == "main" else None
+        recording = self._recording_spec(entry) if stream == "main" and not detect_only else None
         spec = dataclasses.replace(
             spec,
             name=key,
             recording=recording,
             decode=entry.decode,
-            detect=self._detect_output(entry),
+            detect=self._detect_output(entry) if stream == entry.det_stream else None,
+            view=not detect_only,
+            # Never painted: the smallest ring (pages are only allocated when written).
+            initial_frame=(16, 16) if detect_only else spec.initial_frame,
+            max_size=None if detect_only else spec.max_size,
         )
         if recording is not None:
             self._ensure_retention(recording.directory)
@@ -659,10 +744,39 @@ class Runtime:
             "%s: starting its %s stream (%s)",
             camera.name,
             stream,
-            _features(entry, self.detection.is_enabled(camera.name)),
+            "detection only"
+            if detect_only
+            else _features(entry, self.detection.is_enabled(camera.name)),
             extra={"camera": camera.name},
         )
         return key
+
+    def _wants_extra(self, entry: _Entry) -> bool:
+        """True if detection needs a worker of its own (its stream is not the one shown)."""
+        return (
+            entry.running
+            and entry.det_stream == "sub"
+            and entry.stream == "main"
+            and self.detection.is_enabled(entry.camera.name)
+        )
+
+    def _update_extra(self, entry: _Entry) -> None:
+        """Start or stop the detect-only worker as detection and the shown stream say."""
+        if self._wants_extra(entry):
+            # A switch back to the detect stream brings the detect output with it.
+            switching_back = entry.pending_key is not None and entry.pending_stream == "sub"
+            if entry.extra_key is None and not switching_back and not self._closed:
+                entry.extra_key = self._launch(entry, entry.det_stream, detect_only=True)
+        elif entry.extra_key is not None:
+            log.info(
+                "%s: stopping its detect-only %s stream",
+                entry.camera.name,
+                entry.det_stream,
+                extra={"camera": entry.camera.name},
+            )
+            self._retire(entry.extra_key, own_state=False)
+            entry.extra_key = entry.extra_detect_ring = entry.extra_info = None
+            entry.extra_stats = None
 
     def _update_stream(self, entry: _Entry) -> None:
         """Start a switch to the stream the camera should be on now, if it is not."""
@@ -670,15 +784,54 @@ class Runtime:
             return
         wanted = self._target_stream(entry)
         if entry.pending_key is not None and entry.pending_stream != wanted:
-            self._cancel_switch(entry)
+            self._cancel_switch(entry, keep_for_detection=True)
         if wanted != entry.stream and entry.pending_key is None:
             entry.pending_stream = wanted
-            entry.pending_key = self._launch(entry, wanted)
+            if wanted == entry.det_stream and entry.extra_key is not None:
+                self._promote_extra(entry)
+            else:
+                entry.pending_key = self._launch(entry, wanted)
+        self._update_extra(entry)
 
-    def _cancel_switch(self, entry: _Entry) -> None:
-        if entry.pending_key is not None:
-            self._retire(entry.pending_key, own_state=False)
+    def _promote_extra(self, entry: _Entry) -> None:
+        """The picture returns to the detect stream: its detect-only worker paints again and
+        becomes the pending switch (no new connection; it says STREAMING once its view
+        ring holds a fresh frame)."""
+        key = entry.extra_key
+        assert key is not None
+        entry.pending_key, entry.extra_key = key, None
+        entry.pending_ring = self.supervisor.ring_name(key)
+        entry.pending_detect_ring, entry.pending_info = entry.extra_detect_ring, entry.extra_info
+        entry.extra_detect_ring = entry.extra_info = entry.extra_stats = None
+        self.supervisor.set_max_size(key, entry.max_size)
+        self.supervisor.set_decode(key, entry.decode)
+        self.supervisor.set_view(key, True)
+        log.info(
+            "%s: its detect-only %s stream is shown again",
+            entry.camera.name,
+            entry.det_stream,
+            extra={"camera": entry.camera.name},
+        )
+
+    def _cancel_switch(self, entry: _Entry, *, keep_for_detection: bool = False) -> None:
+        key = entry.pending_key
+        keep = (
+            keep_for_detection
+            and key is not None
+            and entry.pending_stream == entry.det_stream
+            and entry.extra_key is None
+            and self._wants_extra(entry)
+        )
+        if keep:
+            # Back to detect-only (the picture stays where it is): no gap, no reconnect.
+            assert key is not None
+            self.supervisor.set_view(key, False)
+            entry.extra_key, entry.extra_detect_ring = key, entry.pending_detect_ring
+            entry.extra_info = entry.pending_info
+        elif key is not None:
+            self._retire(key, own_state=False)
         entry.pending_key = entry.pending_ring = entry.pending_info = None
+        entry.pending_detect_ring = None
 
     def _retire(self, key: str, *, own_state: bool) -> None:
         self._retiring[key] = own_state
@@ -731,6 +884,8 @@ class Runtime:
                 out.extend(self._on_pending(entry, event))
             elif key == entry.key:
                 out.extend(self._on_shown(entry, event))
+            elif key == entry.extra_key:
+                self._on_extra(entry, event)
         for payload in out:
             if isinstance(payload, RecordingEvent):
                 self._recording_event(payload)
@@ -757,12 +912,34 @@ class Runtime:
             declared = entry.info.fps if entry.info is not None else None
             rate = event.packet_rate or declared or event.fps_in
             entry.load = Load(event.decode_ms, rate)
+            entry.stats = _renamed(event, name)
         return [_renamed(event, name)]
+
+    def _on_extra(self, entry: _Entry, event: CaptureEvent) -> None:
+        """The detect-only worker: its rings and size matter, the faces hear nothing of it."""
+        name = entry.camera.name
+        if isinstance(event, RingEvent) and event.role == "detect":
+            entry.extra_detect_ring = event.ring_name
+            self._follow_ring(entry)
+        elif isinstance(event, InfoEvent):
+            entry.extra_info = _renamed(event, name)
+            self._follow_ring(entry)
+        elif isinstance(event, StatsEvent):
+            entry.extra_stats = _renamed(event, name)
+        elif isinstance(event, StateEvent) and event.state is CameraState.FAILED:
+            log.warning(
+                "%s: detection's %s stream failed: %s",
+                name,
+                entry.det_stream,
+                event.reason,
+                extra={"camera": name},
+            )
 
     def _on_pending(self, entry: _Entry, event: CaptureEvent) -> list[Payload]:
         name = entry.camera.name
         if isinstance(event, RingEvent) and event.role == "detect":
             entry.pending_detect_ring = event.ring_name
+            self._follow_ring(entry)
         elif isinstance(event, RingEvent):
             entry.pending_ring = event.ring_name
         elif isinstance(event, InfoEvent):
@@ -782,13 +959,16 @@ class Runtime:
                 extra={"camera": name},
             )
             self._cancel_switch(entry)
+            self._update_extra(entry)  # detection may need its own worker after all
+            self._follow_ring(entry)
         return []
 
     def _complete_switch(self, entry: _Entry, event: StateEvent) -> list[Payload]:
         name = entry.camera.name
         assert entry.pending_key is not None
         ring = entry.pending_ring or self.supervisor.ring_name(entry.pending_key)
-        old = entry.key
+        old, old_stream, old_info = entry.key, entry.stream, entry.info
+        old_detect_ring = entry.detect_ring
         entry.key, entry.stream = entry.pending_key, entry.pending_stream
         entry.pending_key = entry.pending_ring = None
         entry.detect_ring, entry.pending_detect_ring = entry.pending_detect_ring, None
@@ -802,8 +982,21 @@ class Runtime:
             entry.pending_info = None
         entry.state = event.state
         out.append(_renamed(event, name))
-        if old is not None:
+        if (
+            old is not None
+            and old_stream == entry.det_stream
+            and entry.extra_key is None
+            and self._wants_extra(entry)
+        ):
+            # The old worker already decodes the detect stream: it stays, for detection only
+            # (no gap in detection, no new connection), and paints no picture from now on.
+            self.supervisor.set_view(old, False)
+            entry.extra_key, entry.extra_detect_ring = old, old_detect_ring
+            entry.extra_info, entry.extra_stats = old_info, entry.stats
+        elif old is not None:
             self._retire(old, own_state=False)
+        entry.stats = None
+        self._update_extra(entry)
         self._follow_ring(entry)
         log.info("%s: now on its %s stream", name, entry.stream, extra={"camera": name})
         out.append(
@@ -819,12 +1012,28 @@ class Runtime:
         return out
 
     def _follow_ring(self, entry: _Entry) -> None:
-        info = entry.info
+        # The detector reads the detect-sized output of the detect stream's worker only (the
+        # same picture at any wall layout): the shown one, or the detect-only one.
+        if entry.stream == entry.det_stream:
+            ring, info = entry.detect_ring, entry.info
+        elif entry.pending_key is not None and entry.pending_stream == entry.det_stream:
+            # Switching to the detect stream (the detect-only worker, shown again, or a new
+            # worker): its detect output is the right one already.
+            ring, info = entry.pending_detect_ring, entry.pending_info
+        else:
+            ring, info = entry.extra_detect_ring, entry.extra_info
+        if not entry.running or not self.detection.is_enabled(entry.camera.name):
+            ring = None
         size = (info.width, info.height) if info is not None and info.width else None
-        # The detector reads the detect-sized output when there is one (the same picture at
-        # any wall layout), else the view ring (a camera whose detect ring is coming).
-        ring = (entry.detect_ring or entry.ring) if entry.running else None
-        self.detection.ring_changed(entry.camera.name, ring, size, entry.stream)
+        shown = entry.info
+        main_size = (
+            (shown.width, shown.height)
+            if entry.stream == "main" and shown is not None and shown.width
+            else None
+        )
+        self.detection.ring_changed(
+            entry.camera.name, ring, size, entry.det_stream, main_size=main_size
+        )
 
     def _detect_output(self, entry: _Entry) -> DetectOutput | None:
         """The detect-sized output camera ``entry`` needs now (None: not detecting)."""
@@ -951,7 +1160,7 @@ class Runtime:
                 if entry is None or not entry.running:
                     continue
                 entry.decode = decision.policy.value
-                for key in (entry.key, entry.pending_key):
+                for key in (entry.key, entry.pending_key, entry.extra_key):
                     if key is not None:
                         self.supervisor.set_decode(key, entry.decode)
             log.info(

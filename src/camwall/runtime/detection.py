@@ -158,6 +158,24 @@ class DetectionHub:
             self._retire_if_idle_locked()
             return True
 
+    def set_zones(self, name: str, zones: tuple[Zone, ...]) -> None:
+        """Camera ``name`` watches ``zones`` from now on; its capture is not touched.
+
+        A detecting camera is re-added to the service: its tracks end ("left") and the
+        objects still there appear again, now evaluated against the new zones.
+        """
+        with self._lock:
+            cam = self._cameras[name]
+            cam.zones = tuple(zones)
+            if cam.ring is not None:
+                self._remove_locked(cam)
+                self._sync_locked(cam)
+
+    def zones(self, name: str) -> tuple[Zone, ...]:
+        """The zones camera ``name`` watches."""
+        with self._lock:
+            return self._cameras[name].zones
+
     def set_skip(self, name: str, skip: bool) -> None:
         """Skip the model on camera ``name`` (its tracks age and leave) or run it again."""
         with self._lock:
@@ -185,9 +203,17 @@ class DetectionHub:
             return [n for n, c in self._cameras.items() if c.enabled]
 
     def ring_changed(
-        self, name: str, ring: str | None, size: tuple[int, int] | None, stream: str
+        self,
+        name: str,
+        ring: str | None,
+        size: tuple[int, int] | None,
+        stream: str,
+        *,
+        main_size: tuple[int, int] | None = None,
     ) -> None:
-        """Camera ``name`` publishes into ``ring`` now (None: stopped); ``size``: native size."""
+        """Camera ``name``'s detect frames come from ``ring`` now (None: none), made from
+        ``stream`` of native ``size``; ``main_size``: the main stream's, if known otherwise
+        (masks are drawn in main-stream pixels)."""
         with self._lock:
             cam = self._cameras.get(name)
             if cam is None:
@@ -197,6 +223,8 @@ class DetectionHub:
                 cam.size = size
                 if stream == "main":
                     cam.main_size = size
+            if main_size is not None:
+                cam.main_size = main_size
             self._sync_locked(cam)
 
     # -- the service's table (with self._lock held) -----------------------------------------

@@ -16,7 +16,7 @@ from camwall.detect.filters import ObjectFilter
 from camwall.detect.masks import Mask
 from camwall.detect.spec import DetectorKind, DetectorSpec, PipelineConfig
 from camwall.detect.tracker import TrackerConfig
-from camwall.errors import InvalidSourceError
+from camwall.errors import ConfigError, InvalidSourceError
 from camwall.sources import SourceSettings
 from camwall.sources.factory import source_kind
 
@@ -40,6 +40,25 @@ def choose_stream(camera: Camera, choice: StreamChoice = "auto") -> Stream:
     if choice != "auto":
         return choice
     return "main" if camera.record or camera.record_on_events or camera.masks else "sub"
+
+
+def detect_stream(camera: Camera) -> Stream:
+    """The stream that feeds ``camera``'s detection: fixed, whatever the wall shows.
+
+    ``detect_stream = "auto"`` is the substream when the camera has one, else the main
+    stream. Raises ConfigError for "substream" on a camera without a substream.
+    """
+    if camera.detect_stream == "substream":
+        if camera.substream_url is None:
+            raise ConfigError(
+                f'camera {camera.name!r}: detect_stream is "substream" but it has no '
+                'substream_url; set one, or use "main" or "auto"',
+                key="detect_stream",
+            )
+        return "sub"
+    if camera.detect_stream == "main" or camera.substream_url is None:
+        return "main"
+    return "sub"
 
 
 def camera_spec(

@@ -9,10 +9,9 @@ from __future__ import annotations
 import concurrent.futures
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from qtpy.QtCore import QSize, Qt
-from qtpy.QtGui import QColor, QIcon, QImage, QImageReader, QPixmap
+from qtpy.QtGui import QIcon, QImage, QPixmap
 from qtpy.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -29,6 +28,7 @@ from camwall.config.names import safe_name
 from camwall.record.records import RecordedEvent
 from camwall.ui.qt_compat import Signal, connect_queued
 from camwall.ui.review.controller import ReviewController
+from camwall.ui.view.thumbnails import PlaceholderIcons, load_thumbnail
 
 THUMB = QSize(112, 63)
 #: Rows shown at most (the newest).
@@ -97,9 +97,7 @@ class ReviewEvents(QDockWidget):
         layout.addLayout(filters)
         layout.addWidget(self.list)
         self.setWidget(body)
-        blank = QPixmap(THUMB)
-        blank.fill(QColor(0, 0, 0, 0))
-        self._blank = QIcon(blank)
+        self._placeholders = PlaceholderIcons(THUMB)
         self._query = 0
         # Thumbnails have their own thread: dozens of JPEG decodes must not hold up seeks.
         self._loader = concurrent.futures.ThreadPoolExecutor(
@@ -154,7 +152,7 @@ class ReviewEvents(QDockWidget):
         self.list.clear()
         self._items = {}
         for event in rows:
-            item = QListWidgetItem(self._blank, row_text(event))
+            item = QListWidgetItem(self._placeholders.icon(event.label), row_text(event))
             item.setData(_EVENT_ROLE, event)
             item.setSizeHint(QSize(THUMB.width() + 200, THUMB.height() + 6))
             self.list.addItem(item)
@@ -202,7 +200,7 @@ class ReviewEvents(QDockWidget):
     def has_thumbnail(self, row: int) -> bool:
         """True once row ``row`` shows its snapshot."""
         item = self.list.item(row)
-        return item is not None and item.icon().cacheKey() != self._blank.cacheKey()
+        return item is not None and not self._placeholders.is_placeholder(item.icon())
 
     def _on_clicked(self, item: QListWidgetItem) -> None:
         event = item.data(_EVENT_ROLE)
@@ -225,14 +223,7 @@ class ReviewEvents(QDockWidget):
 
 def _thumbnail_job(event_id: int, path: str) -> Callable[[], tuple[int, QImage] | None]:
     def load() -> tuple[int, QImage] | None:
-        # The review's worker thread: QImage (not QPixmap) may be made off the UI thread.
-        if not Path(path).is_file():
-            return None
-        reader = QImageReader(path)
-        size = reader.size()
-        if size.isValid():
-            reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
-        image = reader.read()
-        return None if image.isNull() else (event_id, image)
+        image = load_thumbnail(path, THUMB)  # the review's worker thread
+        return None if image is None else (event_id, image)
 
     return load

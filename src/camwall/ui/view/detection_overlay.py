@@ -65,6 +65,42 @@ def label_color(label: str) -> QColor:
     return QColor.fromHsv(hue, 200, 255)
 
 
+def map_point(x: float, y: float, source: QRectF, target: QRect | QRectF) -> QPointF:
+    """Frame point (``x``, ``y`` in frame pixels) in widget coordinates.
+
+    ``source`` is the part of the frame shown (frame pixels, digital zoom) and ``target``
+    where that part lands on screen (inside any letterbox bars).
+    """
+    sw, sh = source.width(), source.height()
+    if sw <= 0 or sh <= 0:
+        return QPointF(target.x(), target.y())
+    tx, ty = target.width() / sw, target.height() / sh
+    return QPointF(target.x() + (x - source.x()) * tx, target.y() + (y - source.y()) * ty)
+
+
+def map_fraction(
+    fx: float, fy: float, frame_size: tuple[int, int], source: QRectF, target: QRect | QRectF
+) -> QPointF:
+    """A normalised frame point (0..1 of width and height) in widget coordinates."""
+    return map_point(fx * frame_size[0], fy * frame_size[1], source, target)
+
+
+def unmap_fraction(
+    point: QPointF, frame_size: tuple[int, int], source: QRectF, target: QRect | QRectF
+) -> tuple[float, float]:
+    """The inverse of :func:`map_fraction`: the frame fractions painted at widget ``point``.
+
+    Clamped into 0..1 (a click on a letterbox bar lands on the picture's edge).
+    """
+    fw, fh = frame_size
+    tw, th = target.width(), target.height()
+    if fw <= 0 or fh <= 0 or tw <= 0 or th <= 0:
+        return 0.0, 0.0
+    x = source.x() + (point.x() - target.x()) * source.width() / tw
+    y = source.y() + (point.y() - target.y()) * source.height() / th
+    return min(1.0, max(0.0, x / fw)), min(1.0, max(0.0, y / fh))
+
+
 def map_box(
     box: Sequence[float],
     result_size: tuple[int, int],
@@ -81,16 +117,12 @@ def map_box(
     fw, fh = frame_size
     kx = fw / rw if rw > 0 else 1.0
     ky = fh / rh if rh > 0 else 1.0
-    sw, sh = source.width(), source.height()
-    if sw <= 0 or sh <= 0:
+    if source.width() <= 0 or source.height() <= 0:
         return QRectF()
-    tx, ty = target.width() / sw, target.height() / sh
     x0, y0, x1, y1 = (float(v) for v in box[:4])
-    left = target.x() + (x0 * kx - source.x()) * tx
-    top = target.y() + (y0 * ky - source.y()) * ty
-    right = target.x() + (x1 * kx - source.x()) * tx
-    bottom = target.y() + (y1 * ky - source.y()) * ty
-    return QRectF(QPointF(left, top), QPointF(right, bottom)).normalized()
+    top_left = map_point(x0 * kx, y0 * ky, source, target)
+    bottom_right = map_point(x1 * kx, y1 * ky, source, target)
+    return QRectF(top_left, bottom_right).normalized()
 
 
 @dataclass(frozen=True, slots=True)

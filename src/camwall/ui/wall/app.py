@@ -17,6 +17,7 @@ from qtpy.QtWidgets import QApplication
 
 from camwall.capture import CameraState
 from camwall.config import Camera, Config
+from camwall.errors import ConfigError, MissingExtraError
 from camwall.runtime import Runtime
 from camwall.secrets import fill_password
 from camwall.ui.wall.config_sync import ConfigSync
@@ -68,6 +69,18 @@ class _Screenshot:
         self.window.close()
 
 
+def _follow_nodes(window: CameraWall, config: Config) -> None:
+    """Put the cameras of the config's remote nodes on the wall (``[wall] nodes``)."""
+    assert config.mqtt is not None
+    try:
+        # Imported here: paho-mqtt is needed only by walls that follow nodes.
+        from camwall.ui.wall.remote_cameras import RemoteCameras
+
+        RemoteCameras(window, config.mqtt, config.wall.nodes).start()
+    except (ConfigError, MissingExtraError) as exc:
+        window.notify_error(f"Cannot follow the remote nodes: {exc}")
+
+
 #: Signals that close the wall the way its close button does (SIGHUP: the terminal went away).
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -113,6 +126,8 @@ def run_wall(
         # Passwords typed in the wall live in the keyring (camwall.secrets), not the file.
         chosen = [fill_password(c, config_path=config_path) for c in chosen]
     window.add_cameras(chosen)
+    if config.mqtt is not None and config.wall.nodes:
+        _follow_nodes(window, config)
     window.resize(*size)
     window.restore_layout()
     if grid is not None:

@@ -3,7 +3,8 @@
 One row per track: when it appeared (camera, label, score, the snapshot scaled down), and,
 once it left, for how long it was there. Thumbnails are decoded off the UI thread (a JPEG of
 a 1440p frame takes tens of ms; ``QImageReader`` scales while decoding) and arrive queued.
-A double click opens the snapshot. The review issue's event index takes this over later.
+A double click opens the snapshot. Snapshots are rate-limited per camera and label, so a
+row without one shows a placeholder with its label instead of a hole.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QSize, Qt, QUrl
-from qtpy.QtGui import QColor, QDesktopServices, QIcon, QImage, QImageReader, QPixmap
+from qtpy.QtGui import QDesktopServices, QIcon, QImage, QPixmap
 from qtpy.QtWidgets import QDockWidget, QListWidget, QListWidgetItem
 
 from camwall.detect.messages import TrackEvent
 from camwall.ui.qt_compat import Signal, connect_queued
+from camwall.ui.view.thumbnails import PlaceholderIcons, load_thumbnail
 
 if TYPE_CHECKING:
     from qtpy.QtWidgets import QMainWindow
@@ -29,7 +31,6 @@ __all__ = ["EventsPanel"]
 MAX_ROWS = 200
 THUMB = QSize(128, 72)
 _PATH_ROLE = int(getattr(Qt.ItemDataRole.UserRole, "value", Qt.ItemDataRole.UserRole)) + 1
-_THUMB_ROLE = _PATH_ROLE + 1
 
 
 def _row_text(event: TrackEvent, left_after_s: float | None = None) -> str:
@@ -58,10 +59,8 @@ class EventsPanel(QDockWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.itemDoubleClicked.connect(self._open)
-        # Rows without a snapshot keep their text in line with the others.
-        blank = QPixmap(THUMB)
-        blank.fill(QColor(0, 0, 0, 0))
-        self._blank = QIcon(blank)
+        # Rows without a snapshot (yet, or rate-limited) get a placeholder with their label.
+        self._placeholders = PlaceholderIcons(THUMB)
         self.setWidget(self.list)
         self._rows: dict[tuple[str, int], QListWidgetItem] = {}
         self._appeared: dict[tuple[str, int], float] = {}
@@ -83,9 +82,11 @@ class EventsPanel(QDockWidget):
                 shown = row.text().split(" · left after")[0]
                 row.setText(f"{shown} · left after {event.time - since:.0f} s")
             return
-        item = QListWidgetItem(self._blank, _row_text(event))
+        item = QListWidgetItem(self._placeholders.icon(event.label), _row_text(event))
         item.setSizeHint(QSize(THUMB.width() + 180, THUMB.height() + 8))
-        if event.snapshot:
+        if not event.snapshot:
+            item.setToolTip("No snapshot: one is kept per camera and label every few seconds")
+        else:
             item.setData(_PATH_ROLE, event.snapshot)
             item.setToolTip(event.snapshot)
             self._pending = [f for f in self._pending if not f.done()]
@@ -104,23 +105,17 @@ class EventsPanel(QDockWidget):
     def has_thumbnail(self, row: int) -> bool:
         """True once row ``row`` shows its snapshot."""
         item = self.list.item(row)
-        return item is not None and item.data(_THUMB_ROLE) is True
+        return item is not None and not self._placeholders.is_placeholder(item.icon())
 
     def _load(self, key: tuple[str, int], path: str) -> None:
-        # Loader thread: QImage (not QPixmap) may be made off the UI thread.
-        reader = QImageReader(path)
-        size = reader.size()
-        if size.isValid():
-            reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
-        image = reader.read()
-        if not image.isNull():
+        image = load_thumbnail(path, THUMB)  # the loader thread
+        if image is not None:
             self._thumbnail_ready.emit(key, image)
 
     def _set_thumbnail(self, key: tuple[str, int], image: QImage) -> None:
         item = self._rows.get(key)
         if item is not None:
             item.setIcon(QIcon(QPixmap.fromImage(image)))
-            item.setData(_THUMB_ROLE, True)
 
     def _open(self, item: QListWidgetItem) -> None:
         path = item.data(_PATH_ROLE)

@@ -84,6 +84,10 @@ class LayoutStore:
         if view in self.views:
             window.show_view(view)
 
+    def saved_order(self) -> list[str]:
+        """The tile order saved last, for tiles that join after :meth:`restore` (remote ones)."""
+        return self._json_list(self.settings.value("wall/order"))
+
     # -- named views ------------------------------------------------------------------------
 
     def _load_views(self) -> dict[str, NamedView]:

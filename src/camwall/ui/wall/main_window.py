@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import platformdirs
 from qtpy import uic
@@ -61,6 +61,9 @@ from camwall.ui.wall.wall_cameras import WallCameras
 from camwall.ui.wall.wall_detection import WallDetection
 from camwall.ui.wall.wall_layouts import WallLayouts
 from camwall.urls import is_masked, unmask
+
+if TYPE_CHECKING:
+    from camwall.ui.wall.remote_cameras import RemoteCameras
 
 __all__ = ["CameraWall", "name_for_url"]
 
@@ -119,6 +122,8 @@ class CameraWall(WallHost):
         self._shutdown_done = False
         self._shutdown_thread: threading.Thread | None = None
         self._removed: list[_Removed] = []
+        #: The cameras of remote nodes (camwall.ui.wall.remote_cameras sets it), if any.
+        self.remote: RemoteCameras | None = None
 
         self.grid = CameraGrid(self.gridHost)
         self.gridHost.layout().addWidget(self.grid)
@@ -168,6 +173,8 @@ class CameraWall(WallHost):
             self.layoutBox.addItem(str(extra))
         self.events_panel = EventsPanel(self)
         self.detection.track_received.connect(self.events_panel.add)
+        # Zones drawn on a tile are a camera change: the config file follows (ConfigSync).
+        self.detection.zones_saved.connect(lambda name: self.camera_changed.emit(name, name))
         events_toggle = self.events_panel.toggleViewAction()
         if events_toggle is not None:
             events_toggle.setText("&Events panel (detections)")
@@ -484,6 +491,9 @@ class CameraWall(WallHost):
 
     def set_recording(self, name: str, on: bool) -> None:
         """Record camera ``name`` or stop recording it (the open segment is finished)."""
+        if self.remote is not None and self.remote.owns(name):
+            self.remote.set_recording(name, on)  # its node records it, not this wall
+            return
         try:
             self.runtime.set_recording(name, on)
         except (CamwallError, KeyError) as exc:
@@ -494,6 +504,8 @@ class CameraWall(WallHost):
     def _show_recording(self, name: str) -> None:
         if name not in self.cameras.names():
             return
+        if self.remote is not None and self.remote.owns(name):
+            return  # a remote camera's tile shows what its node says
         stats = self.runtime.recording_stats(name)
         self.cameras.tile(name).set_recording(
             self.runtime.is_recording(name), stats.active, stats.segments, stats.bytes, stats.error
@@ -795,6 +807,8 @@ class CameraWall(WallHost):
         self.review.begin_close()
         self.cameras.begin_close()
         self.detection.begin_close()
+        if self.remote is not None:
+            self.remote.begin_close()
         self.status.stop()
         self._shutdown_thread = threading.Thread(
             target=self._shutdown_worker, name="camwall-shutdown", daemon=True
@@ -809,6 +823,8 @@ class CameraWall(WallHost):
     def _stop_background(self, timeout: float) -> None:
         # Off the UI thread: close() waits (bounded) for every worker to end.
         self.review.close(timeout)  # playback workers first: they read the runtime's index
+        if self.remote is not None:
+            self.remote.close(timeout)  # the broker connection of the remote tiles
         if not self.runtime.close(timeout):
             log.warning("some workers were still running after %.1f s", timeout)
 
@@ -830,6 +846,8 @@ class CameraWall(WallHost):
         self.review.begin_close()
         self.cameras.begin_close()
         self.detection.begin_close()
+        if self.remote is not None:
+            self.remote.begin_close()
         if self._shutdown_thread is not None:
             self._shutdown_thread.join(timeout)
             self._shutdown_thread = None

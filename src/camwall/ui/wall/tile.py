@@ -66,6 +66,8 @@ class CameraTile(VideoView):
     record_toggled = Signal(str, bool)
     #: Another tile (first argument) was dragged and dropped onto this one (second).
     dropped_on = Signal(str, str)
+    #: Context menu: draw and edit the camera's zones on this tile.
+    zones_edit_requested = Signal(str)
 
     def __init__(
         self, camera: str, parent: QWidget | None = None, *, clock: FrameClock | None = None
@@ -353,6 +355,8 @@ class CameraTile(VideoView):
         record.setCheckable(True)
         record.setChecked(self._recording)
         record.toggled.connect(lambda on: self.record_toggled.emit(name, on))
+        zones = _action(menu, "Edit zones…", "editZonesAction")
+        zones.triggered.connect(lambda: self.zones_edit_requested.emit(name))
         menu.addSeparator()
         details = _action(menu, "Details…", "detailsAction")
         details.triggered.connect(self.show_details)

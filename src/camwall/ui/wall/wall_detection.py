@@ -25,13 +25,18 @@ from camwall.detect.messages import (
     DetectionStats,
     TrackEvent,
     WorkerStatus,
+    ZoneEvent,
 )
 from camwall.detect.service import DetectionService
 from camwall.detect.spec import DetectorSpec
+from camwall.detect.zones import Zone
+from camwall.errors import CamwallError
 from camwall.runtime import CameraChanged, Runtime, RuntimeEvent
 from camwall.runtime.detection import describe
 from camwall.ui.qt_compat import Signal
 from camwall.ui.view.detection_overlay import STALE_S, DetectionOverlay
+from camwall.ui.view.zone_overlay import ZoneOverlay
+from camwall.ui.wall.zone_editor import ZoneEditor
 
 if TYPE_CHECKING:
     from camwall.config import Config
@@ -63,10 +68,13 @@ class _TileDetection:
     name: str
     tile: CameraTile
     overlay: DetectionOverlay
+    zones: ZoneOverlay
     stats: DetectionStats | None = None
     status: CameraStatus | None = None
     #: Tracks that appeared and have not left: track id → time.
     open_tracks: dict[int, float] = field(default_factory=dict)
+    #: The zone editor while the tile is in its edit mode.
+    editor: ZoneEditor | None = None
 
 
 class WallDetection(QObject):
@@ -80,6 +88,10 @@ class WallDetection(QObject):
     worker_status_changed = Signal(object)
     #: The detector or the cameras with detection on changed (for menus).
     settings_changed = Signal()
+    #: A camera's zones were edited and the runtime uses them (its name): save the config.
+    zones_saved = Signal(str)
+    #: A zone's highlight changed (a ZoneEvent), after the tile was asked to repaint.
+    zone_received = Signal(object)
 
     def __init__(self, runtime: Runtime, parent: QObject | None = None) -> None:
         """Follow ``runtime``'s detection (events come from :meth:`on_event`)."""
@@ -139,6 +151,7 @@ class WallDetection(QObject):
         for cam in self._cameras.values():
             cam.stats = cam.status = None
             cam.overlay.clear()
+            cam.zones.clear_occupancy()
         self.settings_changed.emit()
 
     @property
@@ -156,11 +169,14 @@ class WallDetection(QObject):
     def attach(self, tile: CameraTile) -> DetectionOverlay:
         """Draw camera ``tile.camera``'s boxes on ``tile``."""
         name = tile.camera
-        cam = _TileDetection(name, tile, DetectionOverlay())
+        zones = ZoneOverlay(self._zones_of(name))
+        cam = _TileDetection(name, tile, DetectionOverlay(), zones)
         self._cameras[name] = cam
+        tile.add_overlay(zones)  # under the boxes
         tile.add_overlay(cam.overlay)
         tile.add_stats_line(lambda: self.stats_text(name))
         tile.detect_toggled.connect(self.set_enabled)
+        tile.zones_edit_requested.connect(self._on_edit_zones)
         self._apply_tile(cam)
         return cam.overlay
 
@@ -168,6 +184,9 @@ class WallDetection(QObject):
         """Forget camera ``name`` (the tile goes away; the runtime stops detecting on it)."""
         cam = self._cameras.pop(name, None)
         if cam is not None:
+            if cam.editor is not None:
+                cam.editor.close()
+            cam.tile.remove_overlay(cam.zones)
             cam.tile.remove_overlay(cam.overlay)
 
     def camera_names(self) -> list[str]:
@@ -193,6 +212,68 @@ class WallDetection(QObject):
         """Camera ``name``'s overlay."""
         return self._camera(name).overlay
 
+    def zone_overlay(self, name: str) -> ZoneOverlay:
+        """Camera ``name``'s zones as drawn on its tile."""
+        return self._camera(name).zones
+
+    # -- zones ------------------------------------------------------------------------------
+
+    def _zones_of(self, name: str) -> tuple[Zone, ...]:
+        try:
+            return self._runtime.camera(name).zones
+        except KeyError:
+            return ()
+
+    def zone_editor(self, name: str) -> ZoneEditor | None:
+        """Camera ``name``'s zone editor while its tile is in the edit mode."""
+        return self._camera(name).editor
+
+    def _on_edit_zones(self, name: str) -> None:
+        self.edit_zones(name)
+
+    def edit_zones(self, name: str) -> ZoneEditor:
+        """Put camera ``name``'s tile in the zone edit mode (see camwall.ui.wall.zone_editor)."""
+        cam = self._camera(name)
+        if cam.editor is not None and not cam.editor.closed:
+            return cam.editor
+        editor = ZoneEditor(cam.tile, name, self._zones_of(name))
+        cam.editor = editor
+        cam.zones.visible = False  # the editor draws the zones meanwhile
+        editor.saved.connect(self.set_zones)
+        editor.finished.connect(self._editing_ended)
+        return editor
+
+    def _editing_ended(self, name: str) -> None:
+        cam = self._cameras.get(name)
+        if cam is not None:
+            cam.editor = None
+            self._apply_tile(cam)
+            cam.tile.update()
+
+    def set_zones(self, name: str, zones: tuple[Zone, ...]) -> None:
+        """Camera ``name`` uses ``zones`` from now on: runtime, tile, then the config file."""
+        cam = self._camera(name)
+        try:
+            self._runtime.set_zones(name, zones)
+        except (CamwallError, KeyError) as exc:
+            log.error("the zones could not be used: %s", exc, extra={"camera": name})
+            return
+        cam.zones.set_zones(zones)
+        cam.tile.update()
+        log.info(
+            "zones saved: %s%s",
+            ", ".join(z.name for z in zones) or "none",
+            "" if self.is_enabled(name) else " (they count while detection is on)",
+            extra={"camera": name},
+        )
+        self.zones_saved.emit(name)
+
+    def _on_zone(self, cam: _TileDetection, event: ZoneEvent) -> None:
+        if cam.zones.on_zone_event(event):
+            cam.tile.update()
+        log.info("%s %s zone %s", event.label, event.kind, event.zone, extra={"camera": cam.name})
+        self.zone_received.emit(event)
+
     def stats(self, name: str) -> DetectionStats | None:
         """Camera ``name``'s newest detection stats."""
         return self._camera(name).stats
@@ -216,6 +297,9 @@ class WallDetection(QObject):
     def _apply_tile(self, cam: _TileDetection) -> None:
         enabled = self.is_enabled(cam.name)
         cam.tile.set_detecting(enabled)
+        cam.zones.visible = enabled and cam.editor is None
+        if not enabled:
+            cam.zones.clear_occupancy()
         if enabled:
             # At low rates a result must outlive the gap to the next one, or the boxes blink.
             cam.overlay.stale_s = max(STALE_S, 2.5 / self._runtime.detection.fps(cam.name))
@@ -244,15 +328,26 @@ class WallDetection(QObject):
             gone = self._cameras.get(message.camera)
             if gone is not None and not message.running:
                 gone.overlay.clear()  # stopped: its boxes go with its picture
+                gone.zones.clear_occupancy()
                 gone.stats = gone.status = None
+            if gone is not None:
+                self._follow_zones(gone)
             return
-        if not isinstance(message, (DetectionResult, TrackEvent, DetectionStats, CameraStatus)):
+        if not isinstance(
+            message, (DetectionResult, TrackEvent, DetectionStats, CameraStatus, ZoneEvent)
+        ):
             return
         cam = self._cameras.get(message.camera)
         if cam is None:
             return
         if isinstance(message, TrackEvent):
+            if message.kind == "left" and cam.zones.track_left(message.track_id):
+                cam.tile.update()
             self._on_track(cam, message)
+            return
+        if isinstance(message, ZoneEvent):
+            if self.is_enabled(cam.name):  # not a late one of a camera that left detection
+                self._on_zone(cam, message)
             return
         if not self.is_enabled(cam.name) or not cam.tile.ring_name:
             return  # the camera left detection, or stopped, after the worker sent this
@@ -265,6 +360,14 @@ class WallDetection(QObject):
             if message.state == "error" and (cam.status is None or cam.status != message):
                 log.warning("detection: %s", message.reason, extra={"camera": cam.name})
             cam.status = message
+
+    def _follow_zones(self, cam: _TileDetection) -> None:
+        """Zones changed by another face (a command over MQTT): show the runtime's."""
+        zones = self._zones_of(cam.name)
+        shown = cam.zones.zones
+        if [z.to_table() for z in zones] != [z.to_table() for z in shown]:
+            cam.zones.set_zones(zones)
+            cam.tile.update()
 
     def _on_track(self, cam: _TileDetection, event: TrackEvent) -> None:
         if event.kind == "appeared":
