@@ -31,11 +31,12 @@ rate (target ≥ 0.9×), and the CPU time per detection of the process running t
 bare loop's own, the detection worker's from ``/proc``), which depends less on what other
 processes take than a rate does; frames shown per tile against frames the server sent per
 camera (target ≥ 95 % with detection on), and on / off; the CPU time of each capture worker
-process (``/proc/<pid>/stat``, utime + stime) per frame it decoded, with the detect output on
-vs off: their difference times the camera's frame rate is the extra capture cost of the
-detect output per camera (per decoded frame, because a worker starved by a loaded machine
-decodes fewer frames); CPU of the whole process tree; the load average, since the machine is
-shared. Medians over rounds; unless ``--no-write``/``--quick``, the table
+process (``/proc/<pid>/stat``, utime + stime) per frame it decoded: the difference between
+the "on" and "bare" phases (the model runs in both, so only the detect output differs) times
+the frame rate is the extra capture cost of the detect output per camera (per decoded frame,
+because a worker starved by a loaded machine decodes fewer frames), next to what the capture
+workers report themselves (``StatsEvent.detect_ms`` × ``fps_detect``); CPU of the whole process
+tree; the load average, since the machine is shared. Medians over rounds; unless ``--no-write``/``--quick``, the table
 replaces the generated block under "## Detection rate" in docs/benchmarks.md.
 """
 
@@ -162,6 +163,7 @@ class Wall:
     def __init__(self, url: str) -> None:
         from qtpy.QtWidgets import QApplication
 
+        from camwall.capture import StatsEvent
         from camwall.config import Camera, Config, WallConfig
         from camwall.detect.messages import DetectionResult
         from camwall.runtime import Runtime, RuntimeEvent
@@ -186,9 +188,9 @@ class Wall:
         self.names = [f"cam{i}" for i in range(CAMERAS)]
         self.results = dict.fromkeys(self.names, 0)
         self.inference_ms = dict.fromkeys(self.names, 0.0)
-        #: The capture workers' own ``StatsEvent.detect_ms`` reports, where the field exists
-        #: (time, mean ms per detect frame over the interval); older workers have none.
-        self.detect_ms: list[tuple[float, float]] = []
+        #: The capture workers' own reports of the detect output: (time, mean CPU ms per
+        #: detect frame, detect frames per second), from each StatsEvent while detecting.
+        self.detect_cost: list[tuple[float, float, float]] = []
         # Every frame decoded: this measures detection beside the full frame path (the decode
         # budget would rightly drop cameras to keyframes when the CPU runs short).
         self.runtime = Runtime(Config(wall=WallConfig(decode_budget=False)), mode="process")
@@ -198,9 +200,8 @@ class Wall:
             if isinstance(result, DetectionResult) and result.camera in self.results:
                 self.results[result.camera] += 1
                 self.inference_ms[result.camera] += result.inference_ms
-            own = getattr(result, "detect_ms", None)  # a StatsEvent of a newer capture worker
-            if isinstance(own, float | int) and own > 0:
-                self.detect_ms.append((time.monotonic(), float(own)))
+            if isinstance(result, StatsEvent) and result.fps_detect > 0:
+                self.detect_cost.append((time.monotonic(), result.detect_ms, result.fps_detect))
 
         self._unsubscribe = self.runtime.subscribe(on_event)
         self.faces = WallCameras(self.runtime, lambda name: "main")
@@ -409,8 +410,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 spin(args.seconds)
                 b = wall.snapshot(server)
                 row = window(a, b, CAMERAS)
-                own = [ms for t, ms in list(wall.detect_ms) if a.t <= t <= b.t]
-                row["own_detect_ms"] = statistics.fmean(own) if own else float("nan")
+                own = [(ms, fps) for t, ms, fps in list(wall.detect_cost) if a.t <= t <= b.t]
+                row["own_detect_ms"] = statistics.fmean(ms for ms, _ in own) if own else math.nan
+                row["own_detect_fps"] = statistics.fmean(f for _, f in own) if own else math.nan
                 phases["on"].append(row)
                 wall.detect(None, args.detect_fps)
                 spin(1.0)
@@ -480,8 +482,10 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> tuple[str, list[
         )
     rate = on["det_per_s"] / bare["det_per_s"] if bare["det_per_s"] else 0.0
     # Per decoded frame, then at the camera's full rate: see window().
-    extra = (on["capture_ms_per_frame"] - off["capture_ms_per_frame"]) * off["sent_fps"]
-    per_frame = extra / args.detect_fps
+    # Against the bare phase: the model runs in both, so the capture workers compete for the
+    # same CPU and only the detect output differs (the "off" phase has the cores to itself).
+    extra = (on["capture_ms_per_frame"] - bare["capture_ms_per_frame"]) * bare["decoded_fps"]
+    own = on["own_detect_ms"] * on["own_detect_fps"]
     (l0, _, _), (l1, _, _) = result["load"]
     each = ", ".join(f"{r:.2f}" for r, _ in result["rounds"])
     shown_each = ", ".join(f"{100 * f:.1f}" for _, f in result["rounds"])
@@ -495,14 +499,15 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> tuple[str, list[
         f"off: {100 * off['shown_frac']:.1f} %; on / off {on['shown_frac'] / off['shown_frac']:.3f}"
         if off["shown_frac"]
         else "wall: nothing shown with detection off",
-        f"extra capture cost of the detect output: {extra:+.1f} ms CPU per second per camera "
-        f"at {off['sent_fps']:.0f} fps decoded ({per_frame:+.2f} ms per detect frame at "
-        f"{args.detect_fps:g} fps), from CPU per decoded frame on vs off"
+        "extra capture cost of the detect output, per camera: "
         + (
-            f"; the workers' own detect_ms: {on['own_detect_ms']:.2f} ms per detect frame"
-            if not math.isnan(on["own_detect_ms"])  # the capture workers report it
+            f"{own:.1f} ms CPU per second as the capture workers report it ("
+            f"detect_ms {on['own_detect_ms']:.2f} ms per detect frame × fps_detect "
+            f"{on['own_detect_fps']:.1f}); "
+            if not math.isnan(own)
             else ""
-        ),
+        )
+        + f"{extra:+.1f} ms CPU per second from /proc (CPU per decoded frame, on vs bare phase)",
         f"load average {l0:.2f} before, {l1:.2f} after (2 cores, shared)",
     ]
     return "\n".join(lines), summary
