@@ -78,9 +78,11 @@ FULL_RATE = 0.95  # shown/sent at or above this counts as "full rate"
 class ClipServer:
     """bench/rtsp_clip_server.py under the system Python, with its stdin/stdout commands."""
 
-    def __init__(self, au: Path) -> None:
+    def __init__(self, au: Path, size: tuple[int, int] = (2560, 1440)) -> None:
+        command = [SYSTEM_PYTHON, str(SERVER), "--au", str(au)]
+        command += ["--width", str(size[0]), "--height", str(size[1])]
         self.proc = subprocess.Popen(
-            [SYSTEM_PYTHON, str(SERVER), "--au", str(au)],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -121,3 +121,30 @@ def test_event_gate_quick_gates_without_missing_events() -> None:
     ratio, missed = column(table, "× ungated"), column(table, "missed")
     assert float(rows["gated"][ratio]) < 0.5  # a quick run on a busy machine: loosely
     assert rows["gated"][missed] == 0 and rows["ungated"][missed] == 0
+
+
+@pytest.mark.timeout(300)
+def test_detect_rate_quick_prints_a_parsable_table() -> None:
+    """Four RTSP cameras on the wall; bare session.run, then camwall's detect output, measured."""
+    reason = gst_missing()
+    if reason:
+        skip_or_fail(reason)
+    out = run_quick("detect_rate.py", timeout=280)
+    table = only_table(out, "phase")
+    rows = dict(table.rows)
+    assert len(rows) == 3, rows
+    off, bare, on = (
+        next(v for k, v in rows.items() if k.startswith(p)) for p in ("off", "bare", "camwall")
+    )
+    dets, ratio = column(table, "detections/s, 4 cameras"), column(table, "× bare")
+    shown, cpu = column(table, "shown %"), column(table, "capture CPU ms/decoded frame")
+    # The bare loop and camwall both ran the model; the ratio is against the bare rate.
+    assert bare[dets] is not None and bare[dets] > 0
+    assert on[dets] is not None  # the count of a 2 s window: may be 0 on a starved machine
+    assert bare[ratio] == pytest.approx(1.0)
+    assert off[dets] is None  # no detection in the "off" phase
+    for values in (off, bare, on):
+        assert values[shown] is not None and values[shown] > 0  # the wall showed frames
+        assert values[cpu] is not None and values[cpu] > 0  # capture workers were measured
+    assert "extra capture cost of the detect output" in out
+    assert "load average" in out
