@@ -191,8 +191,8 @@ def test_cli_fetch_add_list(
     err = capsys.readouterr().err
     assert rc == 1 and "expected 3659407" in err and "discarded" in err
     assert visible(folder) == []
-    assert main(["model", "fetch", "yolox_s", "--models-dir", str(folder)]) == 1
-    assert "--allow-unpinned" in capsys.readouterr().err
+    assert main(["model", "fetch", "yolox_m", "--models-dir", str(folder)]) == 1
+    assert "known: yolox_nano, yolox_tiny, yolox_s" in capsys.readouterr().err
     mine = tmp_path / "mine.onnx"
     mine.write_bytes(model_bytes)
     assert main(["model", "add", str(mine), "--models-dir", str(folder), "--name", "door"]) == 0

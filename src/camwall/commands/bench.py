@@ -39,7 +39,17 @@ Their tables go into DIR/results.md, each plottable table also as a PNG bar char
 that fails or times out is reported and the others still run."""
 
 #: The scripts, in the order they run.
-SCRIPTS = ("ring", "convert", "record", "detect", "capture", "wall", "events", "review")
+SCRIPTS = (
+    "ring",
+    "convert",
+    "record",
+    "detect",
+    "detect_rate",
+    "capture",
+    "wall",
+    "events",
+    "review",
+)
 #: Arguments for a short run (``--quick``) of the scripts that do not take ``--quick``.
 QUICK_ARGS: dict[str, tuple[str, ...]] = {
     "ring": ("--frames", "10", "--rounds", "2"),
