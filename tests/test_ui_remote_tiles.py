@@ -292,6 +292,11 @@ detect = true
         assert (overlay.result.width, overlay.result.height) == (W, H)
         assert np.allclose(det["box"], PERSON[0], atol=4)
         assert remote.tile(name).detecting
+        # The node's track reaches the wall's Events panel as a row of that tile's camera.
+        qtbot.waitUntil(
+            lambda: any("person · box / lobby" in r for r in wall.events_panel.rows()),
+            timeout=60000,
+        )
     finally:
         assert runtime.close(timeout=15)
         sink.close()

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from qtpy.QtCore import QObject, QTimer
 
 from camwall.config import Camera
-from camwall.detect.messages import DetectionResult
+from camwall.detect.messages import DetectionResult, TrackEvent
 from camwall.errors import CamwallError
 from camwall.mqtt.remote import Change, NodeCamera, RemoteNodes
 from camwall.mqtt.settings import MqttSettings
@@ -60,6 +60,28 @@ TICK_MS = 100
 MAX_EVENTS = 1000
 
 Nodes = tuple[str, ...] | Literal["*"]
+
+
+def _track_event(name: str, data: Mapping[str, Any]) -> TrackEvent | None:
+    """A node's track ``event`` message as the wall's own TrackEvent (None: not a track)."""
+    kind = {"start": "appeared", "end": "left"}.get(str(data.get("event")))
+    track_id, when, box = data.get("track_id"), data.get("time"), data.get("box")
+    if kind is None or not isinstance(track_id, int) or not isinstance(when, int | float):
+        return None
+    if not (isinstance(box, list) and len(box) == 4):
+        box = [0.0, 0.0, 0.0, 0.0]
+    score = data.get("best_score", data.get("score"))
+    return TrackEvent(
+        kind="appeared" if kind == "appeared" else "left",
+        camera=name,
+        label=str(data.get("label", "object")),
+        track_id=track_id,
+        time=float(when),
+        capture_ns=int(data.get("capture_ns") or 0),
+        seq=int(data.get("seq") or 0),
+        box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+        best_score=float(score) if isinstance(score, int | float) else 0.0,
+    )
 
 
 def wall_name(node: str, camera: str) -> str:
@@ -351,6 +373,9 @@ class RemoteCameras(QObject):
             log.info("%s appeared on node %s%s", label, node, shown, extra=extra)
         elif kind == "end":
             log.info("%s left (node %s)", label, node, extra=extra)
+        track = _track_event(remote.name, data)
+        if track is not None:
+            self._window.events_panel.add(track)  # the Events panel lists remote ones too
 
     def _put_on(self, cam: NodeCamera, url: str) -> _Remote | None:
         """A tile and a view-only camera for ``cam`` (None if the wall cannot show it)."""
