@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,6 +145,8 @@ class OnnxDetector:
         self.labels = self._resolve_labels(labels)
         self._layouts: dict[tuple[int, ...], tuple[Layout, int]] = {}
         self.plan: OutputPlan | None = None
+        #: The input tensor of the last prepare, refilled by the next one when it is free.
+        self._tensor: Tensor | None = None
         self._check_static_output()
         log.info(
             "loaded %s: input %s, %d labels, %d thread(s)",
@@ -278,7 +281,15 @@ class OnnxDetector:
         """Letterbox ``image`` into an input tensor of this model."""
         check_image(image)
         lb = self.letterbox_for(image.shape[1], image.shape[0])
-        return Prepared(letterbox(image, lb, self._input_dtype, yolox=self._yolox), lb)
+        spare = self._tensor
+        # Refill the last tensor only if nothing else holds it (its Prepared, or a view of it,
+        # is gone): the worker's steady state, where a frame then allocates nothing. Its
+        # references here: the attribute, ``spare`` and getrefcount's argument.
+        if spare is not None and sys.getrefcount(spare) > 3:
+            spare = None
+        tensor = letterbox(image, lb, self._input_dtype, yolox=self._yolox, out=spare)
+        self._tensor = tensor
+        return Prepared(tensor, lb)
 
     def infer(self, prepared: Prepared) -> Detections:
         """Run the model and decode its output into source-frame detections."""
