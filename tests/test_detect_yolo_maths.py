@@ -160,3 +160,19 @@ def test_prepare_refills_its_tensor_only_when_nothing_holds_it(tmp_path: Path) -
     del refilled
     det.prepare(two)  # a view still reads the last tensor: a new one, the view unchanged
     np.testing.assert_array_equal(view, want_one[0])
+
+
+def test_a_refilled_tensor_gets_the_padding_of_its_frame(tmp_path: Path) -> None:
+    """Frames of other sizes, padded elsewhere, into the same reused tensor."""
+    det = OnnxDetector(constant_model(tmp_path / "m.onnx", np.zeros((1, 84, 8400), np.float32)))
+    rng = np.random.default_rng(10)
+    sizes = [(640, 360), (640, 360), (300, 500), (640, 360), (1280, 720), (640, 640)]
+    addresses = set()
+    for w, h in sizes:
+        image = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+        prepared = det.prepare(image)
+        addresses.add(prepared.tensor.ctypes.data)
+        got = prepared.tensor.copy()
+        del prepared  # nothing holds the tensor: the next prepare refills it
+        np.testing.assert_array_equal(got, letterbox(image, det.letterbox_for(w, h)))
+    assert len(addresses) == 1

@@ -104,11 +104,14 @@ def letterbox(
     *,
     yolox: bool = False,
     out: Tensor | None = None,
+    padded: bool = False,
 ) -> Tensor:
     """The 1×3×H×W RGB input tensor (0..1) for an H×W×3 BGR or H×W×4 BGRA ``image``.
 
     ``yolox``: BGR planes with values 0..255 instead, as YOLOX models were trained. ``out``:
-    a tensor to fill (used if its shape and dtype fit), instead of allocating one.
+    a tensor to fill (used if its shape and dtype fit), instead of allocating one;
+    ``padded``: its padding is already grey, as this function left it for the same ``lb``
+    and ``yolox``.
     """
     if (lb.new_w, lb.new_h) == (image.shape[1], image.shape[0]):
         resized = image
@@ -125,11 +128,12 @@ def letterbox(
     planes = tensor[0]
     top, bottom = lb.top, lb.top + lb.new_h
     left, right = lb.left, lb.left + lb.new_w
-    pad = np.float32(PAD_VALUE) * scale
-    planes[:, :top] = pad
-    planes[:, bottom:] = pad
-    planes[:, top:bottom, :left] = pad
-    planes[:, top:bottom, right:] = pad
+    if tensor is not out or not padded:
+        pad = np.float32(PAD_VALUE) * scale
+        planes[:, :top] = pad
+        planes[:, bottom:] = pad
+        planes[:, top:bottom, :left] = pad
+        planes[:, top:bottom, right:] = pad
     channels = cv2.split(resized)  # contiguous B, G, R(, A) planes: cheap to read from
     for c in range(3):  # planes R, G, B from B, G, R(, A); YOLOX keeps B, G, R
         np.multiply(

@@ -147,6 +147,7 @@ class OnnxDetector:
         self.plan: OutputPlan | None = None
         #: The input tensor of the last prepare, refilled by the next one when it is free.
         self._tensor: Tensor | None = None
+        self._tensor_for: tuple[Letterbox, bool] | None = None
         self._check_static_output()
         log.info(
             "loaded %s: input %s, %d labels, %d thread(s)",
@@ -287,8 +288,12 @@ class OnnxDetector:
         # references here: the attribute, ``spare`` and getrefcount's argument.
         if spare is not None and sys.getrefcount(spare) > 3:
             spare = None
-        tensor = letterbox(image, lb, self._input_dtype, yolox=self._yolox, out=spare)
-        self._tensor = tensor
+        # Its padding is still grey if the frame sits where the last one did.
+        padded = spare is not None and self._tensor_for == (lb, self._yolox)
+        tensor = letterbox(
+            image, lb, self._input_dtype, yolox=self._yolox, out=spare, padded=padded
+        )
+        self._tensor, self._tensor_for = tensor, (lb, self._yolox)
         return Prepared(tensor, lb)
 
     def infer(self, prepared: Prepared) -> Detections:
