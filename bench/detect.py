@@ -44,6 +44,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from camwall.detect import DetectionResult, DetectionService, DetectorSpec, build_detector
 from camwall.detect.messages import Message
+from camwall.detect.yolo_onnx import default_threads
 from camwall.frames import FrameRing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +122,7 @@ def bare_rate(spec: DetectorSpec, ring: FrameRing, seconds: float) -> float:
     Like the worker, it never runs twice on the same frame (the publisher is faster than
     any detector here, so this costs it nothing but a short wait).
     """
-    cv2.setNumThreads(1)  # as in the worker
+    cv2.setNumThreads(spec.threads or default_threads())  # as in the worker
     det = build_detector(spec)
     det.warm_up()
     n, last, end = 0, -1, time.monotonic() + seconds

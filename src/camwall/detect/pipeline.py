@@ -8,7 +8,7 @@ worker checks between the two that shared memory was not overwritten.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from camwall.detect.base import Detector, StagedDetector, check_image
 from camwall.detect.detections import Detections, Image
@@ -57,6 +57,10 @@ class CameraPipeline:
             self.detector = self._gated
         else:
             self.detector = detector
+        # Once: isinstance against a runtime-checkable Protocol inspects every member each
+        # time (tens of µs), and the worker would ask twice per frame.
+        self._staged = isinstance(self.detector, StagedDetector)
+        self._motion_only = isinstance(self.detector, MotionDetector)
 
     @property
     def name(self) -> str:
@@ -68,8 +72,8 @@ class CameraPipeline:
         check_image(image)
         h, w = image.shape[:2]
         det = self.detector
-        if isinstance(det, StagedDetector):
-            return _Staged(det.prepare(image), True, w, h)
+        if self._staged:
+            return _Staged(cast(StagedDetector, det).prepare(image), True, w, h)
         return _Staged(det.detect(image), False, w, h)
 
     def finish(self, staged: _Staged) -> PipelineOutput:
@@ -81,12 +85,11 @@ class CameraPipeline:
             result = self._gated.infer_full(staged.prepared)
             found, motion, region = result.detections, result.motion, result.region
         elif staged.staged:
-            assert isinstance(self.detector, StagedDetector)
-            found = self.detector.infer(staged.prepared)
+            found = cast(StagedDetector, self.detector).infer(staged.prepared)
         else:
             found = staged.prepared
         found = self.mask.apply(found, w, h)
-        if not isinstance(self.detector, MotionDetector):
+        if not self._motion_only:
             found = self.config.filter.apply(found, (w, h))
         return PipelineOutput(found, motion, region, region == (0, 0, w, h))
 

@@ -37,6 +37,7 @@ from camwall.detect.messages import (
 from camwall.detect.pipeline import CameraPipeline
 from camwall.detect.spec import DetectorSpec, PipelineConfig, build_detector
 from camwall.detect.tracker import IoUTracker
+from camwall.detect.yolo_onnx import default_threads
 from camwall.detect.zones import Zone, ZoneTracker
 from camwall.errors import (
     CamwallError,
@@ -453,6 +454,10 @@ def _serve(
     """Load the detector, say whether that worked, then detect until asked to stop."""
     outbox = child.outbox
     pid = os.getpid()
+    # OpenCV (letterbox, NMS, the built-in detectors) gets the model's thread budget, not a
+    # pool of one thread per core: it runs between inferences, never beside them, and more
+    # threads would only compete with capture and display for the cores left free.
+    cv2.setNumThreads(spec.threads or default_threads())
     try:
         detector = build_detector(spec)
         detector.warm_up()

@@ -98,11 +98,20 @@ def plan_letterbox(
 
 
 def letterbox(
-    image: Image, lb: Letterbox, dtype: type[np.floating] = np.float32, *, yolox: bool = False
+    image: Image,
+    lb: Letterbox,
+    dtype: type[np.floating] = np.float32,
+    *,
+    yolox: bool = False,
+    out: Tensor | None = None,
+    padded: bool = False,
 ) -> Tensor:
     """The 1×3×H×W RGB input tensor (0..1) for an H×W×3 BGR or H×W×4 BGRA ``image``.
 
-    ``yolox``: BGR planes with values 0..255 instead, as YOLOX models were trained.
+    ``yolox``: BGR planes with values 0..255 instead, as YOLOX models were trained. ``out``:
+    a tensor to fill (used if its shape and dtype fit), instead of allocating one;
+    ``padded``: its padding is already grey, as this function left it for the same ``lb``
+    and ``yolox``.
     """
     if (lb.new_w, lb.new_h) == (image.shape[1], image.shape[0]):
         resized = image
@@ -110,13 +119,29 @@ def letterbox(
         resized = cast(
             Image, cv2.resize(image, (lb.new_w, lb.new_h), interpolation=cv2.INTER_LINEAR)
         )
-    canvas = np.full((3, lb.dst_h, lb.dst_w), PAD_VALUE, np.uint8)
-    inner = canvas[:, lb.top : lb.top + lb.new_h, lb.left : lb.left + lb.new_w]
-    for c in range(3):  # planes R, G, B from B, G, R(, A); YOLOX keeps B, G, R
-        inner[c] = resized[:, :, c if yolox else 2 - c]
-    tensor = np.empty((1, 3, lb.dst_h, lb.dst_w), dtype)
+    # Straight into the tensor: each colour plane is converted once into its place, and only
+    # the padding is filled (no full-size uint8 canvas, no second pass over the whole input).
+    shape = (1, 3, lb.dst_h, lb.dst_w)
+    fits = out is not None and out.shape == shape and out.dtype == dtype
+    tensor = out if out is not None and fits else np.empty(shape, dtype)
     scale = np.float32(1.0 if yolox else 1.0 / 255.0)
-    np.multiply(canvas, scale, out=tensor[0], casting="unsafe")
+    planes = tensor[0]
+    top, bottom = lb.top, lb.top + lb.new_h
+    left, right = lb.left, lb.left + lb.new_w
+    if tensor is not out or not padded:
+        pad = np.float32(PAD_VALUE) * scale
+        planes[:, :top] = pad
+        planes[:, bottom:] = pad
+        planes[:, top:bottom, :left] = pad
+        planes[:, top:bottom, right:] = pad
+    channels = cv2.split(resized)  # contiguous B, G, R(, A) planes: cheap to read from
+    for c in range(3):  # planes R, G, B from B, G, R(, A); YOLOX keeps B, G, R
+        np.multiply(
+            channels[c if yolox else 2 - c],
+            scale,
+            out=planes[c, top:bottom, left:right],
+            casting="unsafe",
+        )
     return tensor
 
 
@@ -135,11 +160,13 @@ def decode(
     out = output[0]
     if layout is Layout.V8:
         cls = out[4:]
-        class_ids = cls.argmax(axis=0)
-        scores = cls[class_ids, np.arange(cls.shape[1])]
-        keep = np.flatnonzero(scores >= score_threshold)
+        # Threshold on the best score first (a max over rows is cheap), then find the class
+        # of the few columns left: an argmax along axis 0 of the whole C×N block would copy it.
+        keep = np.flatnonzero(cls.max(axis=0) >= score_threshold)
+        kept = cls[:, keep]
+        class_ids = kept.argmax(axis=0)
+        scores = kept[class_ids, np.arange(len(keep))]
         cxcywh = out[:4, keep].T
-        scores, class_ids = scores[keep], class_ids[keep]
     else:
         obj = out[:, 4]
         # score = obj × cls ≤ obj for scores in 0..1, so low objectness can go first.

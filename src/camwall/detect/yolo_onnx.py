@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,6 +145,13 @@ class OnnxDetector:
         self.labels = self._resolve_labels(labels)
         self._layouts: dict[tuple[int, ...], tuple[Layout, int]] = {}
         self.plan: OutputPlan | None = None
+        #: The input tensor of the last prepare, refilled by the next one when it is free.
+        self._tensor: Tensor | None = np.empty(0, np.float32)
+        self._tensor_for: tuple[Letterbox, bool] | None = None
+        # What _spare_refs counts for a tensor only the attribute holds, measured rather than
+        # assumed: how many references the interpreter itself adds differs between versions.
+        self._free_refs = self._spare_refs()
+        self._tensor = None
         self._check_static_output()
         log.info(
             "loaded %s: input %s, %d labels, %d thread(s)",
@@ -274,11 +282,25 @@ class OnnxDetector:
             centre=not self._yolox,
         )
 
+    def _spare_refs(self) -> int:
+        """References to the last input tensor (0 if there is none)."""
+        spare = self._tensor
+        return 0 if spare is None else sys.getrefcount(spare)
+
     def prepare(self, image: Image) -> Prepared:
         """Letterbox ``image`` into an input tensor of this model."""
         check_image(image)
         lb = self.letterbox_for(image.shape[1], image.shape[0])
-        return Prepared(letterbox(image, lb, self._input_dtype, yolox=self._yolox), lb)
+        # Refill the last tensor only if nothing else holds it (its Prepared, or a view of it,
+        # is gone): the worker's steady state, where a frame then allocates nothing.
+        spare = self._tensor if self._spare_refs() <= self._free_refs else None
+        # Its padding is still grey if the frame sits where the last one did.
+        padded = spare is not None and self._tensor_for == (lb, self._yolox)
+        tensor = letterbox(
+            image, lb, self._input_dtype, yolox=self._yolox, out=spare, padded=padded
+        )
+        self._tensor, self._tensor_for = tensor, (lb, self._yolox)
+        return Prepared(tensor, lb)
 
     def infer(self, prepared: Prepared) -> Detections:
         """Run the model and decode its output into source-frame detections."""
