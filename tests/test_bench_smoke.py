@@ -148,3 +148,45 @@ def test_detect_rate_quick_prints_a_parsable_table() -> None:
         assert values[cpu] is not None and values[cpu] > 0  # capture workers were measured
     assert "extra capture cost of the detect output" in out
     assert "load average" in out
+
+
+@pytest.mark.timeout(300)
+def test_detect_accuracy_runs_an_onnx_model_beside_the_builtin(tmp_path: Path) -> None:
+    """The ONNX rows of the accuracy bench: a (constant) YOLOv8-layout model, all layouts.
+
+    No real COCO model can be downloaded here; the model's accuracy is not the point, the
+    path is: the bench loads a user's model, and its fixed-size results do not depend on the
+    wall's layout (box Δ 0 at 4 and 16 tiles) whatever the model.
+    """
+    import numpy as np
+
+    from support.onnx_models import constant_model, yolov8_output
+
+    boxes = np.array([[200.0, 100.0, 300.0, 400.0]], np.float32)  # model-space pixels
+    model = constant_model(tmp_path / "person_const.onnx", yolov8_output(boxes, [0], [0.9]))
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "detect_accuracy.py"),
+            "--frames",
+            "12",
+            "--model",
+            str(model),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in result.stdout.splitlines()
+        if line.startswith("| person_const |")
+    ]
+    assert {(r[1], r[2]) for r in rows} == {
+        (mode, tiles) for mode in ("tile", "fixed") for tiles in ("1", "4", "16")
+    }
+    assert [r[7] for r in rows if r[1] == "fixed" and r[2] != "1"] == ["0.0", "0.0"]
+    assert all(r[3] == "640×360" for r in rows if r[1] == "fixed")
