@@ -336,3 +336,46 @@ def test_the_live_edge_a_segment_still_being_written(tmp_path: Path) -> None:
         assert seg.end == pytest.approx(T0 + 126 / FPS, abs=1e-3)
     finally:
         index.close()
+
+
+def test_the_runtime_keeps_the_live_edge_only_while_a_face_watches(tmp_path: Path) -> None:
+    """IndexKeeper re-reads segments being written only while someone reviews: re-reading
+    opens the whole growing file, which cost more than recording itself when done always."""
+    import av
+
+    from camwall.record import SegmentRecorder
+    from camwall.runtime.indexes import IndexKeeper
+    from support.numbered import encode_numbered
+
+    root = tmp_path / "rec"
+    clip = encode_numbered(tmp_path / "live.mp4", frames=100)
+    keeper = IndexKeeper(refresh_open_s=0.05)
+    try:
+        index = keeper.index(root).result(timeout=30)
+        with av.open(str(clip)) as container:
+            stream = container.streams.video[0]
+            recorder = SegmentRecorder(
+                "live", root, 60, stream, on_event=keeper.observe, clock=lambda: T0
+            )
+            for packet in container.demux(stream):
+                if packet.size and packet.pts is not None and packet.pts * stream.time_base < 3:
+                    recorder.write(packet)
+            # Many refresh periods pass with nobody watching: the open segment stays unread
+            # (the SegmentOpened event itself has been handled once the next payload is).
+            done = threading.Event()
+            keeper.observe(object())  # a payload no index cares about, queued behind
+            keeper.index(root).add_done_callback(lambda _: done.set())
+            assert done.wait(10)
+            deadline = time.monotonic() + 0.5
+            while time.monotonic() < deadline:
+                assert index.segments("live") == []
+                time.sleep(0.05)
+            keeper.watch_live_edge(True)  # review opens: indexed at once, then kept up
+            deadline = time.monotonic() + 30
+            while not index.segments("live"):
+                assert time.monotonic() < deadline, "the watched open segment was not indexed"
+                time.sleep(0.02)
+            keeper.watch_live_edge(False)
+            recorder.close()
+    finally:
+        keeper.close()

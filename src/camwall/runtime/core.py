@@ -1206,6 +1206,11 @@ class Runtime:
         self._retention[directory] = service.start()
         self._indexes.index(directory)  # opened (or rebuilt) off this thread
 
+    def watch_recordings(self, on: bool) -> None:
+        """A face starts (True) or stops (False) showing recordings: the segments being
+        written are then kept indexed up to their last fragment (the live edge of review)."""
+        self._indexes.watch_live_edge(on)
+
     def recording_index(
         self, directory: Path | None = None
     ) -> concurrent.futures.Future[RecordingIndex]:

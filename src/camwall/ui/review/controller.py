@@ -94,6 +94,7 @@ class ReviewController(QObject):
         self._seek_lock = threading.Lock()
         self._notify: tuple[Connection, Connection] | None = None
         self._active = False
+        self._watching = False
         self._closing = False
         self.speed = 1.0
         #: What each tile shows: a PlaybackState per camera (wall name).
@@ -153,6 +154,7 @@ class ReviewController(QObject):
             self.message.emit("No cameras on the wall to review.")
             return
         self._active = True
+        self._watch(True)
         self._names = names
         self.states = {}
         self.wall_cameras.reviewing.update(names)
@@ -185,6 +187,7 @@ class ReviewController(QObject):
         if not self._active:
             return
         self._active = False
+        self._watch(False)
         group, self._group = self._group, None
         for name in self._names:
             self.wall_cameras.reviewing.discard(name)
@@ -398,6 +401,12 @@ class ReviewController(QObject):
         if handler is not None:
             handler(result)
 
+    def _watch(self, on: bool) -> None:
+        # The runtime re-reads segments being written only while someone reviews.
+        if on != self._watching:
+            self._watching = on
+            self.runtime.watch_recordings(on)
+
     def _abort(self, reason: str) -> None:
         """Starting the review failed: say so on the tiles, stay out of review."""
         for name in self._names:
@@ -406,6 +415,7 @@ class ReviewController(QObject):
                 self._show_live(self.wall_cameras.tile(name), name)
         self._names = []
         self._active = False
+        self._watch(False)
         self.message.emit(f"Cannot review: {reason}")
         self.active_changed.emit(False)
 
