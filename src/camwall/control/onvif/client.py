@@ -326,12 +326,34 @@ class OnvifCameraControl(CameraControl):
         cam, self._cam = self._cam, None
         self._focus = None
         self._ptz = None
-        if cam is not None:
-            self._caps = Capabilities.none("disconnected")
+        if cam is None:
+            return
+        self._caps = Capabilities.none("disconnected")
+        # A cancel arriving mid-close (the service stopping while a failed follow closes)
+        # must not leave the remaining sessions open: the close runs to its end regardless.
+        closing = asyncio.ensure_future(self._close_sessions(cam))
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            await asyncio.wait([closing])
+            raise
+
+    async def _close_sessions(self, cam: Any) -> None:
+        # One by one, not the library's close(): one failing close must not skip the rest
+        # (each left open is an aiohttp "Unclosed client session").
+        closers = [
+            getattr(cam, "_snapshot_client", None),
+            getattr(cam, "_snapshot_connector", None),
+        ]
+        closers += list(getattr(cam, "services", {}).values())
+        errors: tuple[type[BaseException], ...] = (*self._errors, OSError, RuntimeError)
+        for closer in closers:
+            if closer is None:
+                continue
             try:
-                await cam.close()
-            except self._errors as err:
-                log.debug("%s: closing the ONVIF sessions: %s", self.label, err)
+                await closer.close()
+            except errors as err:
+                log.debug("%s: closing an ONVIF session: %s", self.label, err)
 
     def _connected(self) -> Any:
         if self._cam is None:
