@@ -70,7 +70,10 @@ class TcpGate:
                 sel.register(self._wake_r, selectors.EVENT_READ)
                 if mode == "open":
                     for sock in peers:
-                        sel.register(sock, selectors.EVENT_READ)
+                        # set_mode("refuse") or close() may have closed it since the list
+                        # was taken; a closed socket cannot be registered.
+                        with contextlib.suppress(ValueError, OSError):
+                            sel.register(sock, selectors.EVENT_READ)
                 ready = sel.select(timeout=0.5)
             for key, _ in ready:
                 sock = key.fileobj
